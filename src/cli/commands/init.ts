@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { initProject } from '../../project/init.js';
+import { openProject } from '../../session/context.js';
+import type { CliIo, CommonOptions, Output } from '../io.js';
+
+export async function init(
+  io: CliIo,
+  out: Output,
+  options: CommonOptions & { force?: boolean },
+): Promise<number> {
+  const project = openProject({ root: options.root, cwd: io.cwd, env: io.env });
+  const result = await initProject(project, { force: options.force === true });
+  out.warnAll(result.warnings);
+  const relative = (file: string) => path.relative(io.cwd, file) || '.';
+  if (out.json) {
+    out.document({
+      project_state: result.projectState,
+      root: project.layout.root,
+      tech_path: result.techPath,
+      guidelines_path: result.guidelinesPath,
+      written: result.written,
+      backups: result.backups,
+      warnings: result.warnings,
+      tech: result.tech,
+    });
+    return 0;
+  }
+  const tech = result.tech;
+  out.line(`PROJECT_STATE: ${result.projectState}`);
+  const languages = tech.languages
+    .slice(0, 4)
+    .map((l) => `${l.name} ${l.files}`)
+    .join(', ');
+  out.line(
+    `Project: ${tech.project_name} (${tech.primary_language ?? 'no programming language found'}; ${tech.file_count} files${tech.scan.truncated ? `, first ${tech.scan.limit} scanned` : ''})`,
+  );
+  if (languages) out.line(`Languages: ${languages}`);
+  if (tech.frameworks.length) out.line(`Frameworks: ${tech.frameworks.join(', ')}`);
+  if (tech.test_frameworks.length) out.line(`Test frameworks: ${tech.test_frameworks.join(', ')}`);
+  const commands = Object.entries(tech.commands)
+    .filter(([, c]) => c)
+    .map(([name, c]) => `${name}: ${c}`);
+  if (commands.length) out.line(`Commands: ${commands.join('; ')}`);
+  for (const file of result.written) out.line(`Wrote ${relative(file)}`);
+  for (const file of result.backups) out.line(`BACKUP: ${relative(file)}`);
+  return 0;
+}

@@ -1,0 +1,50 @@
+/**
+ * wfs: durable, shared memory of work in progress for AI coding sessions.
+ *
+ * @example
+ * ```ts
+ * import { openProject, startNewSession, listSessions } from 'wfs';
+ * const project = openProject({ cwd: '/path/to/repo' });
+ * const { session_id } = await startNewSession(project, { description: 'add login page' });
+ * console.log(session_id, listSessions(project));
+ * ```
+ */
+export { type ErrorCode, ExitCode, isWfsError, WfsError } from './core/errors.js';
+export { nextFreeSessionId, parseSessionId, SESSION_ID_PREFIX, slugify } from './core/ids.js';
+export { judgeRelevance, keywords, type Relevance, type RelevanceJudgement } from './core/relevance.js';
+export {
+  COMPLEXITIES,
+  type Complexity,
+  PHASES,
+  type Phase,
+  parseSessionType,
+  SESSION_STATUSES,
+  SESSION_TYPES,
+  SESSION_VERSION,
+  type SessionState,
+  type SessionStatus,
+  type SessionType,
+  validateSession,
+} from './core/session.js';
+export { type Analysis, analyzeRepository } from './project/analyze.js';
+export { analyzeProject, type InitResult, initProject } from './project/init.js';
+export { type FileScan, scanRepository } from './project/scan.js';
+export type { ProjectGuidelines, ProjectTech } from './project/schema.js';
+export {
+  archiveCompletedSession,
+  type CompleteOptions,
+  type CompleteResult,
+  completeSession,
+  interruptedArchivings,
+  type ManifestEntry,
+} from './session/archive.js';
+export { openProject, type ProjectContext, type ProjectOptions } from './session/context.js';
+export { type LifecycleResult, pauseSession, resumeSession, switchSession } from './session/lifecycle.js';
+export { type ListOptions, listSessions, type SessionSummary } from './session/list.js';
+export { findActiveSession, showSession } from './session/show.js';
+export { type StartInput, type StartResult, startAutoSession, startNewSession } from './session/start.js';
+export { writeFileAtomic, writeFilesAtomic, writeJsonAtomic } from './store/atomic.js';
+export { type Layout, layoutFor } from './store/layout.js';
+export { withLock } from './store/lock.js';
+export { findRoot, type RootDiscovery } from './store/root.js';
+export type { LoadedSession, SessionRead } from './store/session-files.js';

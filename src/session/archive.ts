@@ -1,0 +1,255 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode, WfsError } from '../core/errors.js';
+import * as rules from '../core/lifecycle.js';
+import { keywords } from '../core/relevance.js';
+import type { SessionState } from '../core/session.js';
+import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
+import { ARCHIVING_MARKER, type Layout, SESSION_FILE, sessionDir } from '../store/layout.js';
+import { entryFromState, fingerprintOf } from '../store/registry.js';
+import { type LoadedSession, loadSession, readSessionAt } from '../store/session-files.js';
+import type { ProjectContext } from './context.js';
+import { requireActiveSession } from './lifecycle.js';
+import { inTransaction, type SessionTransaction } from './transaction.js';
+
+export interface ManifestEntry {
+  session_id: string;
+  description: string;
+  archived_at: string;
+  archive_path: string;
+  metrics: { duration_hours: number; tasks_completed: number; summaries_generated: number };
+  tags: string[];
+  lessons: string[];
+}
+
+export interface CompleteOptions {
+  archive?: boolean;
+  tags?: string[];
+  lessons?: string[];
+}
+
+export interface CompleteResult {
+  session_id: string;
+  status: SessionState['status'];
+  archived: boolean;
+  archive_path?: string;
+  /** True when an interrupted archiving was found and finished. */
+  resumed_archiving: boolean;
+  manifest_entry?: ManifestEntry;
+  warnings: string[];
+}
+
+interface ArchivingMarker {
+  session_id: string;
+  started_at: string;
+  entry: ManifestEntry;
+}
+
+function countFiles(dir: string, accept: (name: string, text: () => string | undefined) => boolean): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  return names.filter((name) => accept(name, () => readTextIfExists(path.join(dir, name)))).length;
+}
+
+function completedTasks(dir: string, state: SessionState): number {
+  const fromFiles = countFiles(path.join(dir, '.task'), (name, text) => {
+    if (!name.endsWith('.json')) return false;
+    try {
+      return (JSON.parse(text() ?? '{}') as { status?: unknown }).status === 'completed';
+    } catch {
+      return false;
+    }
+  });
+  return Math.max(fromFiles, state.checkpoints.implement.todos.completed);
+}
+
+function manifestEntry(
+  layout: Layout,
+  session: LoadedSession,
+  now: string,
+  options: CompleteOptions,
+): ManifestEntry {
+  const { state, dir } = session;
+  const hours = (Date.parse(now) - Date.parse(state.created_at)) / 3_600_000;
+  const tags = new Set([state.type, ...(options.tags ?? [])]);
+  return {
+    session_id: state.session_id,
+    description: state.description,
+    archived_at: now,
+    archive_path: path
+      .relative(layout.root, sessionDir(layout, state.session_id, 'archives'))
+      .split(path.sep)
+      .join('/'),
+    metrics: {
+      duration_hours: Number.isFinite(hours) ? Math.max(0, Math.round(hours * 100) / 100) : 0,
+      tasks_completed: completedTasks(dir, state),
+      summaries_generated: countFiles(path.join(dir, '.summaries'), (name) => name.endsWith('.md')),
+    },
+    tags: [...tags, ...[...keywords(state.description)].slice(0, 5)].filter(
+      (t, i, all) => all.indexOf(t) === i,
+    ),
+    lessons: options.lessons ?? [],
+  };
+}
+
+function readManifest(layout: Layout): ManifestEntry[] {
+  const text = readTextIfExists(layout.manifestPath);
+  if (text === undefined) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value)) return value as ManifestEntry[];
+  } catch {
+    // fall through
+  }
+  throw new WfsError(
+    'E_CORRUPT',
+    `${layout.manifestPath} is not a JSON array; run wfs doctor. Nothing was archived.`,
+  );
+}
+
+function readMarker(dir: string): ArchivingMarker | undefined {
+  const text = readTextIfExists(path.join(dir, ARCHIVING_MARKER));
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as ArchivingMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Moves a completed session to `archives/` so that a crash at any step can be finished by running
+ * the command again: (1) the `.archiving` marker, holding the manifest entry, is written in the
+ * session folder; (2) the folder is renamed into `archives/` (one atomic rename); (3) the state
+ * becomes `archived`; (4) the manifest gets its entry (once: it is keyed by session ID); (5) the
+ * registry; (6) the marker is removed. Whoever finds a marker resumes at the first step not done.
+ */
+function archiveSession(
+  tx: SessionTransaction,
+  session: LoadedSession,
+  options: CompleteOptions,
+): CompleteResult {
+  const { layout } = tx;
+  const id = session.id;
+  const activeDir = sessionDir(layout, id, 'active');
+  const archiveDir = sessionDir(layout, id, 'archives');
+  let marker = readMarker(session.dir);
+  const resumed = marker !== undefined;
+  if (marker === undefined) {
+    marker = { session_id: id, started_at: tx.now, entry: manifestEntry(layout, session, tx.now, options) };
+    writeJsonAtomic(path.join(session.dir, ARCHIVING_MARKER), marker);
+  }
+  if (session.location === 'active') {
+    fs.mkdirSync(layout.archivesDir, { recursive: true });
+    if (fs.existsSync(archiveDir)) {
+      throw new WfsError(
+        'E_INVALID_STATE',
+        `Cannot archive ${id}: ${archiveDir} already exists. Run wfs doctor.`,
+      );
+    }
+    fs.renameSync(activeDir, archiveDir);
+  }
+  const moved = readSessionAt(layout, id, 'archives');
+  if (moved.kind !== 'ok')
+    throw new WfsError('E_CORRUPT', `Session ${id} cannot be read after the move to archives`);
+  let state = moved.state;
+  if (state.status !== 'archived') {
+    state = tx.save(archiveDir, 'archives', rules.markArchived(state, marker.entry.archived_at));
+  } else {
+    tx.record(
+      entryFromState(state, 'archives', fingerprintOf(fs.statSync(path.join(archiveDir, SESSION_FILE)))),
+    );
+  }
+  const manifest = readManifest(layout);
+  if (!manifest.some((entry) => entry.session_id === id)) {
+    writeJsonAtomic(layout.manifestPath, [...manifest, marker.entry]);
+  }
+  fs.rmSync(path.join(archiveDir, ARCHIVING_MARKER), { force: true });
+  return {
+    session_id: id,
+    status: state.status,
+    archived: true,
+    archive_path: marker.entry.archive_path,
+    resumed_archiving: resumed,
+    manifest_entry: marker.entry,
+    warnings: tx.warnings,
+  };
+}
+
+function findTarget(ctx: ProjectContext, tx: SessionTransaction, id: string | undefined): LoadedSession {
+  return id === undefined ? requireActiveSession(tx) : loadSession(ctx.layout, id);
+}
+
+/** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives. */
+export function completeSession(
+  ctx: ProjectContext,
+  id: string | undefined,
+  options: CompleteOptions = {},
+): Promise<CompleteResult> {
+  return inTransaction(ctx, (tx) => {
+    let session = findTarget(ctx, tx, id);
+    if (session.state.status === 'archived' && readMarker(session.dir) === undefined) {
+      throw new WfsError('E_INVALID_STATE', `Session ${session.id} is already archived`);
+    }
+    if (session.state.status === 'active' || session.state.status === 'paused') {
+      const state = tx.save(session.dir, session.location, rules.complete(session.state, tx.now));
+      session = {
+        ...session,
+        state,
+        fingerprint: fingerprintOf(fs.statSync(path.join(session.dir, SESSION_FILE))),
+      };
+    }
+    if (options.archive === false) {
+      return {
+        session_id: session.id,
+        status: session.state.status,
+        archived: false,
+        resumed_archiving: false,
+        warnings: tx.warnings,
+      };
+    }
+    return archiveSession(tx, session, options);
+  });
+}
+
+/** `session archive ID`: archives a completed session, or finishes an interrupted archiving. */
+export function archiveCompletedSession(
+  ctx: ProjectContext,
+  id: string,
+  options: CompleteOptions = {},
+): Promise<CompleteResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = loadSession(ctx.layout, id);
+    const interrupted = readMarker(session.dir) !== undefined;
+    if (session.state.status === 'archived' && !interrupted) {
+      throw new WfsError('E_INVALID_STATE', `Session ${id} is already archived`);
+    }
+    if (session.state.status !== 'completed' && !interrupted) {
+      throw new WfsError(
+        'E_INVALID_STATE',
+        `Cannot archive ${id}: it is ${session.state.status}. Complete it first: wfs session complete ${id}`,
+      );
+    }
+    return archiveSession(tx, session, options);
+  });
+}
+
+/** Archivings interrupted by a crash: sessions whose folder still has an `.archiving` marker. */
+export function interruptedArchivings(layout: Layout): string[] {
+  const found: string[] = [];
+  for (const base of [layout.activeDir, layout.archivesDir]) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(base);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') continue;
+      throw error;
+    }
+    for (const name of names) if (fs.existsSync(path.join(base, name, ARCHIVING_MARKER))) found.push(name);
+  }
+  return found;
+}

@@ -1,0 +1,35 @@
+import { type Layout, layoutFor } from '../store/layout.js';
+import { findRoot, type RootSource } from '../store/root.js';
+
+/** Everything a session operation needs to know about where it runs. */
+export interface ProjectContext {
+  layout: Layout;
+  rootSource: RootSource;
+  /** Injected so tests can control time; the CLI uses the wall clock. */
+  clock: () => Date;
+}
+
+export interface ProjectOptions {
+  /** `--root DIR`. */
+  root?: string | undefined;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: () => Date;
+}
+
+export function openProject(options: ProjectOptions = {}): ProjectContext {
+  const found = findRoot({
+    root: options.root,
+    env: options.env ?? process.env,
+    cwd: options.cwd ?? process.cwd(),
+  });
+  return {
+    layout: layoutFor(found.root),
+    rootSource: found.source,
+    clock: options.clock ?? (() => new Date()),
+  };
+}
+
+export function nowIso(ctx: ProjectContext): string {
+  return ctx.clock().toISOString();
+}

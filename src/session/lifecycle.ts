@@ -1,0 +1,102 @@
+import { WfsError } from '../core/errors.js';
+import * as rules from '../core/lifecycle.js';
+import type { Phase, SessionState } from '../core/session.js';
+import { type LoadedSession, loadSession } from '../store/session-files.js';
+import type { ProjectContext } from './context.js';
+import { listSessions } from './list.js';
+import { inTransaction, type SessionTransaction } from './transaction.js';
+
+export interface LifecycleResult {
+  session_id: string;
+  status: SessionState['status'];
+  phase: Phase;
+  /** Sessions paused to keep one active. */
+  paused: string[];
+  /** False when the session already was in the requested state. */
+  changed: boolean;
+  warnings: string[];
+}
+
+function result(
+  state: SessionState,
+  paused: string[],
+  changed: boolean,
+  tx: SessionTransaction,
+): LifecycleResult {
+  return {
+    session_id: state.session_id,
+    status: state.status,
+    phase: state.current_phase,
+    paused,
+    changed,
+    warnings: tx.warnings,
+  };
+}
+
+function loadOpen(ctx: ProjectContext, id: string): LoadedSession {
+  const session = loadSession(ctx.layout, id);
+  if (session.location === 'archives') throw new WfsError('E_INVALID_STATE', `Session ${id} is archived`);
+  return session;
+}
+
+/** The session that is active now, or E_NO_ACTIVE_SESSION. */
+export function requireActiveSession(tx: SessionTransaction): LoadedSession {
+  const active = tx.activeSessions();
+  if (active.length === 0)
+    throw new WfsError(
+      'E_NO_ACTIVE_SESSION',
+      'No active session (start one with: wfs session start --new "DESC")',
+    );
+  // Two actives only arise from a crash or an outside edit; the most recently updated one is current.
+  return active.sort((a, b) => b.state.updated_at.localeCompare(a.state.updated_at))[0]!;
+}
+
+/** `session switch ID`: makes ID the active session, pausing the one that was active. */
+export function switchSession(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
+  return inTransaction(ctx, (tx) => {
+    const target = loadOpen(ctx, id);
+    if (target.state.status === 'completed') {
+      throw new WfsError('E_INVALID_STATE', `Session ${id} is completed; start a new session for new work`);
+    }
+    const changed = target.state.status !== 'active';
+    const { state, paused } = tx.activate(target);
+    return result(state, paused, changed, tx);
+  });
+}
+
+/** `session pause [ID]`: pauses ID, or the active session. */
+export function pauseSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
+  return inTransaction(ctx, (tx) => {
+    const target = id === undefined ? requireActiveSession(tx) : loadOpen(ctx, id);
+    if (target.state.status === 'paused') return result(target.state, [], false, tx);
+    const state = tx.save(target.dir, 'active', rules.pause(target.state, tx.now));
+    return result(state, [], true, tx);
+  });
+}
+
+/**
+ * `session resume [ID]`: activates ID, or the most recently paused session. The checks of the state
+ * layer (artifacts, todos, phase prerequisites) extend the plan returned here.
+ */
+export function resumeSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
+  return inTransaction(ctx, (tx) => {
+    let target: LoadedSession;
+    if (id === undefined) {
+      const paused = listSessions(ctx, { status: 'paused' }).filter((s) => !s.corrupt);
+      if (paused.length === 0) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
+      const loaded = paused.map((s) => loadSession(ctx.layout, s.id));
+      loaded.sort((a, b) =>
+        (b.state.paused_at ?? b.state.updated_at).localeCompare(a.state.paused_at ?? a.state.updated_at),
+      );
+      target = loaded[0]!;
+    } else {
+      target = loadOpen(ctx, id);
+    }
+    if (target.state.status !== 'paused' && target.state.status !== 'active') {
+      throw new WfsError('E_INVALID_STATE', `Cannot resume ${target.id}: it is ${target.state.status}`);
+    }
+    const changed = target.state.status !== 'active';
+    const { state, paused } = tx.activate(target);
+    return result(state, paused, changed, tx);
+  });
+}

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
+import type { Phase, SessionStatus, SessionType } from '../core/session.js';
+import { registryDirectory, SESSION_FILE, type SessionLocation, sessionDir } from '../store/layout.js';
+import { fingerprintOf, type RegistryEntry, readRegistry } from '../store/registry.js';
+import { listSessionFolders, readSessionAt } from '../store/session-files.js';
+import type { ProjectContext } from './context.js';
+
+export interface SessionSummary {
+  id: string;
+  status: SessionStatus | 'unknown';
+  type: SessionType | 'unknown';
+  phase: Phase | 'unknown';
+  project: string;
+  description: string;
+  created: string;
+  updated: string;
+  directory: string;
+  corrupt?: true;
+  reason?: string;
+}
+
+export interface ListOptions {
+  /** Include archived sessions (`--all`). */
+  includeArchived?: boolean;
+  status?: SessionStatus;
+}
+
+function fromEntry(entry: RegistryEntry): SessionSummary {
+  return {
+    id: entry.id,
+    status: entry.status,
+    type: entry.type,
+    phase: entry.phase,
+    project: entry.project,
+    description: entry.description,
+    created: entry.created,
+    updated: entry.updated,
+    directory: entry.directory,
+  };
+}
+
+function statFingerprint(file: string): string | undefined {
+  try {
+    return fingerprintOf(fs.statSync(file));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+function summarise(
+  ctx: ProjectContext,
+  id: string,
+  location: SessionLocation,
+  entry: RegistryEntry | undefined,
+): SessionSummary {
+  const directory = registryDirectory(id, location);
+  // The index line is trusted only while the file is byte-for-byte the one it was written from.
+  if (entry?.fingerprint !== undefined && entry.directory === directory) {
+    const fingerprint = statFingerprint(path.join(sessionDir(ctx.layout, id, location), SESSION_FILE));
+    if (fingerprint === entry.fingerprint) return fromEntry(entry);
+  }
+  const read = readSessionAt(ctx.layout, id, location);
+  if (read.kind === 'ok') {
+    const s = read.state;
+    return {
+      id,
+      status: s.status,
+      type: s.type,
+      phase: s.current_phase,
+      project: s.project,
+      description: s.description,
+      created: s.created_at,
+      updated: s.updated_at,
+      directory,
+    };
+  }
+  // Damaged sessions are listed, never hidden: what the index last knew, marked corrupt.
+  return {
+    id,
+    status: entry?.status ?? 'unknown',
+    type: entry?.type ?? 'unknown',
+    phase: entry?.phase ?? 'unknown',
+    project: entry?.project ?? '',
+    description: entry?.description ?? '',
+    created: entry?.created ?? '',
+    updated: entry?.updated ?? '',
+    directory,
+    corrupt: true,
+    reason: read.kind === 'corrupt' ? read.reason : 'session folder vanished while listing',
+  };
+}
+
+/**
+ * Open sessions (and archived ones with `includeArchived`), most recently updated first. The folders
+ * decide which sessions exist; the registry only saves re-reading files that have not changed.
+ */
+export function listSessions(ctx: ProjectContext, options: ListOptions = {}): SessionSummary[] {
+  const registry = readRegistry(ctx.layout.registryPath);
+  const locations: SessionLocation[] =
+    options.includeArchived || options.status === 'archived' ? ['active', 'archives'] : ['active'];
+  const sessions: SessionSummary[] = [];
+  for (const location of locations) {
+    for (const id of listSessionFolders(ctx.layout, location)) {
+      const summary = summarise(ctx, id, location, registry.entries.get(id));
+      if (options.status === undefined || summary.status === options.status || summary.corrupt)
+        sessions.push(summary);
+    }
+  }
+  return sessions.sort((a, b) =>
+    a.updated < b.updated ? 1 : a.updated > b.updated ? -1 : a.id.localeCompare(b.id),
+  );
+}

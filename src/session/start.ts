@@ -1,0 +1,197 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
+import { nextFreeSessionId, slugify } from '../core/ids.js';
+import { validateDescription } from '../core/input.js';
+import { renderPlanningNotes, userContent } from '../core/planning-notes.js';
+import { judgeRelevance, type Relevance, shouldReuse } from '../core/relevance.js';
+import { type Complexity, newSessionState, type SessionType } from '../core/session.js';
+import { ensureProjectInitialized } from '../project/init.js';
+import { makeDirectoryDurable, readTextIfExists, writeFileAtomic } from '../store/atomic.js';
+import { PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
+import { listSessionFolders, readSessionAt } from '../store/session-files.js';
+import type { ProjectContext } from './context.js';
+import { listSessions, type SessionSummary } from './list.js';
+import { inTransaction, type SessionTransaction } from './transaction.js';
+
+export interface StartInput {
+  description: string;
+  type?: SessionType;
+  complexity?: Complexity;
+}
+
+export interface StartResult {
+  session_id: string;
+  decision: 'created' | 'reused';
+  relevance?: Relevance;
+  /** Keywords the task shares with the reused or judged session (with `--auto`). */
+  shared_keywords?: string[];
+  /** Sessions paused to keep one active. */
+  paused: string[];
+  warnings: string[];
+  /** True when this start initialised the project state first. */
+  project_initialized: boolean;
+}
+
+/** The first line of the description, short enough for a table: the session's title. */
+function titleOf(description: string): string {
+  const firstLine = description.split(/\r?\n/)[0]!.trim();
+  return firstLine.length > 100 ? `${firstLine.slice(0, 99)}…` : firstLine;
+}
+
+/**
+ * Makes the folder of a new session. mkdir is atomic, so even without the project lock two
+ * processes could never get the same ID; under it, the probe is exact on the first try.
+ */
+function allocateSessionFolder(tx: SessionTransaction, description: string): { id: string; dir: string } {
+  const slug = slugify(description);
+  fs.mkdirSync(tx.layout.activeDir, { recursive: true });
+  const taken = new Set([
+    ...listSessionFolders(tx.layout, 'active'),
+    ...listSessionFolders(tx.layout, 'archives'),
+  ]);
+  for (;;) {
+    const id = nextFreeSessionId(slug, taken);
+    const dir = sessionDir(tx.layout, id, 'active');
+    try {
+      makeDirectoryDurable(dir);
+      return { id, dir };
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw error;
+      taken.add(id);
+    }
+  }
+}
+
+function createSession(
+  tx: SessionTransaction,
+  input: Required<StartInput>,
+): { id: string; paused: string[] } {
+  // Pause first: a crash between the two steps leaves no active session, never two.
+  const paused = tx.pauseActive();
+  const { id, dir } = allocateSessionFolder(tx, input.description);
+  for (const sub of SESSION_SUBDIRS) fs.mkdirSync(path.join(dir, sub));
+  writeFileAtomic(
+    path.join(dir, PLANNING_NOTES_FILE),
+    renderPlanningNotes({ id, description: input.description, created: tx.now }),
+  );
+  const state = newSessionState({
+    id,
+    project: titleOf(input.description),
+    description: input.description,
+    type: input.type,
+    complexity: input.complexity,
+    now: tx.now,
+  });
+  tx.save(dir, 'active', state);
+  return { id, paused };
+}
+
+function normalise(input: StartInput): Required<StartInput> {
+  return {
+    description: validateDescription(input.description),
+    type: input.type ?? 'workflow',
+    complexity: input.complexity ?? 'medium',
+  };
+}
+
+/** `session start --new`: always a new session, which becomes the active one. */
+export async function startNewSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+  const normalised = normalise(input);
+  const init = await ensureProjectInitialized(ctx);
+  return inTransaction(ctx, (tx) => {
+    const { id, paused } = createSession(tx, normalised);
+    return {
+      session_id: id,
+      decision: 'created',
+      paused,
+      warnings: [...(init?.warnings ?? []), ...tx.warnings],
+      project_initialized: init !== undefined,
+    };
+  });
+}
+
+/** What `--auto` compares a task with: the session's title, description and planning notes. */
+function sessionText(ctx: ProjectContext, session: SessionSummary): string {
+  const notes =
+    readTextIfExists(path.join(sessionDir(ctx.layout, session.id, 'active'), PLANNING_NOTES_FILE)) ?? '';
+  return `${session.project}\n${session.description}\n${userContent(notes)}`;
+}
+
+/**
+ * `session start --auto`: no open session, create one; one, judge how relevant the task is to it
+ * and reuse it (activating it) or create a new one; several, warn, and use the active one or else
+ * the most recently updated. Completed sessions are finished work and never reused.
+ */
+export async function startAutoSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+  const normalised = normalise(input);
+  const init = await ensureProjectInitialized(ctx);
+  const initWarnings = init?.warnings ?? [];
+  return inTransaction(ctx, (tx) => {
+    const candidates = listSessions(ctx).filter(
+      (s) => !s.corrupt && (s.status === 'active' || s.status === 'paused'),
+    );
+    const base = { project_initialized: init !== undefined };
+
+    const reuse = (session: SessionSummary, extra: Partial<StartResult>): StartResult => {
+      const read = readSessionAt(ctx.layout, session.id, 'active');
+      if (read.kind !== 'ok') {
+        // It was readable a moment ago under the same lock: only an outside edit can do this.
+        const created = createSession(tx, normalised);
+        return {
+          ...base,
+          session_id: created.id,
+          decision: 'created',
+          paused: created.paused,
+          warnings: [
+            ...initWarnings,
+            ...tx.warnings,
+            `Session ${session.id} became unreadable; created a new session`,
+          ],
+        };
+      }
+      const { paused } = tx.activate(read);
+      return {
+        ...base,
+        session_id: session.id,
+        decision: 'reused',
+        paused,
+        warnings: [...initWarnings, ...tx.warnings],
+        ...extra,
+      };
+    };
+
+    if (candidates.length === 0) {
+      const created = createSession(tx, normalised);
+      return {
+        ...base,
+        session_id: created.id,
+        decision: 'created',
+        paused: created.paused,
+        warnings: [...initWarnings, ...tx.warnings],
+      };
+    }
+    if (candidates.length === 1) {
+      const only = candidates[0]!;
+      const judgement = judgeRelevance(normalised.description, sessionText(ctx, only));
+      if (shouldReuse(judgement.relevance)) {
+        return reuse(only, { relevance: judgement.relevance, shared_keywords: judgement.shared });
+      }
+      const created = createSession(tx, normalised);
+      return {
+        ...base,
+        session_id: created.id,
+        decision: 'created',
+        relevance: judgement.relevance,
+        shared_keywords: judgement.shared,
+        paused: created.paused,
+        warnings: [...initWarnings, ...tx.warnings],
+      };
+    }
+    // listSessions sorts by most recently updated, so the first non-active candidate is the newest.
+    const chosen = candidates.find((s) => s.status === 'active') ?? candidates[0]!;
+    const result = reuse(chosen, {});
+    result.warnings.unshift('Multiple active sessions detected');
+    return result;
+  });
+}

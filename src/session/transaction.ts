@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import * as lifecycle from '../core/lifecycle.js';
+import type { SessionState } from '../core/session.js';
+import type { SessionLocation } from '../store/layout.js';
+import { withProjectLock } from '../store/lock.js';
+import {
+  entryFromState,
+  type Registry,
+  type RegistryEntry,
+  readRegistry,
+  writeRegistry,
+} from '../store/registry.js';
+import {
+  type LoadedSession,
+  listSessionFolders,
+  readSessionAt,
+  saveSession,
+} from '../store/session-files.js';
+import { nowIso, type ProjectContext } from './context.js';
+
+/**
+ * One read-modify-write of the project's sessions, under the project lock. It owns the registry
+ * (rebuilt from the folders when missing or damaged), saves sessions, and enforces the single active
+ * rule: `activate` pauses every other active session first. `commit` writes the registry last, so
+ * the session files (the truth) are always at least as new as the index.
+ */
+export class SessionTransaction {
+  readonly now: string;
+  readonly warnings: string[] = [];
+  private readonly registry: Registry;
+  private registryChanged = false;
+
+  constructor(private readonly ctx: ProjectContext) {
+    this.now = nowIso(ctx);
+    this.registry = readRegistry(ctx.layout.registryPath);
+    if (this.registry.damagedLines > 0 || (!this.registry.exists && this.hasSessionFolders())) {
+      const why = this.registry.exists ? `${this.registry.damagedLines} damaged line(s)` : 'it was missing';
+      const rebuilt = rebuildRegistryEntries(ctx);
+      this.registry.entries = new Map(rebuilt.map((entry) => [entry.id, entry]));
+      this.registryChanged = true;
+      this.warnings.push(`Session registry rebuilt from ${rebuilt.length} session folder(s) (${why})`);
+    }
+  }
+
+  private hasSessionFolders(): boolean {
+    return (
+      listSessionFolders(this.ctx.layout, 'active').length +
+        listSessionFolders(this.ctx.layout, 'archives').length >
+      0
+    );
+  }
+
+  get layout() {
+    return this.ctx.layout;
+  }
+
+  entries(): IterableIterator<RegistryEntry> {
+    return this.registry.entries.values();
+  }
+
+  /** Saves a session and records it in the registry (written on commit). */
+  save(dir: string, location: SessionLocation, state: SessionState): SessionState {
+    const saved = saveSession(dir, state, this.now);
+    this.record(entryFromState(saved.state, location, saved.fingerprint));
+    return saved.state;
+  }
+
+  record(entry: RegistryEntry): void {
+    this.registry.entries.set(entry.id, entry);
+    this.registryChanged = true;
+  }
+
+  /** Sessions whose file says `active` (the registry points at them; the file decides). */
+  activeSessions(): LoadedSession[] {
+    const active: LoadedSession[] = [];
+    for (const entry of this.registry.entries.values()) {
+      if (entry.status !== 'active') continue;
+      const read = readSessionAt(this.ctx.layout, entry.id, 'active');
+      if (read.kind === 'ok' && read.state.status === 'active') active.push(read);
+    }
+    return active;
+  }
+
+  /** Pauses every active session except `keepId`; returns the IDs it paused. */
+  pauseActive(keepId?: string): string[] {
+    const paused: string[] = [];
+    for (const session of this.activeSessions()) {
+      if (session.id === keepId) continue;
+      this.save(session.dir, 'active', lifecycle.pause(session.state, this.now));
+      paused.push(session.id);
+    }
+    return paused;
+  }
+
+  /** Makes `session` the one active session (single active rule). */
+  activate(session: LoadedSession): { state: SessionState; paused: string[] } {
+    const paused = this.pauseActive(session.id);
+    if (session.state.status === 'active') {
+      // Already active: nothing to save, but make sure the index agrees.
+      this.record(entryFromState(session.state, session.location, session.fingerprint));
+      return { state: session.state, paused };
+    }
+    const state = this.save(session.dir, session.location, lifecycle.activate(session.state, this.now));
+    return { state, paused };
+  }
+
+  commit(): void {
+    if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry.entries.values());
+  }
+}
+
+export async function inTransaction<T>(
+  ctx: ProjectContext,
+  fn: (tx: SessionTransaction) => T | Promise<T>,
+): Promise<T> {
+  fs.mkdirSync(ctx.layout.workflowDir, { recursive: true });
+  return withProjectLock(ctx.layout, async () => {
+    const tx = new SessionTransaction(ctx);
+    const result = await fn(tx);
+    tx.commit();
+    return result;
+  });
+}
+
+/** The registry as the folders say it should be: used when it is missing or damaged. */
+export function rebuildRegistryEntries(ctx: ProjectContext): RegistryEntry[] {
+  const entries: RegistryEntry[] = [];
+  for (const location of ['active', 'archives'] as const) {
+    for (const id of listSessionFolders(ctx.layout, location)) {
+      const read = readSessionAt(ctx.layout, id, location);
+      if (read.kind === 'ok') entries.push(entryFromState(read.state, location, read.fingerprint));
+    }
+  }
+  return entries.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
+
+export interface FileWrite {
+  path: string;
+  data: string;
+}
+
+/** Temp files are named so that `wfs doctor` can recognise (and sweep) the orphans of a crash. */
+export const TEMP_SUFFIX = '.wfs-tmp';
+
+function tempPathFor(target: string): string {
+  return `${target}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+}
+
+function writeAndSync(tempPath: string, data: string): void {
+  // 'wx' (O_EXCL): never write through a file someone else created at our temp name.
+  const fd = fs.openSync(tempPath, 'wx', 0o644);
+  try {
+    fs.writeFileSync(fd, data);
+    // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  // fsync of the directory makes the rename itself durable: an acknowledged write survives a crash.
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } catch (error) {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+    if (errnoCode(error) !== 'EINVAL' && errnoCode(error) !== 'EISDIR') throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Writes several files so that each is either its old or its new version after a crash at any
+ * instant (temp file, fsync, rename), and every one is durable when this returns (one fsync per
+ * distinct directory, after all renames). Files are renamed in the order given: put the one that
+ * commits the change last.
+ */
+export function writeFilesAtomic(files: readonly FileWrite[]): void {
+  const written: { temp: string; target: string }[] = [];
+  try {
+    for (const file of files) {
+      const temp = tempPathFor(file.path);
+      written.push({ temp, target: file.path });
+      writeAndSync(temp, file.data);
+    }
+  } catch (error) {
+    for (const { temp } of written) fs.rmSync(temp, { force: true });
+    throw error;
+  }
+  const directories = new Set<string>();
+  for (const { temp, target } of written) {
+    fs.renameSync(temp, target);
+    directories.add(path.dirname(target));
+  }
+  for (const dir of directories) syncDirectory(dir);
+}
+
+export function writeFileAtomic(target: string, data: string): void {
+  writeFilesAtomic([{ path: target, data }]);
+}
+
+export function writeJsonAtomic(target: string, value: unknown): void {
+  writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Creates a directory and makes its entry durable in the parent. */
+export function makeDirectoryDurable(dir: string): void {
+  fs.mkdirSync(dir);
+  syncDirectory(path.dirname(dir));
+}
+
+export function readTextIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}

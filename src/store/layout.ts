@@ -1,0 +1,49 @@
+import path from 'node:path';
+
+/** Where everything lives under `<root>/.workflow/` (SPEC 1). */
+export interface Layout {
+  root: string;
+  workflowDir: string;
+  activeDir: string;
+  archivesDir: string;
+  registryPath: string;
+  manifestPath: string;
+  techPath: string;
+  guidelinesPath: string;
+  configPath: string;
+  locksDir: string;
+  backupsDir: string;
+}
+
+export function layoutFor(root: string): Layout {
+  const workflowDir = path.join(root, '.workflow');
+  return {
+    root,
+    workflowDir,
+    activeDir: path.join(workflowDir, 'active'),
+    archivesDir: path.join(workflowDir, 'archives'),
+    registryPath: path.join(workflowDir, 'session_status.jsonl'),
+    manifestPath: path.join(workflowDir, 'archives', 'manifest.json'),
+    techPath: path.join(workflowDir, 'project-tech.json'),
+    guidelinesPath: path.join(workflowDir, 'project-guidelines.json'),
+    configPath: path.join(workflowDir, 'config.json'),
+    locksDir: path.join(workflowDir, '.locks'),
+    backupsDir: path.join(workflowDir, '.backups'),
+  };
+}
+
+export type SessionLocation = 'active' | 'archives';
+
+export const SESSION_FILE = 'workflow-session.json';
+export const PLANNING_NOTES_FILE = 'planning-notes.md';
+export const ARCHIVING_MARKER = '.archiving';
+export const SESSION_SUBDIRS = ['.process', '.task', '.summaries'] as const;
+
+export function sessionDir(layout: Layout, id: string, location: SessionLocation): string {
+  return path.join(location === 'active' ? layout.activeDir : layout.archivesDir, id);
+}
+
+/** The `directory` field of a registry line: relative to the root, with forward slashes. */
+export function registryDirectory(id: string, location: SessionLocation): string {
+  return `.workflow/${location}/${id}`;
+}
