@@ -1,0 +1,109 @@
+import { execFile, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+
+export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'wfs.js');
+
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder with the given files (path -> content); `git: true` makes it a repository. */
+export function makeRepo(
+  files: Record<string, string> = {},
+  options: { git?: boolean } = { git: true },
+): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-test-')));
+  created.push(dir);
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+  }
+  if (options.git !== false) {
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: dir, stdio: 'ignore' });
+    git('init', '-q');
+  }
+  return dir;
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI in `cwd` (no shell, no terminal). */
+export function wfs(
+  cwd: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        cwd,
+        env: { ...process.env, WFS_ROOT: '', NO_COLOR: '1', ...options.env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+export function wfsSync(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, WFS_ROOT: '', NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function json<T = Record<string, unknown>>(run: Run): T {
+  return JSON.parse(run.stdout) as T;
+}
+
+/** `SESSION_ID: X` → X */
+export function sessionIdOf(run: Run): string {
+  const match = /^SESSION_ID: (\S+)$/m.exec(run.stdout);
+  if (!match) throw new Error(`no SESSION_ID in: ${run.stdout}\n${run.stderr}`);
+  return match[1]!;
+}
+
+export function readJson<T = Record<string, unknown>>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+export function registryLines(root: string): Record<string, unknown>[] {
+  const text = fs.readFileSync(path.join(root, '.workflow', 'session_status.jsonl'), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Every file below `dir`, relative, sorted (to prove nothing was written). */
+export function treeOf(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.name === '.git') continue;
+      out.push(path.relative(dir, p));
+      if (entry.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TEMP_SUFFIX, writeFilesAtomic, writeJsonAtomic } from '../../src/store/atomic.js';
+import { withLock } from '../../src/store/lock.js';
+import { parseRegistry, serializeRegistry } from '../../src/store/registry.js';
+import { findRoot } from '../../src/store/root.js';
+import { makeRepo } from '../helpers.js';
+
+describe('atomic writes', () => {
+  it('replaces files whole and leaves no temp files behind', () => {
+    const dir = makeRepo({}, { git: false });
+    const a = path.join(dir, 'a.json');
+    writeJsonAtomic(a, { v: 1 });
+    writeJsonAtomic(a, { v: 2 });
+    writeFilesAtomic([
+      { path: path.join(dir, 'b.txt'), data: 'b' },
+      { path: a, data: '{"v":3}' },
+    ]);
+    expect(JSON.parse(fs.readFileSync(a, 'utf8'))).toEqual({ v: 3 });
+    expect(fs.readFileSync(path.join(dir, 'b.txt'), 'utf8')).toBe('b');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(TEMP_SUFFIX))).toEqual([]);
+  });
+
+  it('cleans up its temp files and keeps the old version when a write fails', () => {
+    const dir = makeRepo({ 'keep.json': 'old' }, { git: false });
+    expect(() =>
+      writeFilesAtomic([
+        { path: path.join(dir, 'keep.json'), data: 'new' },
+        { path: path.join(dir, 'missing-dir', 'x.json'), data: 'x' },
+      ]),
+    ).toThrow();
+    expect(fs.readFileSync(path.join(dir, 'keep.json'), 'utf8')).toBe('old');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(TEMP_SUFFIX))).toEqual([]);
+  });
+});
+
+describe('the cross-process lock', () => {
+  it('serialises critical sections in one process too', async () => {
+    const dir = makeRepo({}, { git: false });
+    const order: string[] = [];
+    const section = (name: string) =>
+      withLock(dir, 'test', async () => {
+        order.push(`${name}:in`);
+        await new Promise((r) => setTimeout(r, 20));
+        order.push(`${name}:out`);
+      });
+    await Promise.all([section('a'), section('b'), section('c')]);
+    for (let i = 0; i < order.length; i += 2)
+      expect(order[i]!.split(':')[0]).toBe(order[i + 1]!.split(':')[0]);
+    expect(fs.existsSync(path.join(dir, 'test.lock'))).toBe(false);
+  });
+
+  it('fails with E_LOCK_TIMEOUT when the lock stays held', async () => {
+    const dir = makeRepo({}, { git: false });
+    fs.mkdirSync(path.join(dir, 'held.lock'));
+    await expect(withLock(dir, 'held', () => 1, { retries: 2 })).rejects.toMatchObject({
+      code: 'E_LOCK_TIMEOUT',
+    });
+  });
+});
+
+describe('root discovery (SPEC 1)', () => {
+  it('prefers --root, then WFS_ROOT', () => {
+    const a = makeRepo();
+    const b = makeRepo();
+    expect(findRoot({ root: a, env: { WFS_ROOT: b }, cwd: '/' })).toEqual({ root: a, source: 'flag' });
+    expect(findRoot({ env: { WFS_ROOT: b }, cwd: '/' })).toEqual({ root: b, source: 'env' });
+    expect(() => findRoot({ root: path.join(a, 'nope'), cwd: '/' })).toThrow(/not a directory/);
+  });
+
+  it('finds the nearest .workflow/, else the git top-level, never a subfolder', () => {
+    const repo = makeRepo({ 'pkg/sub/deep/file.txt': 'x' });
+    const deep = path.join(repo, 'pkg', 'sub', 'deep');
+    expect(findRoot({ env: {}, cwd: deep })).toEqual({ root: repo, source: 'git' });
+    fs.mkdirSync(path.join(repo, 'pkg', '.workflow'));
+    expect(findRoot({ env: {}, cwd: deep })).toEqual({ root: path.join(repo, 'pkg'), source: 'workflow' });
+  });
+
+  it('does not climb out of a repository to a stray .workflow/ above it', () => {
+    const outer = makeRepo({}, { git: false });
+    fs.mkdirSync(path.join(outer, '.workflow'));
+    const inner = path.join(outer, 'project');
+    fs.mkdirSync(path.join(inner, '.git'), { recursive: true });
+    expect(findRoot({ env: {}, cwd: inner })).toEqual({ root: inner, source: 'git' });
+  });
+
+  it('treats a worktree .git file as a repository top-level', () => {
+    const dir = makeRepo({ 'wt/.git': 'gitdir: /elsewhere\n', 'wt/src/a.ts': '' }, { git: false });
+    expect(findRoot({ env: {}, cwd: path.join(dir, 'wt', 'src') }).root).toBe(path.join(dir, 'wt'));
+  });
+});
+
+describe('registry format', () => {
+  it('round-trips and counts damaged lines', () => {
+    const entry = {
+      id: 'WFS-a',
+      status: 'active' as const,
+      type: 'workflow' as const,
+      description: 'a',
+      created: 't',
+      updated: 't',
+      directory: '.workflow/active/WFS-a',
+      phase: 'PLAN' as const,
+      project: 'a',
+    };
+    const text = serializeRegistry([entry]);
+    expect(Object.keys(JSON.parse(text.trim())).slice(0, 7)).toEqual([
+      'id',
+      'status',
+      'type',
+      'description',
+      'created',
+      'updated',
+      'directory',
+    ]);
+    const parsed = parseRegistry(`${text}{broken\n\n`);
+    expect(parsed.entries.get('WFS-a')).toEqual(entry);
+    expect(parsed.damagedLines).toBe(1);
+  });
+});
