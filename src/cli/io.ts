@@ -1,4 +1,3 @@
-import pc from 'picocolors';
 import { printable } from '../core/input.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
@@ -12,6 +11,12 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // A reader that goes away (`wfs session list | head -1`) is not an error of ours: stop quietly,
+  // as other command-line tools do, instead of dying with EPIPE and a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -20,12 +25,6 @@ export function processIo(): CliIo {
     cwd: process.cwd(),
     env: process.env,
   };
-}
-
-/** Options every command takes. */
-export interface CommonOptions {
-  json?: boolean;
-  root?: string;
 }
 
 /** Human lines or one JSON document; warnings always go to stderr with `WARNING: `. */
@@ -39,8 +38,9 @@ export class Output {
     if (!this.json) this.io.stdout(`${text}\n`);
   }
 
+  /** Compact: `--json` is for programs, and indenting 10,000 list rows costs milliseconds. */
   document(value: unknown): void {
-    this.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+    this.io.stdout(`${JSON.stringify(value)}\n`);
   }
 
   warn(message: string): void {
@@ -52,20 +52,16 @@ export class Output {
     for (const message of messages) this.warn(message);
   }
 
-  private get colour(): boolean {
-    return this.io.stdoutIsTTY && !('NO_COLOR' in this.io.env);
-  }
-
   /** A left-aligned table; cells are made printable so a hostile description cannot drive the terminal. */
   table(headers: readonly string[], rows: readonly (readonly string[])[]): void {
     const cells = [headers, ...rows].map((row) => row.map((cell) => printable(cell)));
     const widths = headers.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
-    for (const [index, row] of cells.entries()) {
+    for (const row of cells) {
       const text = row
         .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
         .join('  ')
         .trimEnd();
-      this.line(index === 0 && this.colour ? pc.bold(text) : text);
+      this.line(text);
     }
   }
 }

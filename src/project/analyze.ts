@@ -1,3 +1,4 @@
+import { compareText } from '../core/ids.js';
 /**
  * Repository analysis for project-tech.json, pure: it sees a list of files and reads the few
  * manifests it needs through `read`, so tests feed it small file trees and the CLI the real disk.
@@ -139,7 +140,7 @@ function countLanguages(files: readonly string[]): { languages: LanguageStat[]; 
     stat.extensions.add(`.${ext}`);
     byName.set(name, stat);
   }
-  const sorted = [...byName.entries()].sort((a, b) => b[1].files - a[1].files || a[0].localeCompare(b[0]));
+  const sorted = [...byName.entries()].sort((a, b) => b[1].files - a[1].files || compareText(a[0], b[0]));
   const languages = sorted.map(([name, s]) => ({
     name,
     files: s.files,
@@ -555,7 +556,7 @@ export function analyzeRepository(input: {
   const keyDirectories = [...topCounts.entries()]
     .filter(([dir]) => DIRECTORY_ROLES[dir] !== undefined)
     .map(([dir, count]) => ({ path: dir, role: DIRECTORY_ROLES[dir]!, files: count }))
-    .sort((a, b) => a.path.localeCompare(b.path));
+    .sort((a, b) => compareText(a.path, b.path));
 
   return {
     project_name: projectName ?? input.fallbackName,

@@ -154,9 +154,3 @@ export async function initProject(
     };
   });
 }
-
-/** SPEC step 0 of every `session start`: initialise the project state when it is missing. */
-export async function ensureProjectInitialized(ctx: ProjectContext): Promise<InitResult | undefined> {
-  if (fs.existsSync(ctx.layout.techPath) && fs.existsSync(ctx.layout.guidelinesPath)) return undefined;
-  return initProject(ctx);
-}

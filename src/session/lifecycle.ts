@@ -1,4 +1,5 @@
 import { WfsError } from '../core/errors.js';
+import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import type { Phase, SessionState } from '../core/session.js';
 import { type LoadedSession, loadSession } from '../store/session-files.js';
@@ -48,7 +49,7 @@ export function requireActiveSession(tx: SessionTransaction): LoadedSession {
       'No active session (start one with: wfs session start --new "DESC")',
     );
   // Two actives only arise from a crash or an outside edit; the most recently updated one is current.
-  return active.sort((a, b) => b.state.updated_at.localeCompare(a.state.updated_at))[0]!;
+  return active.sort((a, b) => compareText(b.state.updated_at, a.state.updated_at))[0]!;
 }
 
 /** `session switch ID`: makes ID the active session, pausing the one that was active. */
@@ -86,7 +87,7 @@ export function resumeSession(ctx: ProjectContext, id?: string): Promise<Lifecyc
       if (paused.length === 0) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
       const loaded = paused.map((s) => loadSession(ctx.layout, s.id));
       loaded.sort((a, b) =>
-        (b.state.paused_at ?? b.state.updated_at).localeCompare(a.state.paused_at ?? a.state.updated_at),
+        compareText(b.state.paused_at ?? b.state.updated_at, a.state.paused_at ?? a.state.updated_at),
       );
       target = loaded[0]!;
     } else {

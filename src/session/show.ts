@@ -1,4 +1,6 @@
 import { WfsError } from '../core/errors.js';
+import { compareText, isSessionFolderName } from '../core/ids.js';
+import { readTextIfExists } from '../store/atomic.js';
 import { readRegistry } from '../store/registry.js';
 import { type LoadedSession, loadSession, readSessionAt } from '../store/session-files.js';
 import type { ProjectContext } from './context.js';
@@ -10,12 +12,17 @@ import { listSessions } from './list.js';
  * scanned.
  */
 export function findActiveSession(ctx: ProjectContext): LoadedSession | undefined {
+  // Fast path: the pointer names it, and the session file confirms it.
+  const pointed = readActivePointer(ctx);
+  if (pointed !== undefined) {
+    const read = readSessionAt(ctx.layout, pointed, 'active');
+    if (read.kind === 'ok' && read.state.status === 'active') return read;
+  }
   const registry = readRegistry(ctx.layout.registryPath);
   const candidates: LoadedSession[] = [];
   if (registry.exists && registry.damagedLines === 0) {
-    for (const entry of registry.entries.values()) {
-      if (entry.status !== 'active') continue;
-      const read = readSessionAt(ctx.layout, entry.id, 'active');
+    for (const id of registry.idsWithStatus('active')) {
+      const read = readSessionAt(ctx.layout, id, 'active');
       if (read.kind === 'ok' && read.state.status === 'active') candidates.push(read);
     }
   }
@@ -25,7 +32,18 @@ export function findActiveSession(ctx: ProjectContext): LoadedSession | undefine
       if (read.kind === 'ok' && read.state.status === 'active') candidates.push(read);
     }
   }
-  return candidates.sort((a, b) => b.state.updated_at.localeCompare(a.state.updated_at))[0];
+  return candidates.sort((a, b) => compareText(b.state.updated_at, a.state.updated_at))[0];
+}
+
+function readActivePointer(ctx: ProjectContext): string | undefined {
+  const text = readTextIfExists(ctx.layout.activePointerPath);
+  if (text === undefined) return undefined;
+  try {
+    const id = (JSON.parse(text) as { session_id?: unknown }).session_id;
+    return typeof id === 'string' && isSessionFolderName(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `session show [ID]`: one session's state, the active one by default. */

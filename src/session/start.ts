@@ -6,7 +6,7 @@ import { validateDescription } from '../core/input.js';
 import { renderPlanningNotes, userContent } from '../core/planning-notes.js';
 import { judgeRelevance, type Relevance, shouldReuse } from '../core/relevance.js';
 import { type Complexity, newSessionState, type SessionType } from '../core/session.js';
-import { ensureProjectInitialized } from '../project/init.js';
+import { ensureProjectInitialized } from '../project/ensure.js';
 import { makeDirectoryDurable, readTextIfExists, writeFileAtomic } from '../store/atomic.js';
 import { PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';

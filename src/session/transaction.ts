@@ -1,11 +1,13 @@
 import fs from 'node:fs';
+import { compareText } from '../core/ids.js';
 import * as lifecycle from '../core/lifecycle.js';
 import type { SessionState } from '../core/session.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import type { SessionLocation } from '../store/layout.js';
 import { withProjectLock } from '../store/lock.js';
 import {
   entryFromState,
-  type Registry,
+  Registry,
   type RegistryEntry,
   readRegistry,
   writeRegistry,
@@ -27,8 +29,10 @@ import { nowIso, type ProjectContext } from './context.js';
 export class SessionTransaction {
   readonly now: string;
   readonly warnings: string[] = [];
-  private readonly registry: Registry;
+  private registry: Registry;
   private registryChanged = false;
+  /** The active session as this transaction leaves it, when it changed. */
+  private activeAfter: { id: string | null } | undefined;
 
   constructor(private readonly ctx: ProjectContext) {
     this.now = nowIso(ctx);
@@ -36,7 +40,7 @@ export class SessionTransaction {
     if (this.registry.damagedLines > 0 || (!this.registry.exists && this.hasSessionFolders())) {
       const why = this.registry.exists ? `${this.registry.damagedLines} damaged line(s)` : 'it was missing';
       const rebuilt = rebuildRegistryEntries(ctx);
-      this.registry.entries = new Map(rebuilt.map((entry) => [entry.id, entry]));
+      this.registry = Registry.fromEntries(rebuilt);
       this.registryChanged = true;
       this.warnings.push(`Session registry rebuilt from ${rebuilt.length} session folder(s) (${why})`);
     }
@@ -54,28 +58,31 @@ export class SessionTransaction {
     return this.ctx.layout;
   }
 
-  entries(): IterableIterator<RegistryEntry> {
-    return this.registry.entries.values();
-  }
-
   /** Saves a session and records it in the registry (written on commit). */
   save(dir: string, location: SessionLocation, state: SessionState): SessionState {
+    const before = this.registry.get(state.session_id)?.status;
     const saved = saveSession(dir, state, this.now);
     this.record(entryFromState(saved.state, location, saved.fingerprint));
+    if (saved.state.status === 'active') this.activeAfter = { id: saved.state.session_id };
+    else if (
+      before === 'active' &&
+      (this.activeAfter === undefined || this.activeAfter.id === saved.state.session_id)
+    ) {
+      this.activeAfter = { id: null };
+    }
     return saved.state;
   }
 
   record(entry: RegistryEntry): void {
-    this.registry.entries.set(entry.id, entry);
+    this.registry.set(entry);
     this.registryChanged = true;
   }
 
   /** Sessions whose file says `active` (the registry points at them; the file decides). */
   activeSessions(): LoadedSession[] {
     const active: LoadedSession[] = [];
-    for (const entry of this.registry.entries.values()) {
-      if (entry.status !== 'active') continue;
-      const read = readSessionAt(this.ctx.layout, entry.id, 'active');
+    for (const id of this.registry.idsWithStatus('active')) {
+      const read = readSessionAt(this.ctx.layout, id, 'active');
       if (read.kind === 'ok' && read.state.status === 'active') active.push(read);
     }
     return active;
@@ -104,9 +111,15 @@ export class SessionTransaction {
     return { state, paused };
   }
 
+  /** Indexes last: the pointer to the active session, then the registry. */
   commit(): void {
-    if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry.entries.values());
+    if (this.activeAfter !== undefined) writeActivePointer(this.ctx, this.activeAfter.id, this.now);
+    if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry);
   }
+}
+
+function writeActivePointer(ctx: ProjectContext, id: string | null, now: string): void {
+  writeFileAtomic(ctx.layout.activePointerPath, `${JSON.stringify({ session_id: id, updated_at: now })}\n`);
 }
 
 export async function inTransaction<T>(
@@ -131,5 +144,5 @@ export function rebuildRegistryEntries(ctx: ProjectContext): RegistryEntry[] {
       if (read.kind === 'ok') entries.push(entryFromState(read.state, location, read.fingerprint));
     }
   }
-  return entries.sort((a, b) => a.created.localeCompare(b.created) || a.id.localeCompare(b.id));
+  return entries.sort((a, b) => compareText(a.created, b.created) || compareText(a.id, b.id));
 }

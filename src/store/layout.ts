@@ -7,6 +7,8 @@ export interface Layout {
   activeDir: string;
   archivesDir: string;
   registryPath: string;
+  /** The ID of the active session: an index (like the registry) so hot commands find it in one read. */
+  activePointerPath: string;
   manifestPath: string;
   techPath: string;
   guidelinesPath: string;
@@ -23,6 +25,7 @@ export function layoutFor(root: string): Layout {
     activeDir: path.join(workflowDir, 'active'),
     archivesDir: path.join(workflowDir, 'archives'),
     registryPath: path.join(workflowDir, 'session_status.jsonl'),
+    activePointerPath: path.join(workflowDir, 'active-session.json'),
     manifestPath: path.join(workflowDir, 'archives', 'manifest.json'),
     techPath: path.join(workflowDir, 'project-tech.json'),
     guidelinesPath: path.join(workflowDir, 'project-guidelines.json'),

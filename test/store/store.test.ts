@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEMP_SUFFIX, writeFilesAtomic, writeJsonAtomic } from '../../src/store/atomic.js';
@@ -51,12 +53,50 @@ describe('the cross-process lock', () => {
     expect(fs.existsSync(path.join(dir, 'test.lock'))).toBe(false);
   });
 
-  it('fails with E_LOCK_TIMEOUT when the lock stays held', async () => {
+  const holderFile = (dir: string, holder: Record<string, unknown>, ageMs = 0) => {
+    const file = path.join(dir, 'held.lock');
+    fs.writeFileSync(file, JSON.stringify({ nonce: 'n', acquired_at: 'then', ...holder }));
+    const when = new Date(Date.now() - ageMs);
+    fs.utimesSync(file, when, when);
+    return file;
+  };
+
+  it('waits for a live holder and fails with E_LOCK_TIMEOUT naming it', async () => {
     const dir = makeRepo({}, { git: false });
-    fs.mkdirSync(path.join(dir, 'held.lock'));
-    await expect(withLock(dir, 'held', () => 1, { retries: 2 })).rejects.toMatchObject({
+    holderFile(dir, { pid: process.pid, host: os.hostname() });
+    await expect(withLock(dir, 'held', () => 1, { timeoutMs: 150 })).rejects.toMatchObject({
+      code: 'E_LOCK_TIMEOUT',
+      message: expect.stringContaining(`held by pid ${process.pid} on ${os.hostname()}`),
+    });
+  });
+
+  it('breaks at once a lock whose holder process on this host is gone', async () => {
+    const dir = makeRepo({}, { git: false });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    holderFile(dir, { pid: Number(dead.stdout), host: os.hostname() });
+    await expect(withLock(dir, 'held', () => 'ran', { timeoutMs: 150 })).resolves.toBe('ran');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('respects a fresh holder on another host, and breaks one not refreshed for longer than the stale time', async () => {
+    const dir = makeRepo({}, { git: false });
+    holderFile(dir, { pid: 1, host: 'other-machine' });
+    await expect(withLock(dir, 'held', () => 1, { timeoutMs: 100 })).rejects.toMatchObject({
       code: 'E_LOCK_TIMEOUT',
     });
+    holderFile(dir, { pid: 1, host: 'other-machine' }, 60_000);
+    await expect(withLock(dir, 'held', () => 'ran', { timeoutMs: 100 })).resolves.toBe('ran');
+  });
+
+  it('releases only its own lock file', async () => {
+    const dir = makeRepo({}, { git: false });
+    await withLock(dir, 'mine', () => {
+      // Someone judged us stale and took over: our release must not delete their file.
+      fs.writeFileSync(path.join(dir, 'mine.lock'), JSON.stringify({ pid: 1, host: 'x', nonce: 'theirs' }));
+    });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'mine.lock'), 'utf8')).nonce).toBe('theirs');
   });
 });
 
@@ -115,7 +155,7 @@ describe('registry format', () => {
       'directory',
     ]);
     const parsed = parseRegistry(`${text}{broken\n\n`);
-    expect(parsed.entries.get('WFS-a')).toEqual(entry);
+    expect(parsed.get('WFS-a')).toEqual(entry);
     expect(parsed.damagedLines).toBe(1);
   });
 });

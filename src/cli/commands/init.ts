@@ -1,21 +1,18 @@
 import path from 'node:path';
 import { initProject } from '../../project/init.js';
-import { openProject } from '../../session/context.js';
-import type { CliIo, CommonOptions, Output } from '../io.js';
+import type { OptionValues } from '../args.js';
+import type { CliIo, Output } from '../io.js';
+import { project } from './shared.js';
 
-export async function init(
-  io: CliIo,
-  out: Output,
-  options: CommonOptions & { force?: boolean },
-): Promise<number> {
-  const project = openProject({ root: options.root, cwd: io.cwd, env: io.env });
-  const result = await initProject(project, { force: options.force === true });
+export async function init(io: CliIo, out: Output, values: OptionValues): Promise<number> {
+  const ctx = project(io, values);
+  const result = await initProject(ctx, { force: values.force === true });
   out.warnAll(result.warnings);
   const relative = (file: string) => path.relative(io.cwd, file) || '.';
   if (out.json) {
     out.document({
       project_state: result.projectState,
-      root: project.layout.root,
+      root: ctx.layout.root,
       tech_path: result.techPath,
       guidelines_path: result.guidelinesPath,
       written: result.written,

@@ -1,0 +1,85 @@
+// `npm run bench`: start-to-exit times of the commands agents call all the time, as ratios to a bare
+// `node -e 0` measured in the same run, interleaved round by round (this machine is shared and
+// noisy; a ratio within one run is what can be compared). Prints a Markdown table for
+// docs/BENCHMARKS.md and exits 1 when a target is missed.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeFixture } from './fixture.mjs';
+
+const CLI = path.resolve('dist/wfs.js');
+const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
+const sizes = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
+
+function timeOnce(args, cwd) {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+  return elapsed;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const commands = [
+  { name: 'node -e 0', args: ['-e', '0'], baseline: true },
+  {
+    name: 'wfs session list --json',
+    args: [CLI, 'session', 'list', '--json'],
+    target: { 10: 1.4, 10000: 3 },
+  },
+  {
+    name: 'wfs session show --json',
+    args: [CLI, 'session', 'show', '--json'],
+    target: { 10: 1.4, 10000: 1.4 },
+  },
+  {
+    name: 'wfs session start --new',
+    args: [CLI, 'session', 'start', '--new', 'bench task'],
+    target: { 10: 1.6, 10000: 1.6 },
+  },
+];
+
+const rows = [];
+let missed = 0;
+for (const size of sizes) {
+  process.stderr.write(`fixture with ${size} sessions... `);
+  const root = makeFixture(size);
+  process.stderr.write('measuring\n');
+  const samples = new Map(commands.map((c) => [c.name, []]));
+  for (const command of commands) timeOnce(command.args, root); // warm the page cache
+  for (let round = 0; round < rounds; round++) {
+    // A fresh order each round, so drift in machine load hits every command alike.
+    const order = [...commands].sort(() => Math.random() - 0.5);
+    for (const command of order) samples.get(command.name).push(timeOnce(command.args, root));
+  }
+  const base = median(samples.get('node -e 0'));
+  for (const command of commands) {
+    const values = samples.get(command.name);
+    const med = median(values);
+    const ratio = med / base;
+    const target = command.target?.[size];
+    const ok = target === undefined || ratio <= target;
+    if (!ok) missed++;
+    rows.push({ size, name: command.name, median: med, min: Math.min(...values), ratio, target, ok });
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${rounds} interleaved rounds.\n`,
+);
+console.log('| sessions | command | median ms | min ms | ratio to `node -e 0` | target | |');
+console.log('|---:|---|---:|---:|---:|---:|---|');
+for (const r of rows) {
+  console.log(
+    `| ${r.size} | \`${r.name}\` | ${r.median.toFixed(1)} | ${r.min.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.target ? `≤ ${r.target}x` : ''} | ${r.target ? (r.ok ? 'met' : '**missed**') : ''} |`,
+  );
+}
+process.exitCode = missed ? 1 : 0;

@@ -1,0 +1,86 @@
+import type { CommandSpec } from './args.js';
+
+/**
+ * Every command of the CLI. A command's module is imported only when that command runs, so `list`
+ * and `show` never load the analyser, and `start` loads the prompt library only on a terminal.
+ */
+const manifestOptions = {
+  tag: { type: 'string', multiple: true, value: 'tag', help: 'a tag for the archive manifest' },
+  lesson: {
+    type: 'string',
+    multiple: true,
+    value: 'text',
+    help: 'a lesson learned, for the archive manifest',
+  },
+} as const;
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    path: ['init'],
+    summary: 'analyse the repository into .workflow/project-tech.json and scaffold project-guidelines.json',
+    options: { force: { type: 'boolean', help: 're-analyse, keeping a backup of the old analysis' } },
+    load: async () => (await import('./commands/init.js')).init,
+  },
+  {
+    path: ['session', 'start'],
+    summary: 'discover the open sessions, reuse one (--auto) or create one (--new)',
+    options: {
+      auto: {
+        type: 'string',
+        value: 'description',
+        help: 'reuse the open session if the task is relevant to it, else create one',
+      },
+      new: { type: 'string', value: 'description', help: 'always create a new session' },
+      type: { type: 'string', value: 'type', help: 'workflow (default), review, tdd, test or docs' },
+      complexity: { type: 'string', value: 'level', help: 'simple, medium (default) or complex' },
+    },
+    load: async () => (await import('./commands/session-start.js')).start,
+  },
+  {
+    path: ['session', 'list'],
+    summary: 'open sessions, most recently updated first (with --all, archived too)',
+    options: {
+      status: { type: 'string', value: 'status', help: 'only sessions with this status' },
+      all: { type: 'boolean', help: 'include archived sessions' },
+    },
+    load: async () => (await import('./commands/session-read.js')).list,
+  },
+  {
+    path: ['session', 'show'],
+    summary: "one session's state (default: the active one)",
+    args: [{ name: 'id', required: false }],
+    load: async () => (await import('./commands/session-read.js')).show,
+  },
+  {
+    path: ['session', 'switch'],
+    summary: 'make a session the active one (the one that was active is paused)',
+    args: [{ name: 'id', required: true }],
+    load: async () => (await import('./commands/session-lifecycle.js')).switchTo,
+  },
+  {
+    path: ['session', 'pause'],
+    summary: 'pause a session (default: the active one)',
+    args: [{ name: 'id', required: false }],
+    load: async () => (await import('./commands/session-lifecycle.js')).pause,
+  },
+  {
+    path: ['session', 'resume'],
+    summary: 'resume a session (default: the most recently paused one)',
+    args: [{ name: 'id', required: false }],
+    load: async () => (await import('./commands/session-lifecycle.js')).resume,
+  },
+  {
+    path: ['session', 'complete'],
+    summary: 'complete a session (default: the active one) and archive it',
+    args: [{ name: 'id', required: false }],
+    options: { 'no-archive': { type: 'boolean', help: 'complete without archiving' }, ...manifestOptions },
+    load: async () => (await import('./commands/session-complete.js')).complete,
+  },
+  {
+    path: ['session', 'archive'],
+    summary: 'archive a completed session, or finish an interrupted archiving',
+    args: [{ name: 'id', required: true }],
+    options: manifestOptions,
+    load: async () => (await import('./commands/session-complete.js')).archive,
+  },
+];
