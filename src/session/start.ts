@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
-import { nextFreeSessionId, slugify } from '../core/ids.js';
+import { nextFreeSessionId, sessionIdFor, slugify } from '../core/ids.js';
 import { validateDescription } from '../core/input.js';
 import { renderPlanningNotes, userContent } from '../core/planning-notes.js';
 import { judgeRelevance, type Relevance, shouldReuse } from '../core/relevance.js';
@@ -39,27 +39,47 @@ function titleOf(description: string): string {
   return firstLine.length > 100 ? `${firstLine.slice(0, 99)}…` : firstLine;
 }
 
+// Probing the next few names costs a stat and a mkdir each; past this many, one listing of the
+// folders finds the highest suffix instead (a description reused thousands of times).
+const PROBES_BEFORE_LISTING = 32;
+
+function taken(tx: SessionTransaction, id: string): boolean {
+  return fs.existsSync(sessionDir(tx.layout, id, 'archives'));
+}
+
 /**
- * Makes the folder of a new session. mkdir is atomic, so even without the project lock two
- * processes could never get the same ID; under it, the probe is exact on the first try.
+ * Makes the folder of a new session: `WFS-<slug>`, else `-2`, `-3`, ... among open and archived
+ * sessions. mkdir is atomic, so even without the project lock two processes could never get the
+ * same ID; under it, the first free name is taken on the first try.
  */
 function allocateSessionFolder(tx: SessionTransaction, description: string): { id: string; dir: string } {
   const slug = slugify(description);
   fs.mkdirSync(tx.layout.activeDir, { recursive: true });
-  const taken = new Set([
+  const tryCreate = (id: string): string | undefined => {
+    if (taken(tx, id)) return undefined;
+    const dir = sessionDir(tx.layout, id, 'active');
+    try {
+      makeDirectoryDurable(dir);
+      return dir;
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') return undefined;
+      throw error;
+    }
+  };
+  for (let ordinal = 1; ordinal <= PROBES_BEFORE_LISTING; ordinal++) {
+    const id = sessionIdFor(slug, ordinal);
+    const dir = tryCreate(id);
+    if (dir !== undefined) return { id, dir };
+  }
+  const existing = new Set([
     ...listSessionFolders(tx.layout, 'active'),
     ...listSessionFolders(tx.layout, 'archives'),
   ]);
   for (;;) {
-    const id = nextFreeSessionId(slug, taken);
-    const dir = sessionDir(tx.layout, id, 'active');
-    try {
-      makeDirectoryDurable(dir);
-      return { id, dir };
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') throw error;
-      taken.add(id);
-    }
+    const id = nextFreeSessionId(slug, existing);
+    const dir = tryCreate(id);
+    if (dir !== undefined) return { id, dir };
+    existing.add(id);
   }
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { compareText } from '../core/ids.js';
 import * as lifecycle from '../core/lifecycle.js';
 import type { SessionState } from '../core/session.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
 import type { SessionLocation } from '../store/layout.js';
 import { withProjectLock } from '../store/lock.js';
 import {
@@ -19,6 +19,7 @@ import {
   saveSession,
 } from '../store/session-files.js';
 import { nowIso, type ProjectContext } from './context.js';
+import { activeSessions as findActiveSessions } from './show.js';
 
 /**
  * One read-modify-write of the project's sessions, under the project lock. It owns the registry
@@ -31,18 +32,21 @@ export class SessionTransaction {
   readonly warnings: string[] = [];
   private registry: Registry;
   private registryChanged = false;
-  /** The active session as this transaction leaves it, when it changed. */
-  private activeAfter: { id: string | null } | undefined;
+  /** What the active-session pointer says now (undefined: not read yet). */
+  private pointer: string | null | undefined;
 
   constructor(private readonly ctx: ProjectContext) {
     this.now = nowIso(ctx);
     this.registry = readRegistry(ctx.layout.registryPath);
-    if (this.registry.damagedLines > 0 || (!this.registry.exists && this.hasSessionFolders())) {
-      const why = this.registry.exists ? `${this.registry.damagedLines} damaged line(s)` : 'it was missing';
+    // Damaged lines are not looked for here (that would parse 3 MB on every start); they are
+    // carried as they are until `wfs session list` skips them or `wfs doctor` rebuilds the file.
+    if (!this.registry.exists && this.hasSessionFolders()) {
       const rebuilt = rebuildRegistryEntries(ctx);
       this.registry = Registry.fromEntries(rebuilt);
       this.registryChanged = true;
-      this.warnings.push(`Session registry rebuilt from ${rebuilt.length} session folder(s) (${why})`);
+      this.warnings.push(
+        `Session registry rebuilt from ${rebuilt.length} session folder(s) (it was missing)`,
+      );
     }
   }
 
@@ -60,17 +64,27 @@ export class SessionTransaction {
 
   /** Saves a session and records it in the registry (written on commit). */
   save(dir: string, location: SessionLocation, state: SessionState): SessionState {
-    const before = this.registry.get(state.session_id)?.status;
+    const id = state.session_id;
+    // Pointer before activation, cleared after deactivation (see active-pointer.ts for why).
+    if (state.status === 'active') this.setPointer(id);
     const saved = saveSession(dir, state, this.now);
     this.record(entryFromState(saved.state, location, saved.fingerprint));
-    if (saved.state.status === 'active') this.activeAfter = { id: saved.state.session_id };
-    else if (
-      before === 'active' &&
-      (this.activeAfter === undefined || this.activeAfter.id === saved.state.session_id)
-    ) {
-      this.activeAfter = { id: null };
-    }
+    if (saved.state.status !== 'active' && this.currentPointer() === id) this.setPointer(null);
     return saved.state;
+  }
+
+  private currentPointer(): string | null | undefined {
+    if (this.pointer === undefined) {
+      const read = readActivePointer(this.ctx.layout);
+      if (read.present) this.pointer = read.id;
+    }
+    return this.pointer;
+  }
+
+  private setPointer(id: string | null): void {
+    if (this.currentPointer() === id) return;
+    writeActivePointer(this.ctx.layout, id, this.now);
+    this.pointer = id;
   }
 
   record(entry: RegistryEntry): void {
@@ -78,14 +92,9 @@ export class SessionTransaction {
     this.registryChanged = true;
   }
 
-  /** Sessions whose file says `active` (the registry points at them; the file decides). */
+  /** Sessions whose file says `active` (found through the active-session pointer). */
   activeSessions(): LoadedSession[] {
-    const active: LoadedSession[] = [];
-    for (const id of this.registry.idsWithStatus('active')) {
-      const read = readSessionAt(this.ctx.layout, id, 'active');
-      if (read.kind === 'ok' && read.state.status === 'active') active.push(read);
-    }
-    return active;
+    return findActiveSessions(this.ctx);
   }
 
   /** Pauses every active session except `keepId`; returns the IDs it paused. */
@@ -111,15 +120,9 @@ export class SessionTransaction {
     return { state, paused };
   }
 
-  /** Indexes last: the pointer to the active session, then the registry. */
   commit(): void {
-    if (this.activeAfter !== undefined) writeActivePointer(this.ctx, this.activeAfter.id, this.now);
     if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry);
   }
-}
-
-function writeActivePointer(ctx: ProjectContext, id: string | null, now: string): void {
-  writeFileAtomic(ctx.layout.activePointerPath, `${JSON.stringify({ session_id: id, updated_at: now })}\n`);
 }
 
 export async function inTransaction<T>(

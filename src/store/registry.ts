@@ -64,52 +64,79 @@ interface Row {
 }
 
 /**
- * The registry in memory. Lines are parsed only when asked for: `wfs session show` and `start`
- * with 10,000 sessions look at a handful of lines, not at 3 MB of JSON.
+ * The registry in memory, parsed only as far as asked. Listing needs every line (`rows`); a
+ * transaction changes two or three lines of a file that holds 3 MB at 10,000 sessions, so it keeps
+ * the text as read and splices the changed lines in when it writes (`patches`), never splitting or
+ * parsing the other 9,998.
  */
 export class Registry {
-  private readonly rows = new Map<string, Row>();
-  /** Lines that are not registry lines at all (damage); they trigger a rebuild on the next write. */
-  damagedLines = 0;
+  private text: string | undefined;
+  private rows: Map<string, Row> | undefined;
+  private readonly patches = new Map<string, RegistryEntry>();
+  private damaged = 0;
   exists = false;
 
   static parse(text: string | undefined): Registry {
     const registry = new Registry();
-    if (text === undefined) return registry;
-    registry.exists = true;
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
-      // the prefix ends the id; a line of any other form is damage.
-      const end = line.indexOf('"', LINE_PREFIX.length);
-      if (!line.startsWith(LINE_PREFIX) || end < 0 || !line.endsWith('}')) {
-        registry.damagedLines++;
-        continue;
-      }
-      const id = line.slice(LINE_PREFIX.length, end);
-      if (id.includes('\\')) {
-        registry.damagedLines++;
-        continue;
-      }
-      registry.rows.set(id, { raw: line });
-    }
+    registry.exists = text !== undefined;
+    registry.text = text;
     return registry;
   }
 
   static fromEntries(entries: Iterable<RegistryEntry>): Registry {
     const registry = new Registry();
     registry.exists = true;
-    for (const entry of entries) registry.set(entry);
+    registry.rows = new Map();
+    for (const entry of entries) registry.rows.set(entry.id, { entry });
     return registry;
   }
 
-  get size(): number {
-    return this.rows.size;
+  /** Splits every line (listing, rebuilding, damage checks). */
+  private allRows(): Map<string, Row> {
+    if (this.rows !== undefined) return this.rows;
+    const rows = new Map<string, Row>();
+    for (const line of (this.text ?? '').split('\n')) {
+      if (line.trim() === '') continue;
+      // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
+      // the prefix ends the id; a line of any other form is damage.
+      const end = line.indexOf('"', LINE_PREFIX.length);
+      const id = end < 0 ? '' : line.slice(LINE_PREFIX.length, end);
+      if (!line.startsWith(LINE_PREFIX) || id === '' || id.includes('\\') || !line.endsWith('}')) {
+        this.damaged++;
+        continue;
+      }
+      rows.set(id, { raw: line });
+    }
+    for (const entry of this.patches.values()) rows.set(entry.id, { entry });
+    this.patches.clear();
+    this.rows = rows;
+    return rows;
   }
 
-  get(id: string): RegistryEntry | undefined {
-    const row = this.rows.get(id);
-    if (row === undefined) return undefined;
+  /** Lines that are not registry lines at all (damage). */
+  get damagedLines(): number {
+    this.allRows();
+    return this.damaged;
+  }
+
+  get size(): number {
+    return this.allRows().size;
+  }
+
+  /** Where the line of `id` is in the unsplit text, or undefined. */
+  private findLine(id: string): { start: number; end: number } | undefined {
+    const text = this.text ?? '';
+    const needle = `${LINE_PREFIX}${id}",`;
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+      if (at === 0 || text[at - 1] === '\n') {
+        const newline = text.indexOf('\n', at);
+        return { start: at, end: newline < 0 ? text.length : newline };
+      }
+    }
+    return undefined;
+  }
+
+  private parseRow(id: string, row: Row): RegistryEntry | undefined {
     if (row.entry === undefined && row.raw !== undefined) {
       try {
         const value: unknown = JSON.parse(row.raw);
@@ -121,8 +148,22 @@ export class Registry {
     return row.entry;
   }
 
+  get(id: string): RegistryEntry | undefined {
+    if (this.rows !== undefined) {
+      const row = this.rows.get(id);
+      return row === undefined ? undefined : this.parseRow(id, row);
+    }
+    const patched = this.patches.get(id);
+    if (patched !== undefined) return patched;
+    const line = this.findLine(id);
+    return line === undefined
+      ? undefined
+      : this.parseRow(id, { raw: (this.text ?? '').slice(line.start, line.end) });
+  }
+
   set(entry: RegistryEntry): void {
-    this.rows.set(entry.id, { entry });
+    if (this.rows !== undefined) this.rows.set(entry.id, { entry });
+    else this.patches.set(entry.id, entry);
   }
 
   /**
@@ -132,24 +173,46 @@ export class Registry {
   idsWithStatus(status: string): string[] {
     const needle = `"status":${JSON.stringify(status)}`;
     const ids: string[] = [];
-    for (const [id, row] of this.rows) {
+    for (const [id, row] of this.allRows()) {
       if (row.entry === undefined && row.raw !== undefined && !row.raw.includes(needle)) continue;
-      if (this.get(id)?.status === status) ids.push(id);
+      if (this.parseRow(id, row)?.status === status) ids.push(id);
     }
     return ids;
   }
 
   *entries(): IterableIterator<RegistryEntry> {
-    for (const id of this.rows.keys()) {
-      const entry = this.get(id);
+    for (const [id, row] of this.allRows()) {
+      const entry = this.parseRow(id, row);
       if (entry !== undefined) yield entry;
     }
   }
 
   serialize(): string {
+    if (this.rows !== undefined) {
+      let out = '';
+      for (const row of this.rows.values())
+        out += `${row.entry === undefined ? row.raw : JSON.stringify(row.entry)}\n`;
+      return out;
+    }
+    // Splice the changed lines into the text as read; new sessions go at the end.
+    const text = this.text ?? '';
+    const replaced: { start: number; end: number; line: string }[] = [];
+    const appended: string[] = [];
+    for (const entry of this.patches.values()) {
+      const where = this.findLine(entry.id);
+      if (where === undefined) appended.push(JSON.stringify(entry));
+      else replaced.push({ ...where, line: JSON.stringify(entry) });
+    }
+    replaced.sort((a, b) => a.start - b.start);
     let out = '';
-    for (const row of this.rows.values())
-      out += `${row.entry === undefined ? row.raw : JSON.stringify(row.entry)}\n`;
+    let at = 0;
+    for (const r of replaced) {
+      out += text.slice(at, r.start) + r.line;
+      at = r.end;
+    }
+    out += text.slice(at);
+    if (out !== '' && !out.endsWith('\n')) out += '\n';
+    for (const line of appended) out += `${line}\n`;
     return out;
   }
 }
