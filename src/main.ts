@@ -1,5 +1,12 @@
-#!/usr/bin/env node
 import { main } from './cli/run.js';
 
 // exitCode rather than process.exit(): stdout to a pipe is flushed before the process ends.
-process.exitCode = await main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ERROR: Internal error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 
-export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'wfs.js');
+export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'wfs.cjs');
 
 const created: string[] = [];
 afterAll(() => {

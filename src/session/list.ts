@@ -102,7 +102,8 @@ function summarise(
  * decide which sessions exist; the registry only saves re-reading files that have not changed.
  */
 export function listSessions(ctx: ProjectContext, options: ListOptions = {}): SessionSummary[] {
-  const registry = readRegistry(ctx.layout.registryPath);
+  // Every line will be looked up: index them once (a lookup in unsplit text would search 3 MB each).
+  const registry = readRegistry(ctx.layout.registryPath).indexAll();
   const locations: SessionLocation[] =
     options.includeArchived || options.status === 'archived' ? ['active', 'archives'] : ['active'];
   const sessions: SessionSummary[] = [];

@@ -113,6 +113,12 @@ export class Registry {
     return rows;
   }
 
+  /** Indexes every line now: for callers that will look up most sessions (listing). */
+  indexAll(): this {
+    this.allRows();
+    return this;
+  }
+
   /** Lines that are not registry lines at all (damage). */
   get damagedLines(): number {
     this.allRows();

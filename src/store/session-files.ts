@@ -108,14 +108,15 @@ export function saveSession(
   return { state: next, fingerprint: fingerprintOf(fs.statSync(file)) };
 }
 
-/** Session folder names in `active/` or `archives/`; a missing folder is simply empty. */
+/**
+ * Session folder names in `active/` or `archives/`; a missing folder is simply empty. Names only
+ * (no file types): 10,000 Dirent objects cost ~15 ms, and a stray file named WFS-x is reported
+ * when its workflow-session.json cannot be read.
+ */
 export function listSessionFolders(layout: Layout, location: SessionLocation): string[] {
   const dir = location === 'active' ? layout.activeDir : layout.archivesDir;
   try {
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && entry.name.startsWith('WFS-'))
-      .map((entry) => entry.name);
+    return fs.readdirSync(dir).filter((name) => name.startsWith('WFS-'));
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
