@@ -7,24 +7,69 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+/**
+ * Modules that only some commands use are built as files of their own beside the bundle and
+ * required when first imported, so the commands agents call all the time do not compile them
+ * (~180 KB: the prompt library for the interactive `session start`, the repository analyser and its
+ * .gitignore parser). Each maps one dynamic import() in the source to its file.
+ */
+const LAZY = [
+  {
+    filter: /^@clack\/prompts$/,
+    entry: 'node_modules/@clack/prompts/dist/index.mjs',
+    out: 'lazy/prompts.cjs',
+  },
+  {
+    filter: /^\.\/init\.js$/,
+    importer: /src\/project\/ensure\.ts$/,
+    entry: 'src/project/init.ts',
+    out: 'lazy/project-init.cjs',
+  },
+  {
+    filter: /^\.\/commands\/init\.js$/,
+    importer: /src\/cli\/commands\.ts$/,
+    entry: 'src/cli/commands/init.ts',
+    out: 'lazy/init-command.cjs',
+  },
+];
+
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(builder) {
+    for (const lazy of LAZY) {
+      builder.onResolve({ filter: lazy.filter }, (args) => {
+        if (args.kind !== 'dynamic-import' || (lazy.importer && !lazy.importer.test(args.importer)))
+          return undefined;
+        return { path: `./${lazy.out}`, external: true };
+      });
+    }
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const libOnly = process.argv.includes('--lib-only');
 const binOnly = process.argv.includes('--bin-only');
 
 if (!libOnly) {
   rmSync('dist/wfs.cjs', { force: true });
-  await build({
-    entryPoints: ['src/main.ts'],
-    outfile: 'dist/wfs.cjs',
+  rmSync('dist/lazy', { recursive: true, force: true });
+  const common = {
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20.19',
-    banner: { js: '#!/usr/bin/env node' },
     define: { WFS_VERSION: JSON.stringify(pkg.version) },
     legalComments: 'none',
     logLevel: 'warning',
+  };
+  await build({
+    ...common,
+    entryPoints: ['src/main.ts'],
+    outfile: 'dist/wfs.cjs',
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [lazyModules],
   });
+  for (const lazy of LAZY) await build({ ...common, entryPoints: [lazy.entry], outfile: `dist/${lazy.out}` });
   chmodSync('dist/wfs.cjs', 0o755);
 }
 if (!binOnly) {

@@ -34,7 +34,12 @@ const codeToExit = {
 } as const;
 export type ErrorCode = keyof typeof codeToExit;
 
+// A brand rather than `instanceof`: lazily loaded parts of the CLI are separate bundles, each with
+// its own copy of this class.
+const WFS_ERROR = Symbol.for('wfs.error');
+
 export class WfsError extends Error {
+  readonly [WFS_ERROR] = true;
   readonly code: ErrorCode;
   readonly exitCode: ExitCode;
   /** Extra fields a `--json` caller may rely on (for example the holder of a lock). */
@@ -54,7 +59,9 @@ export class WfsError extends Error {
 }
 
 export function isWfsError(error: unknown): error is WfsError {
-  return error instanceof WfsError;
+  return (
+    typeof error === 'object' && error !== null && (error as { [WFS_ERROR]?: unknown })[WFS_ERROR] === true
+  );
 }
 
 /** Node's system errors carry a string `code` (ENOENT, EEXIST, ...). */
