@@ -3,7 +3,7 @@ import { errnoCode } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import type { Phase, SessionStatus, SessionType } from '../core/session.js';
 import { registryDirectory, SESSION_FILE, type SessionLocation } from '../store/layout.js';
-import { fingerprintOf, type RegistryEntry, readRegistry } from '../store/registry.js';
+import { type RegistryEntry, readRegistry, sameFingerprint } from '../store/registry.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
 import type { ProjectContext } from './context.js';
 
@@ -27,24 +27,9 @@ export interface ListOptions {
   status?: SessionStatus;
 }
 
-function fromEntry(entry: RegistryEntry): SessionSummary {
-  return {
-    id: entry.id,
-    status: entry.status,
-    type: entry.type,
-    phase: entry.phase,
-    project: entry.project,
-    description: entry.description,
-    created: entry.created,
-    updated: entry.updated,
-    directory: entry.directory,
-  };
-}
-
-function statFingerprint(file: string): string | undefined {
+function statOf(file: string): fs.Stats | undefined {
   try {
-    const stat = fs.statSync(file, { throwIfNoEntry: false });
-    return stat === undefined ? undefined : fingerprintOf(stat);
+    return fs.statSync(file, { throwIfNoEntry: false });
   } catch (error) {
     if (errnoCode(error) === 'ENOTDIR') return undefined;
     throw error;
@@ -61,10 +46,11 @@ function summarise(
   // The index line is trusted only while the file is byte-for-byte the one it was written from.
   if (entry?.fingerprint !== undefined && entry.directory === directory) {
     // Plain concatenation: path.join costs ~1 µs, and this runs once per session.
-    const fingerprint = statFingerprint(
+    const stat = statOf(
       `${location === 'active' ? ctx.layout.activeDir : ctx.layout.archivesDir}/${id}/${SESSION_FILE}`,
     );
-    if (fingerprint === entry.fingerprint) return fromEntry(entry);
+    // A registry line has every field of a summary: it is returned as it is, not copied.
+    if (stat !== undefined && sameFingerprint(stat, entry.fingerprint)) return entry;
   }
   const read = readSessionAt(ctx.layout, id, location);
   if (read.kind === 'ok') {

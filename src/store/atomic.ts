@@ -5,7 +5,7 @@ import { errnoCode } from '../core/errors.js';
 
 export interface FileWrite {
   path: string;
-  data: string;
+  data: string | Uint8Array;
 }
 
 /** Temp files are named so that `wfs doctor` can recognise (and sweep) the orphans of a crash. */
@@ -15,7 +15,7 @@ function tempPathFor(target: string): string {
   return `${target}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
 }
 
-function writeAndSync(tempPath: string, data: string): void {
+function writeAndSync(tempPath: string, data: string | Uint8Array): void {
   // 'wx' (O_EXCL): never write through a file someone else created at our temp name.
   const fd = fs.openSync(tempPath, 'wx', 0o644);
   try {
@@ -66,7 +66,7 @@ export function writeFilesAtomic(files: readonly FileWrite[]): void {
   for (const dir of directories) syncDirectory(dir);
 }
 
-export function writeFileAtomic(target: string, data: string): void {
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
   writeFilesAtomic([{ path: target, data }]);
 }
 

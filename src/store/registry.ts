@@ -1,6 +1,7 @@
-import type fs from 'node:fs';
+import fs from 'node:fs';
+import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
-import { readTextIfExists, writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
 /**
@@ -22,17 +23,30 @@ export interface RegistryEntry {
   directory: string;
   phase: Phase;
   project: string;
-  fingerprint?: string;
+  fingerprint?: Fingerprint;
 }
 
-export function fingerprintOf(stat: fs.Stats): string {
-  return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+/** Inode, mtime (ms, with its fraction) and size of workflow-session.json: numbers, compared as such. */
+export type Fingerprint = [number, number, number];
+
+export function fingerprintOf(stat: fs.Stats): Fingerprint {
+  return [stat.ino, stat.mtimeMs, stat.size];
+}
+
+/** An atomic rename gives a new inode, so a rewrite shows even within one mtime tick. */
+export function sameFingerprint(stat: fs.Stats, fingerprint: unknown): boolean {
+  return (
+    Array.isArray(fingerprint) &&
+    fingerprint[0] === stat.ino &&
+    fingerprint[1] === stat.mtimeMs &&
+    fingerprint[2] === stat.size
+  );
 }
 
 export function entryFromState(
   state: SessionState,
   location: SessionLocation,
-  fingerprint?: string,
+  fingerprint?: Fingerprint,
 ): RegistryEntry {
   const entry: RegistryEntry = {
     id: state.session_id,
@@ -57,6 +71,7 @@ function isEntry(value: unknown): value is RegistryEntry {
 
 // Every line we write starts with its id; reading it needs no JSON parse of the whole line.
 const LINE_PREFIX = '{"id":"';
+const NEWLINE = 0x0a;
 
 interface Row {
   raw?: string;
@@ -70,16 +85,18 @@ interface Row {
  * parsing the other 9,998.
  */
 export class Registry {
-  private text: string | undefined;
+  // Kept as bytes: a transaction splices two or three lines into 3 MB without decoding and
+  // re-encoding the rest (~8 ms at 10,000 sessions).
+  private bytes: Buffer | undefined;
   private rows: Map<string, Row> | undefined;
   private readonly patches = new Map<string, RegistryEntry>();
   private damaged = 0;
   exists = false;
 
-  static parse(text: string | undefined): Registry {
+  static parse(content: string | Buffer | undefined): Registry {
     const registry = new Registry();
-    registry.exists = text !== undefined;
-    registry.text = text;
+    registry.exists = content !== undefined;
+    registry.bytes = typeof content === 'string' ? Buffer.from(content) : content;
     return registry;
   }
 
@@ -95,7 +112,7 @@ export class Registry {
   private allRows(): Map<string, Row> {
     if (this.rows !== undefined) return this.rows;
     const rows = new Map<string, Row>();
-    for (const line of (this.text ?? '').split('\n')) {
+    for (const line of (this.bytes?.toString('utf8') ?? '').split('\n')) {
       if (line.trim() === '') continue;
       // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
       // the prefix ends the id; a line of any other form is damage.
@@ -129,14 +146,15 @@ export class Registry {
     return this.allRows().size;
   }
 
-  /** Where the line of `id` is in the unsplit text, or undefined. */
+  /** Where (in bytes) the line of `id` is in the unsplit file, or undefined. */
   private findLine(id: string): { start: number; end: number } | undefined {
-    const text = this.text ?? '';
+    const bytes = this.bytes;
+    if (bytes === undefined) return undefined;
     const needle = `${LINE_PREFIX}${id}",`;
-    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-      if (at === 0 || text[at - 1] === '\n') {
-        const newline = text.indexOf('\n', at);
-        return { start: at, end: newline < 0 ? text.length : newline };
+    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
+      if (at === 0 || bytes[at - 1] === NEWLINE) {
+        const newline = bytes.indexOf(NEWLINE, at);
+        return { start: at, end: newline < 0 ? bytes.length : newline };
       }
     }
     return undefined;
@@ -164,7 +182,7 @@ export class Registry {
     const line = this.findLine(id);
     return line === undefined
       ? undefined
-      : this.parseRow(id, { raw: (this.text ?? '').slice(line.start, line.end) });
+      : this.parseRow(id, { raw: this.bytes!.toString('utf8', line.start, line.end) });
   }
 
   set(entry: RegistryEntry): void {
@@ -194,32 +212,38 @@ export class Registry {
   }
 
   serialize(): string {
+    return this.toBytes().toString('utf8');
+  }
+
+  toBytes(): Buffer {
     if (this.rows !== undefined) {
       let out = '';
       for (const row of this.rows.values())
         out += `${row.entry === undefined ? row.raw : JSON.stringify(row.entry)}\n`;
-      return out;
+      return Buffer.from(out);
     }
-    // Splice the changed lines into the text as read; new sessions go at the end.
-    const text = this.text ?? '';
+    // Splice the changed lines into the file as read; new sessions go at the end.
+    const bytes = this.bytes ?? Buffer.alloc(0);
     const replaced: { start: number; end: number; line: string }[] = [];
-    const appended: string[] = [];
+    let appended = '';
     for (const entry of this.patches.values()) {
       const where = this.findLine(entry.id);
-      if (where === undefined) appended.push(JSON.stringify(entry));
+      if (where === undefined) appended += `${JSON.stringify(entry)}\n`;
       else replaced.push({ ...where, line: JSON.stringify(entry) });
     }
     replaced.sort((a, b) => a.start - b.start);
-    let out = '';
+    const parts: Buffer[] = [];
     let at = 0;
     for (const r of replaced) {
-      out += text.slice(at, r.start) + r.line;
+      parts.push(bytes.subarray(at, r.start), Buffer.from(r.line));
       at = r.end;
     }
-    out += text.slice(at);
-    if (out !== '' && !out.endsWith('\n')) out += '\n';
-    for (const line of appended) out += `${line}\n`;
-    return out;
+    parts.push(bytes.subarray(at));
+    const body = Buffer.concat(parts);
+    const separator = body.length > 0 && body[body.length - 1] !== NEWLINE ? '\n' : '';
+    return appended === '' && separator === ''
+      ? body
+      : Buffer.concat([body, Buffer.from(separator + appended)]);
   }
 }
 
@@ -228,7 +252,12 @@ export function parseRegistry(text: string | undefined): Registry {
 }
 
 export function readRegistry(registryPath: string): Registry {
-  return Registry.parse(readTextIfExists(registryPath));
+  try {
+    return Registry.parse(fs.readFileSync(registryPath));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return Registry.parse(undefined);
+    throw error;
+  }
 }
 
 export function serializeRegistry(entries: Iterable<RegistryEntry>): string {
@@ -236,5 +265,5 @@ export function serializeRegistry(entries: Iterable<RegistryEntry>): string {
 }
 
 export function writeRegistry(registryPath: string, registry: Registry): void {
-  writeFileAtomic(registryPath, registry.serialize());
+  writeFileAtomic(registryPath, registry.toBytes());
 }

@@ -4,7 +4,7 @@ import { errnoCode, WfsError } from '../core/errors.js';
 import { parseSessionText, type SessionState } from '../core/session.js';
 import { writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
-import { fingerprintOf } from './registry.js';
+import { type Fingerprint, fingerprintOf } from './registry.js';
 
 export type SessionRead =
   | {
@@ -13,7 +13,7 @@ export type SessionRead =
       location: SessionLocation;
       dir: string;
       state: SessionState;
-      fingerprint: string;
+      fingerprint: Fingerprint;
     }
   | {
       kind: 'corrupt';
@@ -101,7 +101,7 @@ export function saveSession(
   dir: string,
   state: SessionState,
   now: string,
-): { state: SessionState; fingerprint: string } {
+): { state: SessionState; fingerprint: Fingerprint } {
   const next: SessionState = { ...state, revision: state.revision + 1, updated_at: now };
   const file = path.join(dir, SESSION_FILE);
   writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);

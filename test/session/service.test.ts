@@ -109,3 +109,22 @@ describe('session IDs', () => {
     expect((await startNewSession(ctx, { description: 'same' })).session_id).toBe('WFS-same-42');
   });
 });
+
+describe('registry splicing edge cases', () => {
+  it('handles a file without a final newline, multi-byte text, and replacing the last line', () => {
+    const text = Registry.fromEntries([entry('WFS-a'), { ...entry('WFS-ü'), description: 'Grüße 🔐' }])
+      .serialize()
+      .trimEnd();
+    const registry = Registry.parse(text);
+    expect(registry.get('WFS-ü')?.description).toBe('Grüße 🔐');
+    registry.set({ ...entry('WFS-ü'), description: 'ändern 🔐', status: 'active' as 'paused' });
+    registry.set(entry('WFS-new'));
+    const again = Registry.parse(registry.serialize());
+    expect([...again.entries()].map((e) => `${e.id}:${e.status}:${e.description.slice(0, 6)}`)).toEqual([
+      'WFS-a:paused:d WFS-',
+      'WFS-ü:active:ändern',
+      'WFS-new:paused:d WFS-',
+    ]);
+    expect(again.damagedLines).toBe(0);
+  });
+});
