@@ -39,8 +39,8 @@ export class Output {
   }
 
   /** Compact: `--json` is for programs, and indenting 10,000 list rows costs milliseconds. */
-  document(value: unknown): void {
-    this.io.stdout(`${JSON.stringify(value)}\n`);
+  document(value: unknown, keys?: string[]): void {
+    this.io.stdout(`${JSON.stringify(value, keys)}\n`);
   }
 
   warn(message: string): void {

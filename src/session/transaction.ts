@@ -32,7 +32,7 @@ export class SessionTransaction {
   readonly warnings: string[] = [];
   private registry: Registry;
   private registryChanged = false;
-  /** What the active-session pointer says now (undefined: not read yet). */
+  /** What the active-session pointer says now (undefined: not read yet, or no pointer file). */
   private pointer: string | null | undefined;
 
   constructor(private readonly ctx: ProjectContext) {
@@ -65,11 +65,10 @@ export class SessionTransaction {
   /** Saves a session and records it in the registry (written on commit). */
   save(dir: string, location: SessionLocation, state: SessionState): SessionState {
     const id = state.session_id;
-    // Pointer before activation, cleared after deactivation (see active-pointer.ts for why).
+    // The pointer moves before an activation, never after (see active-pointer.ts for why).
     if (state.status === 'active') this.setPointer(id);
     const saved = saveSession(dir, state, this.now);
     this.record(entryFromState(saved.state, location, saved.fingerprint));
-    if (saved.state.status !== 'active' && this.currentPointer() === id) this.setPointer(null);
     return saved.state;
   }
 
@@ -81,7 +80,7 @@ export class SessionTransaction {
     return this.pointer;
   }
 
-  private setPointer(id: string | null): void {
+  private setPointer(id: string): void {
     if (this.currentPointer() === id) return;
     writeActivePointer(this.ctx.layout, id, this.now);
     this.pointer = id;
@@ -112,8 +111,10 @@ export class SessionTransaction {
   activate(session: LoadedSession): { state: SessionState; paused: string[] } {
     const paused = this.pauseActive(session.id);
     if (session.state.status === 'active') {
-      // Already active: nothing to save, but make sure the index agrees.
-      this.record(entryFromState(session.state, session.location, session.fingerprint));
+      // Already active: nothing to save; the index is written only if it disagrees.
+      if (this.registry.get(session.id)?.status !== 'active') {
+        this.record(entryFromState(session.state, session.location, session.fingerprint));
+      }
       return { state: session.state, paused };
     }
     const state = this.save(session.dir, session.location, lifecycle.activate(session.state, this.now));

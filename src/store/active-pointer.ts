@@ -3,14 +3,14 @@ import { readTextIfExists, writeFileAtomic } from './atomic.js';
 import type { Layout } from './layout.js';
 
 /**
- * `.workflow/active-session.json` names the active session, so the commands agents call before
- * every action find it with one small read instead of scanning 10,000 folders.
+ * `.workflow/active-session.json` names the session activated last, so the commands agents call
+ * before every action find the active session with one small read instead of scanning 10,000
+ * folders.
  *
- * Write order makes it authoritative: it names a session *before* that session's file becomes
- * active, and is cleared only *after* the file stops being active. So at every instant, a session
- * that is active on disk is the one it names; `null` means none is. A crash between the two writes
- * leaves it naming a session that is not active, which readers treat as "none active" (true).
- * The session file still decides: a pointer to a paused session does not make it active.
+ * It is written *before* a session's file becomes active and never on deactivation. So at every
+ * instant, a session that is active on disk is the one it names; if the session it names is not
+ * active (paused, completed, or a crash came between the two writes), none is. The session file
+ * decides: the pointer never makes a session active, it only says where to look.
  */
 export type ActivePointer = { present: false } | { present: true; id: string | null };
 

@@ -5,7 +5,8 @@ import { errnoCode } from '../core/errors.js';
 
 export interface FileWrite {
   path: string;
-  data: string | Uint8Array;
+  /** Several parts are written one after the other (writev), without joining them first. */
+  data: string | Uint8Array | readonly Uint8Array[];
 }
 
 /** Temp files are named so that `wfs doctor` can recognise (and sweep) the orphans of a crash. */
@@ -15,15 +16,33 @@ function tempPathFor(target: string): string {
   return `${target}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
 }
 
-function writeAndSync(tempPath: string, data: string | Uint8Array): void {
+function writeAndSync(tempPath: string, data: FileWrite['data']): void {
   // 'wx' (O_EXCL): never write through a file someone else created at our temp name.
   const fd = fs.openSync(tempPath, 'wx', 0o644);
   try {
-    fs.writeFileSync(fd, data);
+    if (Array.isArray(data)) writeAllParts(fd, data);
+    else fs.writeFileSync(fd, data as string | Uint8Array);
     // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function writeAllParts(fd: number, parts: readonly Uint8Array[]): void {
+  let pending = parts.filter((part) => part.length > 0);
+  while (pending.length > 0) {
+    let written = fs.writevSync(fd, pending as Uint8Array[]);
+    // writev may write less than asked: drop what was written and go on with the rest.
+    const rest: Uint8Array[] = [];
+    for (const part of pending) {
+      if (written >= part.length) written -= part.length;
+      else {
+        rest.push(part.subarray(written));
+        written = 0;
+      }
+    }
+    pending = rest;
   }
 }
 
@@ -66,7 +85,7 @@ export function writeFilesAtomic(files: readonly FileWrite[]): void {
   for (const dir of directories) syncDirectory(dir);
 }
 
-export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+export function writeFileAtomic(target: string, data: FileWrite['data']): void {
   writeFilesAtomic([{ path: target, data }]);
 }
 

@@ -511,3 +511,27 @@ describe('errors and output contract', () => {
     expect(treeOf(root)).toEqual(before);
   });
 });
+
+describe('no-op lifecycle changes', () => {
+  it('switching to the active session, or pausing a paused one, writes nothing', async () => {
+    const root = makeRepo();
+    await wfs(root, ['session', 'start', '--new', 'steady']);
+    const files = [
+      'session_status.jsonl',
+      'active-session.json',
+      'active/WFS-steady/workflow-session.json',
+    ].map((f) => path.join(root, '.workflow', f));
+    const before = files.map((f) => fs.statSync(f).mtimeMs + fs.readFileSync(f, 'utf8'));
+    expect((await wfs(root, ['session', 'switch', 'WFS-steady'])).stdout).toContain(
+      'STATUS: active (unchanged)',
+    );
+    expect((await wfs(root, ['session', 'resume', 'WFS-steady'])).stdout).toContain('(unchanged)');
+    expect(files.map((f) => fs.statSync(f).mtimeMs + fs.readFileSync(f, 'utf8'))).toEqual(before);
+    await wfs(root, ['session', 'pause']);
+    const paused = files.map((f) => fs.statSync(f).mtimeMs + fs.readFileSync(f, 'utf8'));
+    expect((await wfs(root, ['session', 'pause', 'WFS-steady'])).stdout).toContain(
+      'STATUS: paused (unchanged)',
+    );
+    expect(files.map((f) => fs.statSync(f).mtimeMs + fs.readFileSync(f, 'utf8'))).toEqual(paused);
+  });
+});

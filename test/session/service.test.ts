@@ -53,7 +53,7 @@ describe('registry splicing', () => {
 });
 
 describe('the active-session pointer', () => {
-  it('follows every change of the active session, and is null when none is active', async () => {
+  it('follows every activation; after a pause it names a session that is not active, which means none is', async () => {
     const ctx = openProject({ cwd: makeRepo(), env: {} });
     const pointer = () => readJson(ctx.layout.activePointerPath).session_id;
     await startNewSession(ctx, { description: 'one' });
@@ -63,8 +63,10 @@ describe('the active-session pointer', () => {
     await switchSession(ctx, 'WFS-one');
     expect(pointer()).toBe('WFS-one');
     await pauseSession(ctx);
-    expect(pointer()).toBeNull();
+    expect(pointer()).toBe('WFS-one');
     expect(findActiveSession(ctx)).toBeUndefined();
+    await startNewSession(ctx, { description: 'three' });
+    expect(pointer()).toBe('WFS-three');
   });
 
   it('without a pointer file, the folders are scanned', async () => {

@@ -4,7 +4,7 @@ import { listSessions } from '../../session/list.js';
 import { showSession } from '../../session/show.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { listJson, printSessionTable, project, shortTime, stringOption } from './shared.js';
+import { LIST_JSON_KEYS, printSessionTable, project, shortTime, stringOption } from './shared.js';
 
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
   const statusOption = stringOption(values, 'status');
@@ -14,7 +14,7 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
     ...(status ? { status } : {}),
   });
   if (out.json) {
-    out.document({ sessions: listJson(sessions) });
+    out.document({ sessions }, LIST_JSON_KEYS);
     return 0;
   }
   if (sessions.length === 0) {

@@ -6,7 +6,7 @@ import { listSessions } from '../../session/list.js';
 import { type StartResult, startAutoSession, startNewSession } from '../../session/start.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { listJson, printLifecycle, printSessionTable, project, stringOption } from './shared.js';
+import { LIST_JSON_KEYS, printLifecycle, printSessionTable, project, stringOption } from './shared.js';
 
 export async function start(io: CliIo, out: Output, values: OptionValues): Promise<number> {
   const auto = stringOption(values, 'auto');
@@ -62,10 +62,10 @@ async function discover(
 ): Promise<number> {
   const sessions = listSessions(ctx);
   if (out.json) {
-    out.document({
-      sessions: listJson(sessions),
-      active: sessions.find((s) => s.status === 'active' && !s.corrupt)?.id ?? null,
-    });
+    out.document(
+      { sessions, active: sessions.find((s) => s.status === 'active' && !s.corrupt)?.id ?? null },
+      [...LIST_JSON_KEYS, 'active'],
+    );
     return 0;
   }
   if (sessions.length === 0) out.line('No open sessions.');
