@@ -62,7 +62,15 @@ export function makeFixture(count, open = count) {
     };
     if (archived) {
       Object.assign(state, { status: 'archived', completed_at: now, archived_at: now });
-      manifest.push({ session_id: id, description, archived_at: now, archive_path: `.workflow/archives/${id}`, metrics: { duration_hours: 0, tasks_completed: 0, summaries_generated: 0 }, tags: ['workflow'], lessons: [] });
+      manifest.push({
+        session_id: id,
+        description,
+        archived_at: now,
+        archive_path: `.workflow/archives/${id}`,
+        metrics: { duration_hours: 0, tasks_completed: 0, summaries_generated: 0 },
+        tags: ['workflow'],
+        lessons: [],
+      });
     } else if (i !== count - 1) Object.assign(state, { status: 'paused', paused_at: now });
     const file = path.join(dir, 'workflow-session.json');
     fs.writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
@@ -71,6 +79,9 @@ export function makeFixture(count, open = count) {
   fs.writeFileSync(path.join(root, '.workflow', 'session_status.jsonl'), serializeRegistry(entries));
   fs.writeFileSync(path.join(archives, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const last = entries.at(-1);
-  fs.writeFileSync(path.join(root, '.workflow', 'active-session.json'), `${JSON.stringify({ session_id: last.id, updated_at: last.updated })}\n`);
+  fs.writeFileSync(
+    path.join(root, '.workflow', 'active-session.json'),
+    `${JSON.stringify({ session_id: last.id, updated_at: last.updated })}\n`,
+  );
   return root;
 }

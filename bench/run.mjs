@@ -72,7 +72,15 @@ for (const shape of shapes) {
     const target = command.target?.[size];
     const ok = target === undefined || ratio <= target;
     if (!ok) missed++;
-    rows.push({ size: shape.label, name: command.name, median: med, min: Math.min(...values), ratio, target, ok });
+    rows.push({
+      size: shape.label,
+      name: command.name,
+      median: med,
+      min: Math.min(...values),
+      ratio,
+      target,
+      ok,
+    });
   }
   fs.rmSync(root, { recursive: true, force: true });
 }

@@ -103,7 +103,7 @@ function createSession(
     complexity: input.complexity,
     now: tx.now,
   });
-  tx.save(dir, 'active', state);
+  tx.save(dir, 'active', state, { created: true });
   return { id, paused };
 }
 

@@ -63,12 +63,19 @@ export class SessionTransaction {
   }
 
   /** Saves a session and records it in the registry (written on commit). */
-  save(dir: string, location: SessionLocation, state: SessionState): SessionState {
+  save(
+    dir: string,
+    location: SessionLocation,
+    state: SessionState,
+    options?: { created?: boolean },
+  ): SessionState {
     const id = state.session_id;
     // The pointer moves before an activation, never after (see active-pointer.ts for why).
     if (state.status === 'active') this.setPointer(id);
     const saved = saveSession(dir, state, this.now);
-    this.record(entryFromState(saved.state, location, saved.fingerprint));
+    this.record(entryFromState(saved.state, location, saved.fingerprint), {
+      fresh: options?.created === true,
+    });
     return saved.state;
   }
 
@@ -86,8 +93,8 @@ export class SessionTransaction {
     this.pointer = id;
   }
 
-  record(entry: RegistryEntry): void {
-    this.registry.set(entry);
+  record(entry: RegistryEntry, options?: { fresh?: boolean }): void {
+    this.registry.set(entry, options);
     this.registryChanged = true;
   }
 

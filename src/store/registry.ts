@@ -72,9 +72,20 @@ function isEntry(value: unknown): value is RegistryEntry {
 // Every line we write starts with its id; reading it needs no JSON parse of the whole line.
 const LINE_PREFIX = '{"id":"';
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const QUOTE = 0x22;
+const CLOSING_BRACE = 0x7d;
+const PREFIX_BYTES = Buffer.from(LINE_PREFIX);
+
+function startsWithPrefix(bytes: Buffer, at: number): boolean {
+  return bytes.compare(PREFIX_BYTES, 0, PREFIX_BYTES.length, at, at + PREFIX_BYTES.length) === 0;
+}
 
 interface Row {
+  /** The line's text, or where it is in the file's bytes (decoded only when it is read). */
   raw?: string;
+  start?: number;
+  end?: number;
   entry?: RegistryEntry;
 }
 
@@ -90,6 +101,8 @@ export class Registry {
   private bytes: Buffer | undefined;
   private rows: Map<string, Row> | undefined;
   private readonly patches = new Map<string, RegistryEntry>();
+  /** Patched IDs known to have no line yet (a session just created): appended without a search. */
+  private readonly fresh = new Set<string>();
   private damaged = 0;
   exists = false;
 
@@ -112,20 +125,36 @@ export class Registry {
   private allRows(): Map<string, Row> {
     if (this.rows !== undefined) return this.rows;
     const rows = new Map<string, Row>();
-    for (const line of (this.bytes?.toString('utf8') ?? '').split('\n')) {
-      if (line.trim() === '') continue;
-      // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
-      // the prefix ends the id; a line of any other form is damage.
-      const end = line.indexOf('"', LINE_PREFIX.length);
-      const id = end < 0 ? '' : line.slice(LINE_PREFIX.length, end);
-      if (!line.startsWith(LINE_PREFIX) || id === '' || id.includes('\\') || !line.endsWith('}')) {
-        this.damaged++;
+    const bytes = this.bytes ?? Buffer.alloc(0);
+    // Lines are found in the bytes and only their IDs decoded: no 3 MB string, no split array.
+    for (let start = 0; start < bytes.length; ) {
+      const newline = bytes.indexOf(NEWLINE, start);
+      const end = newline < 0 ? bytes.length : newline;
+      const next = end + 1;
+      if (end === start || (end === start + 1 && bytes[start] === CARRIAGE_RETURN)) {
+        start = next;
         continue;
       }
-      rows.set(id, { raw: line });
+      // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
+      // the prefix ends the id; a line of any other form is damage.
+      const quote = bytes.indexOf(QUOTE, start + LINE_PREFIX.length);
+      const id = quote < 0 || quote > end ? '' : bytes.toString('utf8', start + LINE_PREFIX.length, quote);
+      if (
+        !startsWithPrefix(bytes, start) ||
+        id === '' ||
+        id.includes('\\') ||
+        bytes[end - 1] !== CLOSING_BRACE
+      ) {
+        if (bytes.toString('utf8', start, end).trim() !== '') this.damaged++;
+        start = next;
+        continue;
+      }
+      rows.set(id, { start, end });
+      start = next;
     }
     for (const entry of this.patches.values()) rows.set(entry.id, { entry });
     this.patches.clear();
+    this.fresh.clear();
     this.rows = rows;
     return rows;
   }
@@ -160,10 +189,17 @@ export class Registry {
     return undefined;
   }
 
+  private rawOf(row: Row): string | undefined {
+    if (row.raw === undefined && row.start !== undefined)
+      row.raw = this.bytes!.toString('utf8', row.start, row.end);
+    return row.raw;
+  }
+
   private parseRow(id: string, row: Row): RegistryEntry | undefined {
-    if (row.entry === undefined && row.raw !== undefined) {
+    const raw = row.entry === undefined ? this.rawOf(row) : undefined;
+    if (raw !== undefined) {
       try {
-        const value: unknown = JSON.parse(row.raw);
+        const value: unknown = JSON.parse(raw);
         if (isEntry(value) && value.id === id) row.entry = value;
       } catch {
         // A damaged line reads as absent; the session file is read instead.
@@ -185,9 +221,14 @@ export class Registry {
       : this.parseRow(id, { raw: this.bytes!.toString('utf8', line.start, line.end) });
   }
 
-  set(entry: RegistryEntry): void {
-    if (this.rows !== undefined) this.rows.set(entry.id, { entry });
-    else this.patches.set(entry.id, entry);
+  /** Adds or replaces a session's line; `fresh` says it has none yet, which saves a search of the file. */
+  set(entry: RegistryEntry, options?: { fresh?: boolean }): void {
+    if (this.rows !== undefined) {
+      this.rows.set(entry.id, { entry });
+      return;
+    }
+    this.patches.set(entry.id, entry);
+    if (options?.fresh) this.fresh.add(entry.id);
   }
 
   /**
@@ -198,7 +239,7 @@ export class Registry {
     const needle = `"status":${JSON.stringify(status)}`;
     const ids: string[] = [];
     for (const [id, row] of this.allRows()) {
-      if (row.entry === undefined && row.raw !== undefined && !row.raw.includes(needle)) continue;
+      if (row.entry === undefined && !this.rawOf(row)?.includes(needle)) continue;
       if (this.parseRow(id, row)?.status === status) ids.push(id);
     }
     return ids;
@@ -220,7 +261,7 @@ export class Registry {
     if (this.rows !== undefined) {
       let out = '';
       for (const row of this.rows.values()) {
-        out += `${row.entry === undefined ? row.raw : JSON.stringify(row.entry)}\n`;
+        out += `${row.entry === undefined ? this.rawOf(row) : JSON.stringify(row.entry)}\n`;
       }
       return [Buffer.from(out)];
     }
@@ -229,7 +270,7 @@ export class Registry {
     const replaced: { start: number; end: number; line: string }[] = [];
     let appended = '';
     for (const entry of this.patches.values()) {
-      const where = this.findLine(entry.id);
+      const where = this.fresh.has(entry.id) ? undefined : this.findLine(entry.id);
       if (where === undefined) appended += `${JSON.stringify(entry)}\n`;
       else replaced.push({ ...where, line: JSON.stringify(entry) });
     }
