@@ -7,16 +7,15 @@ import { type RegistryEntry, readRegistry, sameFingerprint } from '../store/regi
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
 import type { ProjectContext } from './context.js';
 
+/** A row of `session list`: what the SPEC's list shows, and nothing that would have to be kept in memory 10,000 times. */
 export interface SessionSummary {
   id: string;
   status: SessionStatus | 'unknown';
   type: SessionType | 'unknown';
   phase: Phase | 'unknown';
   project: string;
-  description: string;
-  created: string;
   updated: string;
-  directory: string;
+  location: SessionLocation;
   corrupt?: true;
   reason?: string;
 }
@@ -46,15 +45,16 @@ function summarise(
   location: SessionLocation,
   entry: RegistryEntry | undefined,
 ): SessionSummary {
-  const directory = registryDirectory(id, location);
   // The index line is trusted only while the file is byte-for-byte the one it was written from.
-  if (entry?.fingerprint !== undefined && entry.directory === directory) {
+  if (entry?.fingerprint !== undefined && entry.directory === registryDirectory(id, location)) {
     // Plain concatenation: path.join costs ~1 µs, and this runs once per session.
     const stat = statOf(
       `${location === 'active' ? ctx.layout.activeDir : ctx.layout.archivesDir}/${id}/${SESSION_FILE}`,
     );
-    // A registry line has every field of a summary: it is returned as it is, not copied.
-    if (stat !== undefined && sameFingerprint(stat, entry.fingerprint)) return entry;
+    if (stat !== undefined && sameFingerprint(stat, entry.fingerprint)) {
+      const { status, type, phase, project, updated } = entry;
+      return { id, status, type, phase, project, updated, location };
+    }
   }
   const read = readSessionAt(ctx.layout, id, location);
   if (read.kind === 'ok') {
@@ -65,10 +65,8 @@ function summarise(
       type: s.type,
       phase: s.current_phase,
       project: s.project,
-      description: s.description,
-      created: s.created_at,
       updated: s.updated_at,
-      directory,
+      location,
     };
   }
   // Damaged sessions are listed, never hidden: what the index last knew, marked corrupt.
@@ -78,10 +76,8 @@ function summarise(
     type: entry?.type ?? 'unknown',
     phase: entry?.phase ?? 'unknown',
     project: entry?.project ?? '',
-    description: entry?.description ?? '',
-    created: entry?.created ?? '',
     updated: entry?.updated ?? '',
-    directory,
+    location,
     corrupt: true,
     reason: read.kind === 'corrupt' ? read.reason : 'session folder vanished while listing',
   };
@@ -102,7 +98,7 @@ export function listSessions(ctx: ProjectContext, options: ListOptions = {}): Se
   const sessions: SessionSummary[] = [];
   for (const { location, ids } of folders) {
     for (const id of ids) {
-      const summary = summarise(ctx, id, location, registry.get(id));
+      const summary = summarise(ctx, id, location, registry.peek(id));
       if (options.status === undefined || summary.status === options.status || summary.corrupt)
         sessions.push(summary);
     }

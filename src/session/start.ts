@@ -135,7 +135,9 @@ export async function startNewSession(ctx: ProjectContext, input: StartInput): P
 function sessionText(ctx: ProjectContext, session: SessionSummary): string {
   const notes =
     readTextIfExists(path.join(sessionDir(ctx.layout, session.id, 'active'), PLANNING_NOTES_FILE)) ?? '';
-  return `${session.project}\n${session.description}\n${userContent(notes)}`;
+  const read = readSessionAt(ctx.layout, session.id, 'active');
+  const description = read.kind === 'ok' ? read.state.description : '';
+  return `${session.project}\n${description}\n${userContent(notes)}`;
 }
 
 /**
