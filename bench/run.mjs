@@ -91,7 +91,9 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${rounds} interleaved rounds.\n`,
 );
-console.log('| sessions | command | median ms | min ms | ratio to `node -e 0` (median of per-round ratios) | target | |');
+console.log(
+  '| sessions | command | median ms | min ms | ratio to `node -e 0` (median of per-round ratios) | target | |',
+);
 console.log('|---:|---|---:|---:|---:|---:|---|');
 for (const r of rows) {
   console.log(
