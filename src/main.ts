@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { main } from './cli/run.js';
 
 // exitCode rather than process.exit(): stdout to a pipe is flushed before the process ends.
@@ -6,7 +7,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`ERROR: Internal error: ${String(error)}\n`);
+    fs.writeSync(2, `ERROR: Internal error: ${String(error)}\n`);
     process.exitCode = 1;
   },
 );

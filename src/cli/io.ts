@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { printable } from '../core/input.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
@@ -10,18 +11,43 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `text` to a file descriptor, synchronously. Not process.stdout: creating that
+ * stream loads Node's stream machinery, ~3.5 ms of every CLI start. A descriptor inherited in
+ * non-blocking mode may refuse with EAGAIN while the reader catches up: wait a moment and go on.
+ * A reader that went away (`wfs session list | head -1`) is not an error of ours: stop quietly, as
+ * other command-line tools do.
+ */
+function writeAll(fd: number, text: string): void {
+  let bytes = Buffer.from(text);
+  while (bytes.length > 0) {
+    try {
+      bytes = bytes.subarray(fs.writeSync(fd, bytes));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 2);
+      else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      else throw error;
+    }
+  }
+}
+
+// node:tty loaded at the moment it is needed (an import would load it, and net, at every start).
+const tty = { isatty: (fd: number): boolean => process.getBuiltinModule('node:tty').isatty(fd) };
+
 export function processIo(): CliIo {
-  // A reader that goes away (`wfs session list | head -1`) is not an error of ours: stop quietly,
-  // as other command-line tools do, instead of dying with EPIPE and a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
   return {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    stdinIsTTY: process.stdin.isTTY === true,
-    stdoutIsTTY: process.stdout.isTTY === true,
+    stdout: (text) => writeAll(1, text),
+    stderr: (text) => writeAll(2, text),
+    // Asked only by the interactive `session start`: loading node:tty loads net and the streams.
+    get stdinIsTTY() {
+      return tty.isatty(0);
+    },
+    get stdoutIsTTY() {
+      return tty.isatty(1);
+    },
     cwd: process.cwd(),
     env: process.env,
   };

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
+import { uniqueSuffix } from './unique.js';
 
 export interface FileWrite {
   path: string;
@@ -13,7 +13,7 @@ export interface FileWrite {
 export const TEMP_SUFFIX = '.wfs-tmp';
 
 function tempPathFor(target: string): string {
-  return `${target}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+  return `${target}.${uniqueSuffix()}${TEMP_SUFFIX}`;
 }
 
 function writeAndSync(tempPath: string, data: FileWrite['data']): void {

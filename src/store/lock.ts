@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import type { Layout } from './layout.js';
+import { uniqueSuffix } from './unique.js';
 
 /**
  * The cross-process lock around every read-modify-write of `.workflow/` (registry, session files,
@@ -89,7 +89,7 @@ export function staleReason(
 }
 
 function breakStaleLock(lockPath: string, judged: { holder?: LockHolder }): void {
-  const aside = `${lockPath}.broken-${randomBytes(4).toString('hex')}`;
+  const aside = `${lockPath}.broken-${uniqueSuffix()}`;
   try {
     fs.renameSync(lockPath, aside);
   } catch (error) {
@@ -138,7 +138,7 @@ async function acquire(lockPath: string, name: string, timeoutMs: number): Promi
   const holder: LockHolder = {
     pid: process.pid,
     host: hostname,
-    nonce: randomBytes(8).toString('hex'),
+    nonce: uniqueSuffix(),
     acquired_at: new Date().toISOString(),
   };
   const deadline = Date.now() + timeoutMs;
