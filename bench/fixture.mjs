@@ -85,3 +85,26 @@ export function makeFixture(count, open = count) {
   );
   return root;
 }
+
+/** A repository of `count` empty source files in 100-file folders, plus a node_modules to skip. */
+export function makeBigTree(count, { git }) {
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `wfs-bench-tree-${count}-`)));
+  for (let i = 0; i < count; i++) {
+    const dir = path.join(root, `pkg${Math.floor(i / 1000)}`, `mod${Math.floor(i / 100) % 10}`);
+    if (i % 100 === 0) fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `f${i % 100}.ts`), '');
+  }
+  fs.mkdirSync(path.join(root, 'node_modules', 'dep'), { recursive: true });
+  for (let i = 0; i < 5000; i++) fs.writeFileSync(path.join(root, 'node_modules', 'dep', `x${i}.js`), '');
+  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"big","scripts":{"test":"vitest run"}}\n');
+  if (git) {
+    execFileSync('git', ['init', '-q'], { cwd: root });
+    execFileSync('git', ['add', '-A'], { cwd: root });
+    execFileSync(
+      'git',
+      ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', 'commit', '-qm', 'tree'],
+      { cwd: root },
+    );
+  }
+  return root;
+}

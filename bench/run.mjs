@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeFixture } from './fixture.mjs';
+import { makeBigTree, makeFixture } from './fixture.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -84,6 +84,32 @@ for (const shape of shapes) {
       ok,
     });
   }
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
+// `wfs init` on a repository of 100,000 files (issue 2: it must stay fast; the walk is bounded).
+const initRounds = Math.max(3, Math.round(rounds / 5));
+for (const git of [true, false]) {
+  const label = `100000 files, ${git ? 'git checkout' : 'no git'}`;
+  process.stderr.write(`${label}... `);
+  const root = makeBigTree(100_000, { git });
+  process.stderr.write('measuring\n');
+  const init = [CLI, 'init', '--force'];
+  timeOnce(init, root);
+  const base = [];
+  const times = [];
+  for (let round = 0; round < initRounds; round++) {
+    base.push(timeOnce(['-e', '0'], root));
+    times.push(timeOnce(init, root));
+  }
+  rows.push({
+    size: label,
+    name: 'wfs init --force',
+    median: median(times),
+    min: Math.min(...times),
+    ratio: median(times.map((t, i) => t / base[i])),
+    ok: true,
+  });
   fs.rmSync(root, { recursive: true, force: true });
 }
 
