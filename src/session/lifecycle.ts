@@ -83,13 +83,11 @@ export function resumeSession(ctx: ProjectContext, id?: string): Promise<Lifecyc
   return inTransaction(ctx, (tx) => {
     let target: LoadedSession;
     if (id === undefined) {
-      const paused = listSessions(ctx, { status: 'paused' }).filter((s) => !s.corrupt);
-      if (paused.length === 0) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
-      const loaded = paused.map((s) => loadSession(ctx.layout, s.id));
-      loaded.sort((a, b) =>
-        compareText(b.state.paused_at ?? b.state.updated_at, a.state.paused_at ?? a.state.updated_at),
-      );
-      target = loaded[0]!;
+      // Pausing saves the session, so among paused sessions the most recently paused is the most
+      // recently updated, which is how the listing is sorted: only that one file is read.
+      const latest = listSessions(ctx, { status: 'paused' }).find((s) => !s.corrupt && s.status === 'paused');
+      if (latest === undefined) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
+      target = loadSession(ctx.layout, latest.id);
     } else {
       target = loadOpen(ctx, id);
     }

@@ -7,6 +7,7 @@ import { renderPlanningNotes, userContent } from '../core/planning-notes.js';
 import { judgeRelevance, type Relevance, shouldReuse } from '../core/relevance.js';
 import { type Complexity, newSessionState, type SessionType } from '../core/session.js';
 import { ensureProjectInitialized } from '../project/ensure.js';
+import type { InitResult } from '../project/init.js';
 import { makeDirectoryDurable, readTextIfExists, writeFileAtomic } from '../store/atomic.js';
 import { PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
@@ -115,19 +116,26 @@ function normalise(input: StartInput): Required<StartInput> {
   };
 }
 
+/** The result of a start, with the warnings of project initialisation and of the transaction. */
+function result(
+  tx: SessionTransaction,
+  init: InitResult | undefined,
+  fields: Pick<StartResult, 'session_id' | 'decision' | 'paused'> & Partial<StartResult>,
+): StartResult {
+  return {
+    project_initialized: init !== undefined,
+    ...fields,
+    warnings: [...(fields.warnings ?? []), ...(init?.warnings ?? []), ...tx.warnings],
+  };
+}
+
 /** `session start --new`: always a new session, which becomes the active one. */
 export async function startNewSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
   const normalised = normalise(input);
   const init = await ensureProjectInitialized(ctx);
   return inTransaction(ctx, (tx) => {
     const { id, paused } = createSession(tx, normalised);
-    return {
-      session_id: id,
-      decision: 'created',
-      paused,
-      warnings: [...(init?.warnings ?? []), ...tx.warnings],
-      project_initialized: init !== undefined,
-    };
+    return result(tx, init, { session_id: id, decision: 'created', paused });
   });
 }
 
@@ -148,72 +156,39 @@ function sessionText(ctx: ProjectContext, session: SessionSummary): string {
 export async function startAutoSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
   const normalised = normalise(input);
   const init = await ensureProjectInitialized(ctx);
-  const initWarnings = init?.warnings ?? [];
   return inTransaction(ctx, (tx) => {
-    const candidates = listSessions(ctx).filter(
-      (s) => !s.corrupt && (s.status === 'active' || s.status === 'paused'),
-    );
-    const base = { project_initialized: init !== undefined };
-
-    const reuse = (session: SessionSummary, extra: Partial<StartResult>): StartResult => {
+    const create = (extra: Partial<StartResult> = {}): StartResult => {
+      const { id, paused } = createSession(tx, normalised);
+      return result(tx, init, { ...extra, session_id: id, decision: 'created', paused });
+    };
+    const reuse = (session: SessionSummary, extra: Partial<StartResult> = {}): StartResult => {
       const read = readSessionAt(ctx.layout, session.id, 'active');
       if (read.kind !== 'ok') {
         // It was readable a moment ago under the same lock: only an outside edit can do this.
-        const created = createSession(tx, normalised);
-        return {
-          ...base,
-          session_id: created.id,
-          decision: 'created',
-          paused: created.paused,
+        return create({
+          ...extra,
           warnings: [
-            ...initWarnings,
-            ...tx.warnings,
+            ...(extra.warnings ?? []),
             `Session ${session.id} became unreadable; created a new session`,
           ],
-        };
+        });
       }
       const { paused } = tx.activate(read);
-      return {
-        ...base,
-        session_id: session.id,
-        decision: 'reused',
-        paused,
-        warnings: [...initWarnings, ...tx.warnings],
-        ...extra,
-      };
+      return result(tx, init, { ...extra, session_id: session.id, decision: 'reused', paused });
     };
 
-    if (candidates.length === 0) {
-      const created = createSession(tx, normalised);
-      return {
-        ...base,
-        session_id: created.id,
-        decision: 'created',
-        paused: created.paused,
-        warnings: [...initWarnings, ...tx.warnings],
-      };
-    }
+    const candidates = listSessions(ctx).filter(
+      (s) => !s.corrupt && (s.status === 'active' || s.status === 'paused'),
+    );
+    if (candidates.length === 0) return create();
     if (candidates.length === 1) {
       const only = candidates[0]!;
       const judgement = judgeRelevance(normalised.description, sessionText(ctx, only));
-      if (shouldReuse(judgement.relevance)) {
-        return reuse(only, { relevance: judgement.relevance, shared_keywords: judgement.shared });
-      }
-      const created = createSession(tx, normalised);
-      return {
-        ...base,
-        session_id: created.id,
-        decision: 'created',
-        relevance: judgement.relevance,
-        shared_keywords: judgement.shared,
-        paused: created.paused,
-        warnings: [...initWarnings, ...tx.warnings],
-      };
+      const judged = { relevance: judgement.relevance, shared_keywords: judgement.shared };
+      return shouldReuse(judgement.relevance) ? reuse(only, judged) : create(judged);
     }
     // listSessions sorts by most recently updated, so the first non-active candidate is the newest.
     const chosen = candidates.find((s) => s.status === 'active') ?? candidates[0]!;
-    const result = reuse(chosen, {});
-    result.warnings.unshift('Multiple active sessions detected');
-    return result;
+    return reuse(chosen, { warnings: ['Multiple active sessions detected'] });
   });
 }
