@@ -507,8 +507,17 @@ describe('errors and output contract', () => {
     await wfs(root, ['session', 'list']);
     await wfs(root, ['session', 'list', '--json']);
     await wfs(root, ['session', 'show']);
-    await wfs(root, ['session', 'start']);
     expect(treeOf(root)).toEqual(before);
+  });
+
+  it('discovery initialises the project state first, like every start mode', async () => {
+    const root = makeRepo({ 'package.json': '{"name":"fresh"}' });
+    const run = await wfs(root, ['session', 'start']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^PROJECT_STATE: created\nNo open sessions\./);
+    expect(fs.existsSync(path.join(root, '.workflow', 'project-tech.json'))).toBe(true);
+    const again = json(await wfs(root, ['session', 'start', '--json']));
+    expect(again).toEqual({ sessions: [], active: null, project_initialized: false });
   });
 });
 

@@ -1,5 +1,6 @@
 import { WfsError } from '../../core/errors.js';
 import { type Complexity, parseComplexity, parseSessionType, type SessionType } from '../../core/session.js';
+import { ensureProjectInitialized } from '../../project/ensure.js';
 import type { ProjectContext } from '../../session/context.js';
 import { switchSession } from '../../session/lifecycle.js';
 import { listSessions } from '../../session/list.js';
@@ -60,11 +61,19 @@ async function discover(
   ctx: ProjectContext,
   defaults: { type: SessionType; complexity: Complexity },
 ): Promise<number> {
+  // Step 0 of every mode: the project state exists before anything else happens.
+  const init = await ensureProjectInitialized(ctx);
+  out.warnAll(init?.warnings ?? []);
+  if (init !== undefined && !out.json) out.line('PROJECT_STATE: created');
   const sessions = listSessions(ctx);
   if (out.json) {
     out.document(
-      { sessions, active: sessions.find((s) => s.status === 'active' && !s.corrupt)?.id ?? null },
-      [...LIST_JSON_KEYS, 'active'],
+      {
+        sessions,
+        active: sessions.find((s) => s.status === 'active' && !s.corrupt)?.id ?? null,
+        project_initialized: init !== undefined,
+      },
+      [...LIST_JSON_KEYS, 'active', 'project_initialized'],
     );
     return 0;
   }
