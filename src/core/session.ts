@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { WfsError } from './errors.js';
+import { migrateSession, needsMigration } from './migrate.js';
 import { describeIssues } from './schema-errors.js';
 
 export const SESSION_VERSION = '2.0';
@@ -36,6 +37,28 @@ const phaseCheckpoint = z.looseObject({
   timestamp: z.nullable(timestamp),
 });
 
+export const TODO_STATUSES = ['pending', 'in_progress', 'completed'] as const;
+export type TodoStatus = (typeof TODO_STATUSES)[number];
+
+const todo = z.looseObject({
+  id: z.int(),
+  content: z.string(),
+  status: z.enum(TODO_STATUSES),
+  active_form: z.optional(z.nullable(z.string())),
+  created_at: timestamp,
+  updated_at: timestamp,
+  completed_at: optionalTimestamp,
+});
+export type Todo = z.infer<typeof todo>;
+
+const checkpointRef = z.looseObject({
+  id: z.string(),
+  trigger: z.string(),
+  phase: z.enum(PHASES),
+  timestamp,
+});
+export type CheckpointRef = z.infer<typeof checkpointRef>;
+
 export const sessionSchema = z.looseObject({
   session_id: z.string(),
   session_version: z.string(),
@@ -56,6 +79,9 @@ export const sessionSchema = z.looseObject({
   resumed_at: optionalTimestamp,
   completed_at: optionalTimestamp,
   archived_at: optionalTimestamp,
+  // Added with the state layer; sessions written before it have neither and read as empty.
+  todos: z.optional(z.array(todo)),
+  last_checkpoint: z.optional(z.nullable(checkpointRef)),
 });
 export type SessionState = z.infer<typeof sessionSchema>;
 export type PhaseCheckpoint = z.infer<typeof phaseCheckpoint>;
@@ -131,6 +157,8 @@ export function newSessionState(input: NewSessionInput): SessionState {
     context_chain: [],
     state_transitions: [],
     activated_at: input.now,
+    todos: [],
+    last_checkpoint: null,
     paused_at: null,
     resumed_at: null,
     completed_at: null,
@@ -139,14 +167,22 @@ export function newSessionState(input: NewSessionInput): SessionState {
 }
 
 export type SessionParse =
-  | { ok: true; state: SessionState }
+  | { ok: true; state: SessionState; migrated?: true }
   | { ok: false; reason: string; futureVersion?: string };
 
 /**
  * Validates a parsed workflow-session.json. A newer major version than this program knows is reported
  * apart from other damage, because it must be refused rather than repaired.
  */
-export function validateSession(value: unknown): SessionParse {
+export function validateSession(value: unknown, folderId?: string): SessionParse {
+  if (folderId !== undefined && needsMigration(value)) {
+    const migrated = sessionSchema.safeParse(migrateSession(value as Record<string, unknown>, folderId));
+    if (migrated.success) return { ok: true, state: migrated.data, migrated: true };
+    return {
+      ok: false,
+      reason: `an older session file that could not be migrated: ${describeIssues(migrated.error)}`,
+    };
+  }
   if (typeof value === 'object' && value !== null && 'session_version' in value) {
     const version = (value as { session_version: unknown }).session_version;
     if (typeof version === 'string') {
@@ -165,13 +201,13 @@ export function validateSession(value: unknown): SessionParse {
   return { ok: true, state: result.data };
 }
 
-/** Parses the text of workflow-session.json; never throws. */
-export function parseSessionText(text: string): SessionParse {
+/** Parses the text of workflow-session.json (migrating older versions when its folder is known); never throws. */
+export function parseSessionText(text: string, folderId?: string): SessionParse {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: `not valid JSON (${(error as Error).message})` };
   }
-  return validateSession(value);
+  return validateSession(value, folderId);
 }

@@ -7,7 +7,7 @@ import type { SessionState } from '../core/session.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { ARCHIVING_MARKER, type Layout, SESSION_FILE, sessionDir } from '../store/layout.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
-import { type LoadedSession, loadSession, readSessionAt } from '../store/session-files.js';
+import { type LoadedSession, readSessionAt } from '../store/session-files.js';
 import type { ProjectContext } from './context.js';
 import { requireActiveSession } from './lifecycle.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
@@ -180,8 +180,8 @@ function archiveSession(
   };
 }
 
-function findTarget(ctx: ProjectContext, tx: SessionTransaction, id: string | undefined): LoadedSession {
-  return id === undefined ? requireActiveSession(tx) : loadSession(ctx.layout, id);
+function findTarget(_ctx: ProjectContext, tx: SessionTransaction, id: string | undefined): LoadedSession {
+  return id === undefined ? requireActiveSession(tx) : tx.load(id);
 }
 
 /** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives. */
@@ -223,7 +223,7 @@ export function archiveCompletedSession(
   options: CompleteOptions = {},
 ): Promise<CompleteResult> {
   return inTransaction(ctx, (tx) => {
-    const session = loadSession(ctx.layout, id);
+    const session = tx.load(id);
     const interrupted = readMarker(session.dir) !== undefined;
     if (session.state.status === 'archived' && !interrupted) {
       throw new WfsError('E_INVALID_STATE', `Session ${id} is already archived`);

@@ -2,7 +2,7 @@ import { WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import type { Phase, SessionState } from '../core/session.js';
-import { type LoadedSession, loadSession } from '../store/session-files.js';
+import type { LoadedSession } from '../store/session-files.js';
 import type { ProjectContext } from './context.js';
 import { listSessions } from './list.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
@@ -34,8 +34,8 @@ function result(
   };
 }
 
-function loadOpen(ctx: ProjectContext, id: string): LoadedSession {
-  const session = loadSession(ctx.layout, id);
+function loadOpen(tx: SessionTransaction, id: string): LoadedSession {
+  const session = tx.load(id);
   if (session.location === 'archives') throw new WfsError('E_INVALID_STATE', `Session ${id} is archived`);
   return session;
 }
@@ -55,7 +55,7 @@ export function requireActiveSession(tx: SessionTransaction): LoadedSession {
 /** `session switch ID`: makes ID the active session, pausing the one that was active. */
 export function switchSession(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
   return inTransaction(ctx, (tx) => {
-    const target = loadOpen(ctx, id);
+    const target = loadOpen(tx, id);
     if (target.state.status === 'completed') {
       throw new WfsError('E_INVALID_STATE', `Session ${id} is completed; start a new session for new work`);
     }
@@ -68,7 +68,7 @@ export function switchSession(ctx: ProjectContext, id: string): Promise<Lifecycl
 /** `session pause [ID]`: pauses ID, or the active session. */
 export function pauseSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
   return inTransaction(ctx, (tx) => {
-    const target = id === undefined ? requireActiveSession(tx) : loadOpen(ctx, id);
+    const target = id === undefined ? requireActiveSession(tx) : loadOpen(tx, id);
     if (target.state.status === 'paused') return result(target.state, [], false, tx);
     const state = tx.save(target.dir, 'active', rules.pause(target.state, tx.now));
     return result(state, [], true, tx);
@@ -87,9 +87,9 @@ export function resumeSession(ctx: ProjectContext, id?: string): Promise<Lifecyc
       // recently updated, which is how the listing is sorted: only that one file is read.
       const latest = listSessions(ctx, { status: 'paused' }).find((s) => !s.corrupt && s.status === 'paused');
       if (latest === undefined) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
-      target = loadSession(ctx.layout, latest.id);
+      target = tx.load(latest.id);
     } else {
-      target = loadOpen(ctx, id);
+      target = loadOpen(tx, id);
     }
     if (target.state.status !== 'paused' && target.state.status !== 'active') {
       throw new WfsError('E_INVALID_STATE', `Cannot resume ${target.id}: it is ${target.state.status}`);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { compareText } from '../core/ids.js';
 import * as lifecycle from '../core/lifecycle.js';
 import type { SessionState } from '../core/session.js';
@@ -15,7 +16,11 @@ import {
 import {
   type LoadedSession,
   listSessionFolders,
+  loadSession,
+  type Restored,
+  readSession,
   readSessionAt,
+  restoreFromBackup,
   saveSession,
 } from '../store/session-files.js';
 import { nowIso, type ProjectContext } from './context.js';
@@ -98,8 +103,38 @@ export class SessionTransaction {
     this.registryChanged = true;
   }
 
-  /** Sessions whose file says `active` (found through the active-session pointer). */
+  /**
+   * Loads a session for a change. A damaged state file is restored from the session's newest good
+   * backup (with a WARNING, the damaged file kept aside); without one, or for a file written by a
+   * newer wfs, the error says so and nothing is written.
+   */
+  load(id: string): LoadedSession {
+    const read = readSession(this.ctx.layout, id);
+    if (read.kind === 'ok') return read;
+    if (read.kind === 'corrupt' && read.futureVersion === undefined) {
+      const restored = restoreFromBackup(read.dir, id, read.reason, this.now);
+      if (restored !== undefined) {
+        const again = readSessionAt(this.ctx.layout, id, read.location);
+        if (again.kind === 'ok') {
+          this.warnings.push(describeRestore(this.ctx, restored));
+          this.record(entryFromState(again.state, again.location, again.fingerprint));
+          return again;
+        }
+      }
+    }
+    return loadSession(this.ctx.layout, id);
+  }
+
+  /** Sessions whose file says `active` (found through the active-session pointer; repaired if damaged). */
   activeSessions(): LoadedSession[] {
+    const pointer = readActivePointer(this.ctx.layout);
+    if (pointer.present && pointer.id !== null) {
+      const read = readSessionAt(this.ctx.layout, pointer.id, 'active');
+      if (read.kind === 'corrupt' && read.futureVersion === undefined) {
+        const loaded = this.load(pointer.id);
+        return loaded.state.status === 'active' ? [loaded] : [];
+      }
+    }
     return findActiveSessions(this.ctx);
   }
 
@@ -131,6 +166,14 @@ export class SessionTransaction {
   commit(): void {
     if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry);
   }
+}
+
+export function describeRestore(ctx: ProjectContext, restored: Restored): string {
+  const aside =
+    restored.keptAside === undefined
+      ? ''
+      : `; the damaged file is kept as ${path.relative(ctx.layout.root, restored.keptAside)}`;
+  return `Session ${restored.id} was damaged (${restored.reason}); restored revision ${restored.revision} from its backup${aside}`;
 }
 
 export async function inTransaction<T>(

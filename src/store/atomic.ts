@@ -46,7 +46,7 @@ function writeAllParts(fd: number, parts: readonly Uint8Array[]): void {
   }
 }
 
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   // fsync of the directory makes the rename itself durable: an acknowledged write survives a crash.
   const fd = fs.openSync(dir, 'r');
   try {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import { parseSessionText, type SessionState } from '../core/session.js';
-import { writeFileAtomic } from './atomic.js';
+import { syncDirectory, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
 
@@ -55,7 +55,7 @@ export function readSessionAt(layout: Layout, id: string, location: SessionLocat
       reason: `cannot read ${SESSION_FILE}: ${(error as Error).message}`,
     };
   }
-  const parsed = parseSessionText(text);
+  const parsed = parseSessionText(text, id);
   if (!parsed.ok) {
     const result: SessionRead = { kind: 'corrupt', id, location, dir, reason: parsed.reason };
     if (parsed.futureVersion !== undefined) result.futureVersion = parsed.futureVersion;
@@ -96,7 +96,74 @@ export function loadSession(layout: Layout, id: string): LoadedSession {
   throw new WfsError('E_CORRUPT', `Session ${id} is corrupt: ${read.reason} (${read.dir})`);
 }
 
-/** Saves a session: revision + 1, updated_at = now, atomic and durable. Returns what was written. */
+/** Backups of workflow-session.json kept per session (SPEC 4 asks for at least 10). */
+export const BACKUPS_KEPT = 20;
+// Pruning needs a directory listing: done once every PRUNE_EVERY saves past BACKUPS_KEPT.
+const PRUNE_EVERY = 5;
+const BACKUP_NAME = /^workflow-session\.r(\d+)(?:-\d+)?\.json$/;
+
+export function backupsDir(dir: string): string {
+  return path.join(dir, '.process', 'backups');
+}
+
+/**
+ * Keeps the version on disk before it is replaced. A hard link, not a copy: every new version
+ * arrives by rename onto a new inode, so the old inode is never written again and linking it costs
+ * one system call whatever the size of the state. Where links are refused, it is copied.
+ */
+function keepBackup(dir: string, file: string, revision: number): void {
+  const backups = backupsDir(dir);
+  fs.mkdirSync(backups, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const target = path.join(
+      backups,
+      `workflow-session.r${revision}${attempt === 1 ? '' : `-${attempt}`}.json`,
+    );
+    try {
+      fs.linkSync(file, target);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT') return; // nothing on disk yet: the first save of a session
+      if (code === 'EEXIST') continue; // this revision was kept before (a restore reuses numbers)
+      if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP') throw error;
+      fs.copyFileSync(file, target, fs.constants.COPYFILE_EXCL);
+    }
+    // The backup's directory entry is durable before the version it keeps is replaced.
+    syncDirectory(backups);
+    return;
+  }
+}
+
+export interface BackupFile {
+  file: string;
+  revision: number;
+}
+
+/** The session's backups, newest first. */
+export function listBackups(dir: string): BackupFile[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(backupsDir(dir));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  const backups: BackupFile[] = [];
+  for (const name of names) {
+    const match = BACKUP_NAME.exec(name);
+    if (match) backups.push({ file: path.join(backupsDir(dir), name), revision: Number(match[1]) });
+  }
+  return backups.sort((a, b) => b.revision - a.revision || (a.file < b.file ? 1 : -1));
+}
+
+function pruneBackups(dir: string): void {
+  for (const old of listBackups(dir).slice(BACKUPS_KEPT)) fs.rmSync(old.file, { force: true });
+}
+
+/**
+ * Saves a session: the version on disk is kept as a backup, then the new one (revision + 1,
+ * updated_at = now) replaces it atomically and durably. Returns what was written.
+ */
 export function saveSession(
   dir: string,
   state: SessionState,
@@ -104,8 +171,60 @@ export function saveSession(
 ): { state: SessionState; fingerprint: Fingerprint } {
   const next: SessionState = { ...state, revision: state.revision + 1, updated_at: now };
   const file = path.join(dir, SESSION_FILE);
+  keepBackup(dir, file, state.revision);
   writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
+  if (next.revision > BACKUPS_KEPT && next.revision % PRUNE_EVERY === 0) pruneBackups(dir);
   return { state: next, fingerprint: fingerprintOf(fs.statSync(file)) };
+}
+
+/** The newest backup that is a valid session of this ID, or undefined. */
+export function newestGoodBackup(
+  dir: string,
+  id: string,
+): { backup: BackupFile; text: string; state: SessionState } | undefined {
+  for (const backup of listBackups(dir)) {
+    let text: string;
+    try {
+      text = fs.readFileSync(backup.file, 'utf8');
+    } catch {
+      continue;
+    }
+    const parsed = parseSessionText(text, id);
+    if (parsed.ok && parsed.state.session_id === id) return { backup, text, state: parsed.state };
+  }
+  return undefined;
+}
+
+export interface Restored {
+  id: string;
+  revision: number;
+  /** Where the damaged file was kept (never deleted). */
+  keptAside: string | undefined;
+  reason: string;
+}
+
+/**
+ * Replaces a damaged workflow-session.json with its newest good backup; the damaged file is renamed
+ * aside, never deleted. Call under the project lock. Undefined when no backup can restore it.
+ */
+export function restoreFromBackup(
+  dir: string,
+  id: string,
+  reason: string,
+  now: string,
+): Restored | undefined {
+  const good = newestGoodBackup(dir, id);
+  if (good === undefined) return undefined;
+  const file = path.join(dir, SESSION_FILE);
+  let keptAside: string | undefined = `${file}.corrupt-${now.replace(/[:.]/g, '-')}`;
+  try {
+    fs.renameSync(file, keptAside);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    keptAside = undefined; // the file was missing: nothing to keep
+  }
+  writeFileAtomic(file, good.text);
+  return { id, revision: good.backup.revision, keptAside, reason };
 }
 
 /**

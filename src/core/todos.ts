@@ -1,0 +1,173 @@
+import { WfsError } from './errors.js';
+import type { SessionState, Todo, TodoStatus } from './session.js';
+
+/**
+ * The session's todo list, as pure functions of the state: each returns the next state, with the
+ * counts in `checkpoints.implement.todos` kept equal to the list (SPEC 2).
+ */
+
+export const TODO_MAX_LENGTH = 2_000;
+
+export function todosOf(state: SessionState): Todo[] {
+  return state.todos ?? [];
+}
+
+export function countTodos(todos: readonly Todo[]): {
+  total: number;
+  completed: number;
+  in_progress: number;
+} {
+  let completed = 0;
+  let inProgress = 0;
+  for (const todo of todos) {
+    if (todo.status === 'completed') completed++;
+    else if (todo.status === 'in_progress') inProgress++;
+  }
+  return { total: todos.length, completed, in_progress: inProgress };
+}
+
+function withTodos(state: SessionState, todos: Todo[]): SessionState {
+  const implement = state.checkpoints.implement;
+  return {
+    ...state,
+    todos,
+    checkpoints: { ...state.checkpoints, implement: { ...implement, todos: countTodos(todos) } },
+  };
+}
+
+function validText(text: string | undefined): string {
+  const trimmed = text?.trim() ?? '';
+  if (trimmed === '')
+    throw new WfsError('E_INVALID_INPUT', 'A todo needs a text (e.g. wfs todo add "write the migration")');
+  if (trimmed.length > TODO_MAX_LENGTH) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Todo too long: ${trimmed.length} characters (at most ${TODO_MAX_LENGTH})`,
+    );
+  }
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(trimmed)) {
+    throw new WfsError('E_INVALID_INPUT', 'A todo may not contain control characters');
+  }
+  return trimmed;
+}
+
+export function addTodo(state: SessionState, text: string, now: string): { state: SessionState; todo: Todo } {
+  const todos = todosOf(state);
+  const id = todos.reduce((max, t) => Math.max(max, t.id), 0) + 1;
+  const todo: Todo = {
+    id,
+    content: validText(text),
+    status: 'pending',
+    active_form: null,
+    created_at: now,
+    updated_at: now,
+    completed_at: null,
+  };
+  return { state: withTodos(state, [...todos, todo]), todo };
+}
+
+/** Parses a todo number typed by a user. */
+export function parseTodoId(input: string | undefined): number {
+  const id = Number(input);
+  if (input === undefined || !/^[0-9]{1,9}$/.test(input) || id < 1) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid todo number ${JSON.stringify(input ?? '')}: expected 1, 2, ... (see wfs todo list)`,
+    );
+  }
+  return id;
+}
+
+export function setTodoStatus(
+  state: SessionState,
+  id: number,
+  status: TodoStatus,
+  now: string,
+): { state: SessionState; todo: Todo; changed: boolean } {
+  const todos = todosOf(state);
+  const index = todos.findIndex((t) => t.id === id);
+  if (index < 0)
+    throw new WfsError('E_NOT_FOUND', `No todo ${id} in ${state.session_id} (see wfs todo list)`);
+  const current = todos[index]!;
+  if (current.status === status) return { state, todo: current, changed: false };
+  const todo: Todo = {
+    ...current,
+    status,
+    updated_at: now,
+    completed_at: status === 'completed' ? now : null,
+  };
+  const next = [...todos];
+  next[index] = todo;
+  return { state: withTodos(state, next), todo, changed: true };
+}
+
+/** One item of a Claude Code TodoWrite list. */
+export interface TodoWriteItem {
+  content: string;
+  status: TodoStatus;
+  activeForm?: string;
+}
+
+/** Reads and checks a TodoWrite list (`[{content, status, activeForm}]`, or `{todos: [...]}`). */
+export function parseTodoWrite(text: string): TodoWriteItem[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new WfsError('E_INVALID_INPUT', `The todo list on stdin is not JSON (${(error as Error).message})`);
+  }
+  const list = Array.isArray(value) ? value : (value as { todos?: unknown } | null)?.todos;
+  if (!Array.isArray(list))
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      'Expected a TodoWrite list on stdin: [{"content", "status", "activeForm"}]',
+    );
+  return list.map((item, index) => {
+    const it = item as Record<string, unknown>;
+    if (
+      typeof it?.content !== 'string' ||
+      !['pending', 'in_progress', 'completed'].includes(it.status as string)
+    ) {
+      throw new WfsError(
+        'E_INVALID_INPUT',
+        `Todo ${index + 1} on stdin needs "content" and a "status" of pending, in_progress or completed`,
+      );
+    }
+    return {
+      content: validText(it.content),
+      status: it.status as TodoStatus,
+      ...(typeof it.activeForm === 'string' ? { activeForm: it.activeForm } : {}),
+    };
+  });
+}
+
+/**
+ * Replaces the list with a TodoWrite list. A todo with the same text keeps its number and its
+ * times, so `wfs todo done 3` still means the same todo after a sync.
+ */
+export function syncTodos(
+  state: SessionState,
+  items: readonly TodoWriteItem[],
+  now: string,
+): { state: SessionState; completedNow: number } {
+  const previous = new Map(todosOf(state).map((t) => [t.content, t]));
+  let nextId = todosOf(state).reduce((max, t) => Math.max(max, t.id), 0) + 1;
+  let completedNow = 0;
+  const todos = items.map((item) => {
+    const before = previous.get(item.content);
+    previous.delete(item.content);
+    if (item.status === 'completed' && before?.status !== 'completed') completedNow++;
+    if (before && before.status === item.status && (before.active_form ?? null) === (item.activeForm ?? null))
+      return before;
+    return {
+      id: before?.id ?? nextId++,
+      content: item.content,
+      status: item.status,
+      active_form: item.activeForm ?? null,
+      created_at: before?.created_at ?? now,
+      updated_at: now,
+      completed_at: item.status === 'completed' ? (before?.completed_at ?? now) : null,
+    };
+  });
+  return { state: withTodos(state, todos), completedNow };
+}
