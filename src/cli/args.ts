@@ -16,6 +16,7 @@ export type Handler = (
   out: Output,
   values: OptionValues,
   positionals: string[],
+  passed: string[],
 ) => Promise<number>;
 
 export interface OptionSpec {
@@ -30,7 +31,10 @@ export interface OptionSpec {
 export interface CommandSpec {
   path: readonly string[];
   summary: string;
-  args?: readonly { name: string; required: boolean }[];
+  /** `variadic` (last only): the remaining words, joined by spaces (`wfs todo add write the docs`). */
+  args?: readonly { name: string; required: boolean; variadic?: boolean }[];
+  /** Everything after `--` is passed on as it is (`wfs exec -- CMD ARGS`). */
+  passThrough?: boolean;
   options?: Record<string, OptionSpec>;
   load: () => Promise<Handler>;
 }
@@ -43,7 +47,7 @@ export const COMMON_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export type Resolution =
-  | { kind: 'command'; spec: CommandSpec; values: OptionValues; positionals: string[] }
+  | { kind: 'command'; spec: CommandSpec; values: OptionValues; positionals: string[]; passed?: string[] }
   | { kind: 'help'; text: string }
   | { kind: 'version' };
 
@@ -53,20 +57,18 @@ function usageError(message: string): WfsError {
 
 /** The words of the command (`session`, `list`), skipping the common options that may precede them. */
 function commandWords(argv: readonly string[]): { words: string[]; rest: string[] } {
-  const words: string[] = [];
+  // Common options may come first (`wfs --json session list`); the command's words are the first
+  // one or two plain tokens after them, side by side. Once an option follows a word, every later
+  // token belongs to the command, so an option's value is never taken for a command word.
   const rest: string[] = [];
   let i = 0;
-  for (; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--root') {
-      rest.push(token, argv[i + 1] ?? '');
-      i++;
-    } else if (token.startsWith('-')) {
-      rest.push(token);
-    } else if (words.length < 2) {
-      words.push(token);
-    } else break;
+  while (i < argv.length && argv[i] !== '--' && argv[i]!.startsWith('-')) {
+    rest.push(argv[i]!);
+    if (argv[i] === '--root' && i + 1 < argv.length) rest.push(argv[++i]!);
+    i++;
   }
+  const words: string[] = [];
+  while (words.length < 2 && i < argv.length && !argv[i]!.startsWith('-')) words.push(argv[i++]!);
   return { words, rest: [...rest, ...argv.slice(i)] };
 }
 
@@ -194,8 +196,18 @@ export function resolve(table: readonly CommandSpec[], argv: readonly string[], 
   } catch (error) {
     throw translateParseError(error);
   }
-  const all = [...positionals, ...parsed.positionals];
+  let all = [...positionals, ...parsed.positionals];
   const declared = spec.args ?? [];
+  if (spec.passThrough) {
+    const dashes = rest.indexOf('--');
+    const passed = dashes < 0 ? [] : rest.slice(dashes + 1);
+    const before = all.slice(0, all.length - passed.length);
+    return { kind: 'command', spec, values: parsed.values, positionals: before, passed };
+  }
+  const last = declared.at(-1);
+  if (last?.variadic && all.length > declared.length) {
+    all = [...all.slice(0, declared.length - 1), all.slice(declared.length - 1).join(' ')];
+  }
   const missing = declared.find((a, i) => a.required && all[i] === undefined);
   if (missing)
     throw usageError(

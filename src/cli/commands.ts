@@ -14,7 +14,73 @@ const manifestOptions = {
   },
 } as const;
 
+const sessionOption = {
+  session: { type: 'string', value: 'id', help: 'the session to act on (default: the active one)' },
+} as const;
+
 export const COMMANDS: readonly CommandSpec[] = [
+  {
+    path: ['phase'],
+    summary: 'move the active session to PLAN, IMPLEMENT or REVIEW (records the transition and a checkpoint)',
+    args: [{ name: 'phase', required: true }],
+    options: {
+      trigger: { type: 'string', value: 'trigger', help: 'what caused it (default: manual)' },
+      handoff: { type: 'string', value: 'json', help: 'what the next phase needs to know, as a JSON object' },
+      ...sessionOption,
+    },
+    load: async () => (await import('./commands/state.js')).phase,
+  },
+  {
+    path: ['checkpoint'],
+    summary: "save a checkpoint of the active session's state",
+    options: {
+      trigger: {
+        type: 'string',
+        value: 'trigger',
+        help: 'manual (default), agent_complete, todo_milestone, user_interrupt, phase_transition, file_change, compact, session_end',
+      },
+      data: {
+        type: 'string',
+        value: 'json',
+        help: 'what to record with it (documents, agent, agents_completed, quality_checks, files_changed, ...)',
+      },
+      ...sessionOption,
+    },
+    load: async () => (await import('./commands/state.js')).checkpoint,
+  },
+  {
+    path: ['todo', 'list'],
+    summary: "the active session's todos",
+    options: sessionOption,
+    load: async () => (await import('./commands/todo.js')).list,
+  },
+  {
+    path: ['todo', 'add'],
+    summary: 'add a todo',
+    args: [{ name: 'text', required: true, variadic: true }],
+    options: sessionOption,
+    load: async () => (await import('./commands/todo.js')).add,
+  },
+  {
+    path: ['todo', 'start'],
+    summary: 'mark todo N in progress',
+    args: [{ name: 'n', required: true }],
+    options: sessionOption,
+    load: async () => (await import('./commands/todo.js')).start,
+  },
+  {
+    path: ['todo', 'done'],
+    summary: 'mark todo N done (a checkpoint records the milestone)',
+    args: [{ name: 'n', required: true }],
+    options: sessionOption,
+    load: async () => (await import('./commands/todo.js')).done,
+  },
+  {
+    path: ['todo', 'sync'],
+    summary: 'replace the todos with a TodoWrite list read on stdin: [{"content","status","activeForm"}]',
+    options: sessionOption,
+    load: async () => (await import('./commands/todo.js')).sync,
+  },
   {
     path: ['init'],
     summary: 'analyse the repository into .workflow/project-tech.json and scaffold project-guidelines.json',

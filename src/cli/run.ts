@@ -41,6 +41,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       new Output(io, resolution.values.json === true),
       resolution.values,
       resolution.positionals,
+      resolution.passed ?? [],
     );
   } catch (error) {
     if (isWfsError(error)) {

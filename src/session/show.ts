@@ -1,4 +1,4 @@
-import { WfsError } from '../core/errors.js';
+import { isWfsError, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import { readActivePointer } from '../store/active-pointer.js';
 import { type LoadedSession, loadSession, readSessionAt } from '../store/session-files.js';
@@ -44,4 +44,32 @@ export function showSession(ctx: ProjectContext, id?: string): LoadedSession {
     );
   }
   return active;
+}
+
+/**
+ * `showSession`, repairing on the way: a damaged session (the one named, or the one the active
+ * pointer names) is restored from its newest good backup under the project lock, with a warning.
+ */
+export async function readSessionRepairing(
+  ctx: ProjectContext,
+  id?: string,
+): Promise<{ session: LoadedSession; warnings: string[] }> {
+  try {
+    return { session: showSession(ctx, id), warnings: [] };
+  } catch (error) {
+    let damaged: string | undefined;
+    if (isWfsError(error) && error.code === 'E_CORRUPT') damaged = String(error.details?.session_id ?? id);
+    if (isWfsError(error) && error.code === 'E_NO_ACTIVE_SESSION') {
+      const pointer = readActivePointer(ctx.layout);
+      if (
+        pointer.present &&
+        pointer.id !== null &&
+        readSessionAt(ctx.layout, pointer.id, 'active').kind === 'corrupt'
+      )
+        damaged = pointer.id;
+    }
+    if (damaged === undefined) throw error;
+    const { inTransaction } = await import('./transaction.js');
+    return inTransaction(ctx, (tx) => ({ session: tx.load(damaged), warnings: tx.warnings }));
+  }
 }

@@ -35,24 +35,37 @@ import { activeSessions as findActiveSessions } from './show.js';
 export class SessionTransaction {
   readonly now: string;
   readonly warnings: string[] = [];
-  private registry: Registry;
+  /** Read when first needed: a todo or a checkpoint never touches the 3 MB of a large registry. */
+  private loadedRegistry: Registry | undefined;
   private registryChanged = false;
+  /** Sessions created by this transaction. */
+  private readonly created = new Set<string>();
   /** What the active-session pointer says now (undefined: not read yet, or no pointer file). */
   private pointer: string | null | undefined;
 
   constructor(private readonly ctx: ProjectContext) {
     this.now = nowIso(ctx);
-    this.registry = readRegistry(ctx.layout.registryPath);
+  }
+
+  private get registry(): Registry {
+    if (this.loadedRegistry !== undefined) return this.loadedRegistry;
+    let registry = readRegistry(this.ctx.layout.registryPath);
     // Damaged lines are not looked for here (that would parse 3 MB on every start); they are
     // carried as they are until `wfs session list` skips them or `wfs doctor` rebuilds the file.
-    if (!this.registry.exists && this.hasSessionFolders()) {
-      const rebuilt = rebuildRegistryEntries(ctx);
-      this.registry = Registry.fromEntries(rebuilt);
+    if (!registry.exists && this.hasSessionFolders()) {
+      const rebuilt = rebuildRegistryEntries(this.ctx);
+      registry = Registry.fromEntries(rebuilt);
       this.registryChanged = true;
-      this.warnings.push(
-        `Session registry rebuilt from ${rebuilt.length} session folder(s) (it was missing)`,
-      );
+      // A new project's first session is written before its registry exists: only sessions this
+      // transaction did not create make the missing file worth a warning.
+      if (rebuilt.some((entry) => !this.created.has(entry.id))) {
+        this.warnings.push(
+          `Session registry rebuilt from ${rebuilt.length} session folder(s) (it was missing)`,
+        );
+      }
     }
+    this.loadedRegistry = registry;
+    return registry;
   }
 
   private hasSessionFolders(): boolean {
@@ -72,15 +85,20 @@ export class SessionTransaction {
     dir: string,
     location: SessionLocation,
     state: SessionState,
-    options?: { created?: boolean },
+    options?: { created?: boolean; index?: boolean },
   ): SessionState {
     const id = state.session_id;
     // The pointer moves before an activation, never after (see active-pointer.ts for why).
     if (state.status === 'active') this.setPointer(id);
     const saved = saveSession(dir, state, this.now);
-    this.record(entryFromState(saved.state, location, saved.fingerprint), {
-      fresh: options?.created === true,
-    });
+    if (options?.created) this.created.add(id);
+    // `index: false` for saves that change nothing the registry lists (todos, checkpoints): its
+    // line then no longer matches the file, and `session list` reads that one file instead.
+    if (options?.index !== false) {
+      this.record(entryFromState(saved.state, location, saved.fingerprint), {
+        fresh: options?.created === true,
+      });
+    }
     return saved.state;
   }
 

@@ -93,7 +93,9 @@ export function loadSession(layout: Layout, id: string): LoadedSession {
       `Session ${id} was written by a newer wfs (session_version ${read.futureVersion}); upgrade wfs to use it. Nothing was changed.`,
     );
   }
-  throw new WfsError('E_CORRUPT', `Session ${id} is corrupt: ${read.reason} (${read.dir})`);
+  throw new WfsError('E_CORRUPT', `Session ${id} is corrupt: ${read.reason} (${read.dir})`, {
+    details: { session_id: id },
+  });
 }
 
 /** Backups of workflow-session.json kept per session (SPEC 4 asks for at least 10). */

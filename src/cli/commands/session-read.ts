@@ -1,7 +1,7 @@
 import { parseSessionId } from '../../core/ids.js';
 import { parseSessionStatus } from '../../core/session.js';
 import { listSessions } from '../../session/list.js';
-import { showSession } from '../../session/show.js';
+import { readSessionRepairing } from '../../session/show.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { LIST_JSON_KEYS, printSessionTable, project, shortTime, stringOption } from './shared.js';
@@ -28,7 +28,11 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
 }
 
 export async function show(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
-  const session = showSession(project(io, values), id === undefined ? undefined : parseSessionId(id));
+  const { session, warnings } = await readSessionRepairing(
+    project(io, values),
+    id === undefined ? undefined : parseSessionId(id),
+  );
+  out.warnAll(warnings);
   const directory = `.workflow/${session.location}/${session.id}`;
   if (out.json) {
     out.document({ session: session.state, directory });
@@ -49,6 +53,11 @@ export async function show(io: CliIo, out: Output, values: OptionValues, [id]: s
   const todos = s.checkpoints.implement.todos;
   if (todos.total > 0)
     out.line(`Todos: ${todos.completed}/${todos.total} done, ${todos.in_progress} in progress`);
+  if (s.last_checkpoint) {
+    out.line(
+      `Last checkpoint: ${s.last_checkpoint.id} (${s.last_checkpoint.trigger}, ${s.last_checkpoint.phase}, ${shortTime(s.last_checkpoint.timestamp)})`,
+    );
+  }
   out.line(`Directory: ${directory}`);
   return 0;
 }

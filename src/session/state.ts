@@ -1,0 +1,221 @@
+import { WfsError } from '../core/errors.js';
+import { applyCheckpointData, type CheckpointTrigger, changePhase, phaseKey } from '../core/phase.js';
+import type { Phase, SessionState, Todo, TodoStatus } from '../core/session.js';
+import { addTodo, countTodos, setTodoStatus, syncTodos, type TodoWriteItem, todosOf } from '../core/todos.js';
+import { newCheckpointId, pruneCheckpoints, writeCheckpoint } from '../store/checkpoints.js';
+import type { LoadedSession } from '../store/session-files.js';
+import type { ProjectContext } from './context.js';
+import { requireActiveSession } from './lifecycle.js';
+import { readSessionRepairing } from './show.js';
+import { inTransaction, type SessionTransaction } from './transaction.js';
+
+/**
+ * Changes to a session's state that are not lifecycle changes: phases, checkpoints and todos. Each
+ * runs under the project lock on the active session (or the one named), saves the state with a
+ * backup of the previous version, and records a checkpoint where the SPEC asks for one.
+ */
+
+export type CheckpointSummary = {
+  id: string;
+  trigger: string;
+  phase: Phase;
+  timestamp: string;
+};
+
+export interface StateResult {
+  session_id: string;
+  phase: Phase;
+  revision: number;
+  checkpoint?: CheckpointSummary;
+  warnings: string[];
+}
+
+function target(tx: SessionTransaction, id: string | undefined): LoadedSession {
+  const session = id === undefined ? requireActiveSession(tx) : tx.load(id);
+  if (session.location === 'archives' || session.state.status === 'archived') {
+    throw new WfsError('E_INVALID_STATE', `Session ${session.id} is archived; its state is read-only`);
+  }
+  return session;
+}
+
+/**
+ * Records a checkpoint of `state` (as it will be saved): the checkpoint file first, durable, then
+ * the state that refers to it, so a reference never points at a missing file.
+ */
+function withCheckpoint(
+  tx: SessionTransaction,
+  session: LoadedSession,
+  state: SessionState,
+  trigger: CheckpointTrigger,
+  data: Record<string, unknown> | undefined,
+  id = newCheckpointId(tx.now),
+): { state: SessionState; checkpoint: CheckpointSummary } {
+  const key = phaseKey(state.current_phase);
+  const record = applyCheckpointData(state.checkpoints[key], data, tx.now);
+  const todos = todosOf(state);
+  const checkpoint: CheckpointSummary = { id, trigger, phase: state.current_phase, timestamp: tx.now };
+  writeCheckpoint(session.dir, {
+    checkpoint_id: id,
+    session_id: state.session_id,
+    trigger,
+    phase: state.current_phase,
+    timestamp: tx.now,
+    revision: state.revision + 1,
+    data: data ?? null,
+    todos: { ...countTodos(todos), items: todos },
+    phase_record: record,
+  });
+  return {
+    state: { ...state, checkpoints: { ...state.checkpoints, [key]: record }, last_checkpoint: checkpoint },
+    checkpoint,
+  };
+}
+
+function done(
+  tx: SessionTransaction,
+  session: LoadedSession,
+  state: SessionState,
+  checkpoint?: CheckpointSummary,
+): StateResult {
+  if (checkpoint !== undefined) pruneCheckpoints(session.dir);
+  return {
+    session_id: state.session_id,
+    phase: state.current_phase,
+    revision: state.revision,
+    ...(checkpoint ? { checkpoint } : {}),
+    warnings: tx.warnings,
+  };
+}
+
+/** `wfs checkpoint [--trigger T] [--data JSON]`. */
+export function saveCheckpoint(
+  ctx: ProjectContext,
+  input: { trigger: CheckpointTrigger; data?: Record<string, unknown>; session?: string },
+): Promise<StateResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = target(tx, input.session);
+    const { state, checkpoint } = withCheckpoint(tx, session, session.state, input.trigger, input.data);
+    return done(tx, session, tx.save(session.dir, session.location, state, { index: false }), checkpoint);
+  });
+}
+
+export interface PhaseResult extends StateResult {
+  from: Phase;
+  changed: boolean;
+}
+
+/** `wfs phase PLAN|IMPLEMENT|REVIEW`: records the transition and saves a checkpoint. */
+export function changeSessionPhase(
+  ctx: ProjectContext,
+  input: { to: Phase; trigger?: string; handoff?: Record<string, unknown>; session?: string },
+): Promise<PhaseResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = target(tx, input.session);
+    const checkpointId = newCheckpointId(tx.now);
+    const change = changePhase(session.state, input.to, {
+      now: tx.now,
+      trigger: input.trigger ?? 'manual',
+      ...(input.handoff ? { handoff: input.handoff } : {}),
+      checkpointId,
+    });
+    tx.warnings.push(...change.warnings);
+    if (!change.changed) return { ...done(tx, session, session.state), from: change.from, changed: false };
+    const data = {
+      from: change.from,
+      to: input.to,
+      ...(input.handoff ? { handoff_data: input.handoff } : {}),
+    };
+    const { state, checkpoint } = withCheckpoint(
+      tx,
+      session,
+      change.state,
+      'phase_transition',
+      data,
+      checkpointId,
+    );
+    // The phase is in the registry's line, so this save updates the index.
+    return {
+      ...done(tx, session, tx.save(session.dir, session.location, state), checkpoint),
+      from: change.from,
+      changed: true,
+    };
+  });
+}
+
+export interface TodoResult extends StateResult {
+  todo?: Todo;
+  todos: Todo[];
+  changed: boolean;
+}
+
+function todoResult(base: StateResult, state: SessionState, changed: boolean, todo?: Todo): TodoResult {
+  return { ...base, todos: todosOf(state), changed, ...(todo ? { todo } : {}) };
+}
+
+/** `wfs todo add TEXT`. */
+export function addSessionTodo(ctx: ProjectContext, text: string, sessionId?: string): Promise<TodoResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = target(tx, sessionId);
+    const added = addTodo(session.state, text, tx.now);
+    const saved = tx.save(session.dir, session.location, added.state, { index: false });
+    return todoResult(done(tx, session, saved), saved, true, added.todo);
+  });
+}
+
+/**
+ * `wfs todo start N` / `done N`. Completing a todo is a milestone: a checkpoint records it
+ * (trigger `todo_milestone`).
+ */
+export function setSessionTodoStatus(
+  ctx: ProjectContext,
+  id: number,
+  status: TodoStatus,
+  sessionId?: string,
+): Promise<TodoResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = target(tx, sessionId);
+    const changed = setTodoStatus(session.state, id, status, tx.now);
+    if (!changed.changed)
+      return todoResult(done(tx, session, session.state), session.state, false, changed.todo);
+    let state = changed.state;
+    let checkpoint: CheckpointSummary | undefined;
+    if (status === 'completed') {
+      ({ state, checkpoint } = withCheckpoint(tx, session, state, 'todo_milestone', {
+        todo_completed: { id, content: changed.todo.content },
+      }));
+    }
+    const saved = tx.save(session.dir, session.location, state, { index: false });
+    return todoResult(done(tx, session, saved, checkpoint), saved, true, changed.todo);
+  });
+}
+
+/** `wfs todo sync`: the session's todos become the TodoWrite list; completions are a milestone. */
+export function syncSessionTodos(
+  ctx: ProjectContext,
+  items: readonly TodoWriteItem[],
+  sessionId?: string,
+): Promise<TodoResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = target(tx, sessionId);
+    const synced = syncTodos(session.state, items, tx.now);
+    let state = synced.state;
+    let checkpoint: CheckpointSummary | undefined;
+    if (synced.completedNow > 0) {
+      ({ state, checkpoint } = withCheckpoint(tx, session, state, 'todo_milestone', {
+        todos_completed: synced.completedNow,
+      }));
+    }
+    const saved = tx.save(session.dir, session.location, state, { index: false });
+    return todoResult(done(tx, session, saved, checkpoint), saved, true);
+  });
+}
+
+/** `wfs todo list`: read without the lock (which is taken only to repair a damaged state). */
+export async function readSessionTodos(
+  ctx: ProjectContext,
+  sessionId?: string,
+): Promise<{ session_id: string; todos: Todo[]; counts: ReturnType<typeof countTodos>; warnings: string[] }> {
+  const { session, warnings } = await readSessionRepairing(ctx, sessionId);
+  const todos = todosOf(session.state);
+  return { session_id: session.id, todos, counts: countTodos(todos), warnings };
+}

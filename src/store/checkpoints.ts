@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
+import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
+import { PHASES, type Phase } from '../core/session.js';
+import { writeJsonAtomic } from './atomic.js';
+import { uniqueSuffix } from './unique.js';
+
+/**
+ * Checkpoints are files of their own, `.process/checkpoints/<id>.<PHASE>.json`, written atomically
+ * and durably before the state that refers to them. IDs sort by time and carry the process, a
+ * counter and random digits, so two checkpoints never share an ID, not in one millisecond and not
+ * across sessions.
+ */
+export interface CheckpointFile {
+  checkpoint_id: string;
+  session_id: string;
+  trigger: string;
+  phase: Phase;
+  timestamp: string;
+  /** The revision of workflow-session.json that records this checkpoint. */
+  revision: number;
+  data: Record<string, unknown> | null;
+  todos: unknown;
+  phase_record: unknown;
+}
+
+export function checkpointsDir(sessionDir: string): string {
+  return path.join(sessionDir, '.process', 'checkpoints');
+}
+
+export function newCheckpointId(now: string): string {
+  return `CP-${now.replace(/[-:.]/g, '')}-${uniqueSuffix()}`;
+}
+
+const FILE_NAME = /^(CP-[A-Za-z0-9-]+)\.(PLAN|IMPLEMENT|REVIEW)\.json$/;
+
+export function writeCheckpoint(sessionDir: string, checkpoint: CheckpointFile): string {
+  const dir = checkpointsDir(sessionDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${checkpoint.checkpoint_id}.${checkpoint.phase}.json`);
+  writeJsonAtomic(file, checkpoint);
+  return file;
+}
+
+/** The session's checkpoints, oldest first (IDs sort by time). */
+export function listCheckpoints(sessionDir: string): { id: string; phase: Phase; file: string }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(checkpointsDir(sessionDir));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  const found: { id: string; phase: Phase; file: string }[] = [];
+  for (const name of names) {
+    const match = FILE_NAME.exec(name);
+    if (match && (PHASES as readonly string[]).includes(match[2]!)) {
+      found.push({
+        id: match[1]!,
+        phase: match[2] as Phase,
+        file: path.join(checkpointsDir(sessionDir), name),
+      });
+    }
+  }
+  return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export function readCheckpoint(sessionDir: string, id: string): CheckpointFile | undefined {
+  const entry = listCheckpoints(sessionDir).find((c) => c.id === id);
+  if (entry === undefined) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(entry.file, 'utf8')) as CheckpointFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bounded retention: the oldest beyond CHECKPOINTS_KEPT go, never the newest of a phase. */
+export function pruneCheckpoints(sessionDir: string, keep = CHECKPOINTS_KEPT): number {
+  const all = listCheckpoints(sessionDir);
+  const prune = new Set(checkpointsToPrune(all, keep));
+  for (const checkpoint of all) if (prune.has(checkpoint.id)) fs.rmSync(checkpoint.file, { force: true });
+  return prune.size;
+}
