@@ -148,7 +148,8 @@ export class SessionTransaction {
     const pointer = readActivePointer(this.ctx.layout);
     if (pointer.present && pointer.id !== null) {
       const read = readSessionAt(this.ctx.layout, pointer.id, 'active');
-      if (read.kind === 'corrupt' && read.futureVersion === undefined) {
+      // Unreadable: repair it, or fail with the reason (a newer wfs wrote it, no backup, ...).
+      if (read.kind === 'corrupt') {
         const loaded = this.load(pointer.id);
         return loaded.state.status === 'active' ? [loaded] : [];
       }
