@@ -20,6 +20,21 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['context'],
+    summary:
+      'what an agent needs at the start of a turn: the active session, phase, todos, last checkpoint, next step',
+    options: { format: { type: 'string', value: 'md|json', help: 'md (default) or json' } },
+    load: async () => (await import('./commands/context.js')).context,
+  },
+  {
+    path: ['exec'],
+    summary:
+      "run a command (no shell) in the active session's context: wfs exec [--session ID] -- CMD [ARGS...]",
+    options: sessionOption,
+    passThrough: true,
+    load: async () => (await import('./commands/exec.js')).exec,
+  },
+  {
     path: ['phase'],
     summary: 'move the active session to PLAN, IMPLEMENT or REVIEW (records the transition and a checkpoint)',
     args: [{ name: 'phase', required: true }],

@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { errnoCode, WfsError } from '../core/errors.js';
+import type { LoadedSession } from '../store/session-files.js';
+import type { ProjectContext } from './context.js';
+import { nowIso } from './context.js';
+import { readSessionRepairing } from './show.js';
+
+/**
+ * The pre-execution protocol (SPEC 3, `wfs exec`): a command runs, without a shell, in the context
+ * of a session, told where it is through the environment; its exit code is passed through, signals
+ * sent to wfs reach it, and the run is recorded in the session's audit trail.
+ */
+
+export interface ExecInput {
+  command: string;
+  args: readonly string[];
+  session?: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ExecResult {
+  exit_code: number;
+  signal: NodeJS.Signals | null;
+  duration_ms: number;
+  session_id: string | null;
+  workspace: string;
+  warnings: string[];
+}
+
+// Each line of the audit trail stays below 4 KiB, so an O_APPEND write of it lands whole even when
+// several `wfs exec` finish at once.
+const ARG_CHARS = 400;
+const LINE_BYTES = 4000;
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+export function auditPath(sessionDir: string): string {
+  return path.join(sessionDir, '.process', 'audit.jsonl');
+}
+
+function appendAudit(sessionDir: string, entry: Record<string, unknown>): void {
+  fs.mkdirSync(path.dirname(auditPath(sessionDir)), { recursive: true });
+  let line = `${JSON.stringify(entry)}\n`;
+  if (Buffer.byteLength(line) > LINE_BYTES)
+    line = `${JSON.stringify({ ...entry, args: '(too long to record)' })}\n`;
+  const fd = fs.openSync(auditPath(sessionDir), 'a', 0o644);
+  try {
+    fs.writeSync(fd, line);
+    // The record of a run is acknowledged when wfs exits: it is on disk by then.
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function sessionFor(
+  ctx: ProjectContext,
+  id: string | undefined,
+): Promise<{ session?: LoadedSession; warnings: string[] }> {
+  try {
+    return await readSessionRepairing(ctx, id);
+  } catch (error) {
+    if (id === undefined && (error as { code?: string }).code === 'E_NO_ACTIVE_SESSION')
+      return { warnings: [] };
+    throw error;
+  }
+}
+
+/** Runs the command and resolves when it has ended (never rejects for the command's own failure). */
+export async function execInSession(
+  ctx: ProjectContext,
+  input: ExecInput,
+  onStart?: (warnings: string[]) => void,
+): Promise<ExecResult> {
+  const { session, warnings } = await sessionFor(ctx, input.session);
+  let workspace: string;
+  let outputDir: string;
+  if (session === undefined) {
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-exec-'));
+    outputDir = workspace;
+    warnings.push(
+      `No active session: running in a temporary workspace ${workspace} (start one: wfs session start --auto "TASK")`,
+    );
+  } else {
+    if (session.location === 'archives')
+      throw new WfsError('E_INVALID_STATE', `Session ${session.id} is archived`);
+    workspace = session.dir;
+    outputDir = path.join(session.dir, '.process', 'outputs');
+    fs.mkdirSync(outputDir, { recursive: true });
+  }
+  onStart?.(warnings);
+  const env: NodeJS.ProcessEnv = {
+    ...input.env,
+    WFS_ROOT: ctx.layout.root,
+    WFS_SESSION_ID: session?.id ?? '',
+    WFS_SESSION_DIR: workspace,
+    WFS_SESSION_TYPE: session?.state.type ?? '',
+    WFS_PHASE: session?.state.current_phase ?? '',
+    WFS_OUTPUT_DIR: outputDir,
+  };
+  const started = performance.now();
+  const startedAt = nowIso(ctx);
+  const outcome = await new Promise<{ code: number; signal: NodeJS.Signals | null; error?: string }>(
+    (resolve) => {
+      const child = spawn(input.command, [...input.args], {
+        cwd: input.cwd,
+        env,
+        stdio: 'inherit',
+        shell: false,
+      });
+      const forward = (signal: NodeJS.Signals) => () => {
+        child.kill(signal);
+      };
+      const handlers = FORWARDED.map((signal) => [signal, forward(signal)] as const);
+      for (const [signal, handler] of handlers) process.on(signal, handler);
+      const finish = (result: { code: number; signal: NodeJS.Signals | null; error?: string }) => {
+        for (const [signal, handler] of handlers) process.off(signal, handler);
+        resolve(result);
+      };
+      child.on('error', (error) => {
+        // Like a shell: 127 when the command does not exist, 126 when it cannot be run.
+        const code = errnoCode(error) === 'ENOENT' ? 127 : 126;
+        finish({ code, signal: null, error: (error as Error).message });
+      });
+      child.on('exit', (code, signal) => {
+        // Killed by a signal: 128 + its number, as shells report it.
+        finish({ code: code ?? 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0), signal });
+      });
+    },
+  );
+  const duration = Math.round(performance.now() - started);
+  if (session !== undefined) {
+    appendAudit(session.dir, {
+      at: startedAt,
+      session_id: session.id,
+      command: input.command,
+      args: input.args.map((a) => (a.length > ARG_CHARS ? `${a.slice(0, ARG_CHARS)}…` : a)),
+      cwd: input.cwd,
+      exit_code: outcome.code,
+      signal: outcome.signal,
+      duration_ms: duration,
+      host: os.hostname(),
+      pid: process.pid,
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+  }
+  if (outcome.error !== undefined) {
+    throw new WfsError(
+      'E_NOT_FOUND',
+      outcome.code === 127
+        ? `Command not found: ${input.command}`
+        : `Cannot run ${input.command}: ${outcome.error}`,
+      {
+        details: { exit_code: outcome.code },
+      },
+    );
+  }
+  return {
+    exit_code: outcome.code,
+    signal: outcome.signal,
+    duration_ms: duration,
+    session_id: session?.id ?? null,
+    workspace,
+    warnings,
+  };
+}
