@@ -44,7 +44,7 @@ function clip(text: string, max: number): string {
   return single.length > max ? `${single.slice(0, max - 1)}…` : single;
 }
 
-function nextStep(state: SessionState, todos: readonly Todo[]): string {
+export function nextStep(state: SessionState, todos: readonly Todo[]): string {
   const current = todos.find((t) => t.status === 'in_progress');
   if (current) return `Continue todo ${current.id}: ${clip(current.content, TODO_CHARS)}`;
   const pending = todos.find((t) => t.status === 'pending');

@@ -1,10 +1,11 @@
-import { WfsError } from '../core/errors.js';
+import { isWfsError, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import type { Phase, SessionState } from '../core/session.js';
 import type { LoadedSession } from '../store/session-files.js';
 import type { ProjectContext } from './context.js';
 import { listSessions } from './list.js';
+import { planResume, type ResumePlan } from './resume.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
 
 export interface LifecycleResult {
@@ -79,23 +80,49 @@ export function pauseSession(ctx: ProjectContext, id?: string): Promise<Lifecycl
  * `session resume [ID]`: activates ID, or the most recently paused session. The checks of the state
  * layer (artifacts, todos, phase prerequisites) extend the plan returned here.
  */
-export function resumeSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
+export interface ResumeResult extends LifecycleResult {
+  plan: ResumePlan;
+}
+
+/**
+ * `session resume [ID]`: validates the session before it acts (see resume.ts), repairs what it can,
+ * activates it, and returns the resume plan. Without an ID, the most recently paused session.
+ */
+export function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
   return inTransaction(ctx, (tx) => {
     let target: LoadedSession;
-    if (id === undefined) {
-      // Pausing saves the session, so among paused sessions the most recently paused is the most
-      // recently updated, which is how the listing is sorted: only that one file is read.
-      const latest = listSessions(ctx, { status: 'paused' }).find((s) => !s.corrupt && s.status === 'paused');
-      if (latest === undefined) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
-      target = tx.load(latest.id);
-    } else {
-      target = loadOpen(tx, id);
+    try {
+      if (id === undefined) {
+        // Pausing saves the session, so among paused sessions the most recently paused is the most
+        // recently updated, which is how the listing is sorted: only that one file is read.
+        // A damaged one counts too (the index says it was paused): loading it restores it.
+        const latest = listSessions(ctx, { status: 'paused' }).find((s) => s.status === 'paused');
+        if (latest === undefined) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
+        target = tx.load(latest.id);
+      } else {
+        target = loadOpen(tx, id);
+      }
+    } catch (error) {
+      if (isWfsError(error) && error.code === 'E_CORRUPT') {
+        throw new WfsError(
+          'E_NEEDS_DECISION',
+          `${error.message}. No backup can restore it, so it cannot be resumed safely: restore the file by hand, or start a new session`,
+          { details: { strategy: 'manual' } },
+        );
+      }
+      throw error;
     }
     if (target.state.status !== 'paused' && target.state.status !== 'active') {
       throw new WfsError('E_INVALID_STATE', `Cannot resume ${target.id}: it is ${target.state.status}`);
     }
-    const changed = target.state.status !== 'active';
+    const checked = planResume(target, { restored: tx.restored.has(target.id), now: tx.now });
+    tx.warnings.push(...checked.plan.warnings);
+    if (checked.changed) {
+      const state = tx.save(target.dir, target.location, checked.state);
+      target = { ...target, state };
+    }
+    const changed = target.state.status !== 'active' || checked.changed;
     const { state, paused } = tx.activate(target);
-    return result(state, paused, changed, tx);
+    return { ...result(state, paused, changed, tx), plan: checked.plan };
   });
 }

@@ -38,6 +38,8 @@ export class SessionTransaction {
   /** Read when first needed: a todo or a checkpoint never touches the 3 MB of a large registry. */
   private loadedRegistry: Registry | undefined;
   private registryChanged = false;
+  /** Sessions this transaction restored from a backup (their latest changes are lost). */
+  readonly restored = new Set<string>();
   /** Sessions created by this transaction. */
   private readonly created = new Set<string>();
   /** What the active-session pointer says now (undefined: not read yet, or no pointer file). */
@@ -135,6 +137,7 @@ export class SessionTransaction {
         const again = readSessionAt(this.ctx.layout, id, read.location);
         if (again.kind === 'ok') {
           this.warnings.push(describeRestore(this.ctx, restored));
+          this.restored.add(id);
           this.record(entryFromState(again.state, again.location, again.fingerprint));
           return again;
         }

@@ -22,6 +22,20 @@ export async function pause(io: CliIo, out: Output, values: OptionValues, [id]: 
 }
 
 export async function resume(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
-  printLifecycle(out, await resumeSession(project(io, values), optionalId(id)));
+  const result = await resumeSession(project(io, values), optionalId(id));
+  out.warnAll(result.warnings);
+  if (out.json) {
+    out.document(result);
+    return 0;
+  }
+  const plan = result.plan;
+  for (const paused of result.paused) out.line(`PAUSED: ${paused}`);
+  out.line(`RESUME_STRATEGY: ${plan.strategy}`);
+  out.line(`SESSION_ID: ${result.session_id}`);
+  out.line(`STATUS: ${result.status}${result.changed ? '' : ' (unchanged)'}`);
+  out.line(`PHASE: ${plan.phase}`);
+  out.line(`DONE: ${plan.done.length > 0 ? plan.done.join('; ') : 'nothing yet'}`);
+  if (plan.retained) out.line(`RETAINED: ${plan.retained.join('; ')}`);
+  out.line(`NEXT: ${plan.next}`);
   return 0;
 }

@@ -1,0 +1,157 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { WfsError } from '../core/errors.js';
+import { phaseKey } from '../core/phase.js';
+import { renderPlanningNotes } from '../core/planning-notes.js';
+import { PHASES, type Phase, type SessionState } from '../core/session.js';
+import { countTodos, todosOf } from '../core/todos.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { listCheckpoints } from '../store/checkpoints.js';
+import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS } from '../store/layout.js';
+import type { LoadedSession } from '../store/session-files.js';
+import { nextStep } from './context-summary.js';
+
+/**
+ * Resume validates before it acts (SPEC 4): required artifacts exist, the files agree with the
+ * state, the todos agree with their counts, the phase's prerequisites are met. It repairs what it
+ * can, says what it cannot, and picks a strategy:
+ * - `complete`: nothing to say;
+ * - `partial`: resumed as it was, with warnings (repairs made, prerequisites not met);
+ * - `degraded`: the state was restored from an older backup or its last checkpoint is gone, so the
+ *   phase restarts with what was retained (its record back to in progress, started todos pending);
+ * - `manual`: it cannot be resumed safely; a person decides (exit 3), nothing is changed.
+ */
+export type ResumeStrategy = 'complete' | 'partial' | 'degraded' | 'manual';
+
+export interface ResumePlan {
+  strategy: ResumeStrategy;
+  phase: Phase;
+  done: string[];
+  next: string;
+  warnings: string[];
+  retained?: string[];
+}
+
+export function planResume(
+  session: LoadedSession,
+  input: { restored: boolean; now: string },
+): { state: SessionState; plan: ResumePlan; changed: boolean } {
+  const warnings: string[] = [];
+  let state = session.state;
+  let changed = false;
+  let degraded = input.restored;
+
+  if (fs.existsSync(path.join(session.dir, ARCHIVING_MARKER))) {
+    throw new WfsError(
+      'E_NEEDS_DECISION',
+      `Session ${session.id} was being archived when it was interrupted: finish that (wfs session archive ${session.id}) or, to keep working in it, move ${ARCHIVING_MARKER} out of its folder`,
+      { details: { strategy: 'manual', session_id: session.id } },
+    );
+  }
+
+  // Required artifacts.
+  for (const sub of SESSION_SUBDIRS) {
+    const dir = path.join(session.dir, sub);
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      warnings.push(`${sub}/ was missing: recreated empty (what it held is lost)`);
+    }
+  }
+  const notes = path.join(session.dir, PLANNING_NOTES_FILE);
+  if (!fs.existsSync(notes)) {
+    writeFileAtomic(
+      notes,
+      renderPlanningNotes({ id: session.id, description: state.description, created: state.created_at }),
+    );
+    warnings.push(
+      `${PLANNING_NOTES_FILE} was missing: recreated from the template with the goal (the notes written in it are lost)`,
+    );
+  }
+
+  // The files agree with the state.
+  const last = state.last_checkpoint;
+  if (last && !listCheckpoints(session.dir).some((c) => c.id === last.id)) {
+    warnings.push(`The last checkpoint ${last.id} is missing from .process/checkpoints/`);
+    degraded = true;
+  }
+  for (const phase of PHASES) {
+    const record = state.checkpoints[phaseKey(phase)];
+    for (const document of record.documents) {
+      const candidates = [
+        path.join(session.dir, document),
+        path.join(session.dir, '..', '..', '..', document),
+      ];
+      if (!candidates.some((file) => fs.existsSync(file)))
+        warnings.push(`${phase} lists the document ${document}, which does not exist`);
+    }
+  }
+
+  // The todos agree with their counts.
+  const todos = todosOf(state);
+  const counts = countTodos(todos);
+  const recorded = state.checkpoints.implement.todos;
+  if (
+    recorded.total !== counts.total ||
+    recorded.completed !== counts.completed ||
+    recorded.in_progress !== counts.in_progress
+  ) {
+    warnings.push(
+      `The todo counts (${recorded.completed}/${recorded.total} done) did not match the todos (${counts.completed}/${counts.total}): corrected from the todos`,
+    );
+    state = {
+      ...state,
+      checkpoints: { ...state.checkpoints, implement: { ...state.checkpoints.implement, todos: counts } },
+    };
+    changed = true;
+  }
+
+  // The phase's prerequisites.
+  const phaseIndex = PHASES.indexOf(state.current_phase);
+  if (phaseIndex >= 1 && state.checkpoints.plan.status !== 'completed')
+    warnings.push('The session is past PLAN, but the plan was never completed');
+  if (phaseIndex >= 2) {
+    const open = counts.total - counts.completed;
+    if (open > 0) warnings.push(`The session is in REVIEW with ${open} todo(s) still open`);
+  }
+
+  const retained: string[] = [];
+  if (degraded) {
+    // Restart the phase with what was retained: its record in progress again, started work pending.
+    const key = phaseKey(state.current_phase);
+    const restarted = todos.map((t) =>
+      t.status === 'in_progress' ? { ...t, status: 'pending' as const, updated_at: input.now } : t,
+    );
+    const record = state.checkpoints[key];
+    const checkpoints = {
+      ...state.checkpoints,
+      [key]: { ...record, status: 'in_progress' as const, current_agent: null },
+    };
+    checkpoints.implement = { ...checkpoints.implement, todos: countTodos(restarted) };
+    state = { ...state, todos: restarted, checkpoints };
+    changed = true;
+    retained.push(`${counts.completed}/${counts.total} todos done`);
+    if (record.documents.length > 0) retained.push(`documents: ${record.documents.join(', ')}`);
+    const newest = listCheckpoints(session.dir).at(-1);
+    if (newest) retained.push(`checkpoint ${newest.id}`);
+  }
+
+  const done = PHASES.filter((p) => state.checkpoints[phaseKey(p)].status === 'completed').map(
+    (p) => `${p} completed`,
+  );
+  if (counts.total > 0) done.push(`${counts.completed}/${counts.total} todos done`);
+  const strategy: ResumeStrategy = degraded ? 'degraded' : warnings.length > 0 ? 'partial' : 'complete';
+  return {
+    state,
+    changed,
+    plan: {
+      strategy,
+      phase: state.current_phase,
+      done,
+      next: degraded
+        ? `Restart ${state.current_phase} from what was retained; then: ${nextStep(state, todosOf(state))}`
+        : nextStep(state, todosOf(state)),
+      warnings,
+      ...(degraded ? { retained } : {}),
+    },
+  };
+}
