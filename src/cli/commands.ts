@@ -20,6 +20,18 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['doctor'],
+    summary:
+      'check .workflow/ (registry, single active session, damaged files, markers, locks, temp files); --fix repairs',
+    options: {
+      fix: {
+        type: 'boolean',
+        help: 'repair what can be repaired; nothing is deleted (what goes is moved to .workflow/.backups/)',
+      },
+    },
+    load: async () => (await import('./commands/doctor.js')).doctor,
+  },
+  {
     path: ['context'],
     summary:
       'what an agent needs at the start of a turn: the active session, phase, todos, last checkpoint, next step',

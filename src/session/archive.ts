@@ -67,7 +67,7 @@ function completedTasks(dir: string, state: SessionState): number {
   return Math.max(fromFiles, state.checkpoints.implement.todos.completed);
 }
 
-function manifestEntry(
+export function manifestEntry(
   layout: Layout,
   session: LoadedSession,
   now: string,
@@ -96,7 +96,7 @@ function manifestEntry(
   };
 }
 
-function readManifest(layout: Layout): ManifestEntry[] {
+export function readManifest(layout: Layout): ManifestEntry[] {
   const text = readTextIfExists(layout.manifestPath);
   if (text === undefined) return [];
   try {
@@ -128,7 +128,7 @@ function readMarker(dir: string): ArchivingMarker | undefined {
  * becomes `archived`; (4) the manifest gets its entry (once: it is keyed by session ID); (5) the
  * registry; (6) the marker is removed. Whoever finds a marker resumes at the first step not done.
  */
-function archiveSession(
+export function archiveSession(
   tx: SessionTransaction,
   session: LoadedSession,
   options: CompleteOptions,

@@ -185,6 +185,12 @@ export class SessionTransaction {
     return { state, paused };
   }
 
+  /** Replaces the whole registry (doctor's rebuild); written on commit like every other change. */
+  replaceRegistry(entries: readonly RegistryEntry[]): void {
+    this.loadedRegistry = Registry.fromEntries(entries);
+    this.registryChanged = true;
+  }
+
   commit(): void {
     if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry);
   }

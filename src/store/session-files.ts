@@ -14,6 +14,8 @@ export type SessionRead =
       dir: string;
       state: SessionState;
       fingerprint: Fingerprint;
+      /** Read from an older schema and brought to 2.0 in memory (the file is still old). */
+      migrated?: true;
     }
   | {
       kind: 'corrupt';
@@ -70,7 +72,16 @@ export function readSessionAt(layout: Layout, id: string, location: SessionLocat
       reason: `session_id ${parsed.state.session_id} does not match its folder`,
     };
   }
-  return { kind: 'ok', id, location, dir, state: parsed.state, fingerprint: fingerprintOf(stat) };
+  const read: SessionRead = {
+    kind: 'ok',
+    id,
+    location,
+    dir,
+    state: parsed.state,
+    fingerprint: fingerprintOf(stat),
+  };
+  if (parsed.migrated) read.migrated = true;
+  return read;
 }
 
 /** Finds a session in `active/`, then in `archives/`. */

@@ -1,0 +1,437 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode } from '../core/errors.js';
+import { compareText } from '../core/ids.js';
+import * as rules from '../core/lifecycle.js';
+import { checkProjectFile, projectGuidelinesSchema, projectTechSchema } from '../project/schema.js';
+import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
+import { readTextIfExists, TEMP_SUFFIX, writeJsonAtomic } from '../store/atomic.js';
+import { ARCHIVING_MARKER, registryDirectory, type SessionLocation, sessionDir } from '../store/layout.js';
+import { type LockHolder, staleReason } from '../store/lock.js';
+import { entryFromState, readRegistry } from '../store/registry.js';
+import {
+  type LoadedSession,
+  listSessionFolders,
+  newestGoodBackup,
+  readSessionAt,
+} from '../store/session-files.js';
+import { archiveSession, type ManifestEntry, manifestEntry } from './archive.js';
+import { nowIso, type ProjectContext } from './context.js';
+import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from './transaction.js';
+
+/**
+ * `wfs doctor [--fix]`: checks `.workflow/` against the contract and, with `fix`, repairs what it
+ * finds without deleting anything: what has to go is moved to `.workflow/.backups/doctor-<time>/`.
+ * It runs under the project lock, so it never mistakes a transaction in progress for damage.
+ */
+export interface Finding {
+  check: string;
+  severity: 'problem' | 'info';
+  message: string;
+  /** What --fix did, when it repaired this. */
+  fixed?: string;
+  /** Why --fix cannot repair it. */
+  manual?: string;
+}
+
+export interface DoctorReport {
+  root: string;
+  sessions: number;
+  findings: Finding[];
+  problems: number;
+  fixed: number;
+  remaining: number;
+}
+
+class Doctor {
+  readonly findings: Finding[] = [];
+  private asideDir: string | undefined;
+
+  constructor(
+    private readonly ctx: ProjectContext,
+    private readonly tx: SessionTransaction,
+    private readonly fix: boolean,
+  ) {}
+
+  private get layout() {
+    return this.ctx.layout;
+  }
+
+  problem(check: string, message: string, repair?: () => string, manual?: string): void {
+    const finding: Finding = { check, severity: 'problem', message };
+    if (repair !== undefined && this.fix) finding.fixed = repair();
+    else if (repair === undefined && manual !== undefined) finding.manual = manual;
+    this.findings.push(finding);
+  }
+
+  info(check: string, message: string): void {
+    this.findings.push({ check, severity: 'info', message });
+  }
+
+  /** Moves a file or folder under .workflow/ into this run's aside folder, keeping its path. */
+  moveAside(file: string): string {
+    this.asideDir ??= path.join(this.layout.backupsDir, `doctor-${nowIso(this.ctx).replace(/[:.]/g, '-')}`);
+    const target = path.join(this.asideDir, path.relative(this.layout.workflowDir, file));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.renameSync(file, target);
+    return path.relative(this.layout.root, target);
+  }
+
+  rel(file: string): string {
+    return path.relative(this.layout.root, file);
+  }
+
+  checkProjectFiles(): void {
+    for (const [file, schema, name] of [
+      [this.layout.techPath, projectTechSchema, 'project-tech.json'],
+      [this.layout.guidelinesPath, projectGuidelinesSchema, 'project-guidelines.json'],
+    ] as const) {
+      const text = readTextIfExists(file);
+      if (text === undefined) {
+        this.info('project', `${name} does not exist yet (wfs init writes it)`);
+        continue;
+      }
+      const checked = checkProjectFile(schema as typeof projectTechSchema, text);
+      if (!checked.ok)
+        this.problem(
+          'project',
+          `${name} is damaged: ${checked.reason}`,
+          undefined,
+          'run wfs init, which keeps the damaged file aside and writes a new one',
+        );
+    }
+    const config = readTextIfExists(this.layout.configPath);
+    if (config !== undefined) {
+      try {
+        JSON.parse(config);
+      } catch (error) {
+        this.problem(
+          'project',
+          `config.json is not valid JSON (${(error as Error).message})`,
+          undefined,
+          'correct .workflow/config.json by hand',
+        );
+      }
+    }
+  }
+
+  /** Every session folder: readable, valid, current schema, in the right place. Returns the readable ones. */
+  checkSessions(): LoadedSession[] {
+    const sessions: LoadedSession[] = [];
+    for (const location of ['active', 'archives'] as SessionLocation[]) {
+      for (const id of listSessionFolders(this.layout, location)) {
+        const read = readSessionAt(this.layout, id, location);
+        if (read.kind === 'missing') continue;
+        if (read.kind === 'corrupt') {
+          if (read.futureVersion !== undefined) {
+            this.problem(
+              'session',
+              `${id}: written by a newer wfs (session_version ${read.futureVersion})`,
+              undefined,
+              'upgrade wfs',
+            );
+            continue;
+          }
+          const backup = newestGoodBackup(read.dir, id);
+          if (backup === undefined) {
+            this.problem(
+              'session',
+              `${id}: ${read.reason}, and no backup can restore it`,
+              undefined,
+              `restore ${this.rel(read.dir)}/workflow-session.json by hand`,
+            );
+            continue;
+          }
+          this.problem('session', `${id}: ${read.reason}`, () => {
+            const loaded = this.tx.load(id);
+            sessions.push(loaded);
+            return `restored revision ${backup.backup.revision} from its backup; the damaged file is kept aside`;
+          });
+          continue;
+        }
+        sessions.push(read);
+        if (read.migrated) {
+          this.problem('session', `${id}: an older schema (read as 2.0 in memory)`, () => {
+            this.tx.save(read.dir, location, read.state);
+            return 'saved as session_version 2.0 (the old file is among its backups)';
+          });
+        }
+        const archived = read.state.status === 'archived';
+        if (archived !== (location === 'archives') && !fs.existsSync(path.join(read.dir, ARCHIVING_MARKER))) {
+          this.problem(
+            'session',
+            `${id}: status ${read.state.status}, but its folder is in ${location}/`,
+            undefined,
+            archived ? `move it to .workflow/archives/ by hand` : `move it to .workflow/active/ by hand`,
+          );
+        }
+      }
+    }
+    return sessions;
+  }
+
+  checkActive(sessions: readonly LoadedSession[]): void {
+    const active = sessions.filter((s) => s.state.status === 'active' && s.location === 'active');
+    const pointer = readActivePointer(this.layout);
+    if (active.length > 1) {
+      const keep =
+        active.find((s) => pointer.present && s.id === pointer.id) ??
+        [...active].sort((a, b) => compareText(b.state.updated_at, a.state.updated_at))[0]!;
+      this.problem(
+        'single-active',
+        `${active.length} sessions are active (${active.map((s) => s.id).join(', ')}); at most one may be`,
+        () => {
+          for (const session of active) {
+            if (session.id !== keep.id)
+              this.tx.save(session.dir, 'active', rules.pause(session.state, this.tx.now));
+          }
+          writeActivePointer(this.layout, keep.id, this.tx.now);
+          return `kept ${keep.id} active, paused the others`;
+        },
+      );
+      return;
+    }
+    const only = active[0];
+    if (only !== undefined && (!pointer.present || pointer.id !== only.id)) {
+      this.problem('single-active', `active-session.json does not name the active session ${only.id}`, () => {
+        writeActivePointer(this.layout, only.id, this.tx.now);
+        return `active-session.json now names ${only.id}`;
+      });
+    }
+  }
+
+  checkRegistry(sessions: readonly LoadedSession[]): void {
+    const registry = readRegistry(this.layout.registryPath).indexAll();
+    const issues: string[] = [];
+    if (!registry.exists && sessions.length > 0) issues.push('the registry is missing');
+    if (registry.damagedLines > 0) issues.push(`${registry.damagedLines} damaged line(s)`);
+    const byId = new Map(sessions.map((s) => [s.id, s]));
+    const missing = sessions.filter((s) => registry.get(s.id) === undefined).map((s) => s.id);
+    if (missing.length > 0)
+      issues.push(`${missing.length} session(s) not in it (${missing.slice(0, 5).join(', ')})`);
+    const stale: string[] = [];
+    const orphans: string[] = [];
+    for (const entry of registry.entries()) {
+      const session = byId.get(entry.id);
+      if (session === undefined) {
+        if (!fs.existsSync(path.join(this.layout.root, entry.directory))) orphans.push(entry.id);
+        continue;
+      }
+      const expected = entryFromState(session.state, session.location);
+      if (
+        entry.status !== expected.status ||
+        entry.directory !== registryDirectory(session.id, session.location) ||
+        entry.type !== expected.type
+      )
+        stale.push(entry.id);
+    }
+    if (orphans.length > 0)
+      issues.push(
+        `${orphans.length} line(s) for sessions whose folder is gone (${orphans.slice(0, 5).join(', ')})`,
+      );
+    if (stale.length > 0)
+      issues.push(
+        `${stale.length} line(s) that disagree with their session (${stale.slice(0, 5).join(', ')})`,
+      );
+    if (issues.length === 0) return;
+    this.problem('registry', `session_status.jsonl: ${issues.join('; ')}`, () => {
+      const entries = rebuildRegistryEntries(this.ctx);
+      this.tx.replaceRegistry(entries);
+      return `rebuilt from the ${entries.length} session folder(s)`;
+    });
+  }
+
+  checkArchiving(): void {
+    for (const location of ['active', 'archives'] as SessionLocation[]) {
+      for (const id of listSessionFolders(this.layout, location)) {
+        const dir = sessionDir(this.layout, id, location);
+        if (!fs.existsSync(path.join(dir, ARCHIVING_MARKER))) continue;
+        const read = readSessionAt(this.layout, id, location);
+        const finishable =
+          read.kind === 'ok' && (read.state.status === 'completed' || read.state.status === 'archived');
+        if (!finishable) {
+          this.problem(
+            'archiving',
+            `${id}: an ${ARCHIVING_MARKER} marker on a session that is not completed`,
+            undefined,
+            `complete it (wfs session complete ${id}) or move ${ARCHIVING_MARKER} out of its folder`,
+          );
+          continue;
+        }
+        this.problem('archiving', `${id}: an archiving was interrupted`, () => {
+          archiveSession(this.tx, read, {});
+          return 'finished the archiving';
+        });
+      }
+    }
+  }
+
+  checkManifest(sessions: readonly LoadedSession[]): void {
+    const text = readTextIfExists(this.layout.manifestPath);
+    const archived = sessions.filter((s) => s.location === 'archives' && s.state.status === 'archived');
+    let entries: ManifestEntry[] | undefined;
+    if (text !== undefined) {
+      try {
+        const value: unknown = JSON.parse(text);
+        if (Array.isArray(value)) entries = value as ManifestEntry[];
+      } catch {
+        entries = undefined;
+      }
+    }
+    const rebuild = (keep: ManifestEntry[]) => () => {
+      if (text !== undefined && entries === undefined) this.moveAside(this.layout.manifestPath);
+      const known = new Set(keep.map((e) => e.session_id));
+      const added = archived
+        .filter((s) => !known.has(s.id))
+        .map((s) => manifestEntry(this.layout, s, s.state.archived_at ?? s.state.updated_at, {}));
+      writeJsonAtomic(this.layout.manifestPath, [...keep, ...added]);
+      return `wrote ${added.length} missing entr${added.length === 1 ? 'y' : 'ies'}${text !== undefined && entries === undefined ? '; the damaged manifest is kept aside' : ''}`;
+    };
+    if (text !== undefined && entries === undefined) {
+      this.problem('manifest', 'archives/manifest.json is not a JSON array', rebuild([]));
+      return;
+    }
+    const listed = new Set((entries ?? []).map((e) => e.session_id));
+    const unlisted = archived.filter((s) => !listed.has(s.id));
+    if (unlisted.length > 0)
+      this.problem(
+        'manifest',
+        `${unlisted.length} archived session(s) missing from archives/manifest.json (${unlisted
+          .slice(0, 5)
+          .map((s) => s.id)
+          .join(', ')})`,
+        rebuild(entries ?? []),
+      );
+  }
+
+  checkLocks(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.layout.locksDir);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) {
+      const file = path.join(this.layout.locksDir, name);
+      if (name === 'project.lock') continue; // ours, held by this very run
+      let holder: LockHolder | undefined;
+      let mtimeMs: number;
+      try {
+        mtimeMs = fs.statSync(file).mtimeMs;
+        holder = JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder;
+      } catch {
+        mtimeMs = 0;
+      }
+      const stale = name.endsWith('.lock')
+        ? staleReason(holder ? { holder, mtimeMs } : { mtimeMs })
+        : 'left behind by a broken lock';
+      if (stale === undefined) {
+        this.info(
+          'locks',
+          `${name} is held by pid ${holder?.pid} on ${holder?.host} since ${holder?.acquired_at}`,
+        );
+        continue;
+      }
+      this.problem(
+        'locks',
+        `${name}: a stale lock (${stale})`,
+        () => `moved aside to ${this.moveAside(file)}`,
+      );
+    }
+  }
+
+  checkTempFiles(): void {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(this.layout.workflowDir, { recursive: true }) as string[];
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    const kept = entries.filter(
+      (e) => /\.corrupt-[0-9T-]+Z?$/.test(e) && !e.startsWith(`.backups${path.sep}`),
+    );
+    if (kept.length > 0) {
+      this.info(
+        'kept-aside',
+        `${kept.length} damaged file(s) kept aside after a restore (${kept.slice(0, 3).join(', ')})`,
+      );
+    }
+    const orphans = entries.filter((e) => e.endsWith(TEMP_SUFFIX) && !e.startsWith(`.backups${path.sep}`));
+    if (orphans.length === 0) return;
+    this.problem(
+      'temp-files',
+      `${orphans.length} temp file(s) left by interrupted writes (${orphans.slice(0, 3).join(', ')})`,
+      () => {
+        for (const orphan of orphans) this.moveAside(path.join(this.layout.workflowDir, orphan));
+        return 'moved aside to .workflow/.backups/';
+      },
+    );
+  }
+
+  checkLegacy(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.layout.workflowDir);
+    } catch {
+      return;
+    }
+    const legacy = names.filter((n) => /^WFS-/.test(n) || n === 'sessions' || /^\.active-/.test(n));
+    if (legacy.length > 0)
+      this.problem(
+        'layout',
+        `an older layout is present (${legacy.slice(0, 5).join(', ')})`,
+        undefined,
+        'run wfs migrate',
+      );
+  }
+}
+
+/** The sessions that can be read now (after repairs). */
+function readableSessions(ctx: ProjectContext): LoadedSession[] {
+  const sessions: LoadedSession[] = [];
+  for (const location of ['active', 'archives'] as SessionLocation[]) {
+    for (const id of listSessionFolders(ctx.layout, location)) {
+      const read = readSessionAt(ctx.layout, id, location);
+      if (read.kind === 'ok') sessions.push(read);
+    }
+  }
+  return sessions;
+}
+
+export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } = {}): Promise<DoctorReport> {
+  if (!fs.existsSync(ctx.layout.workflowDir)) {
+    return {
+      root: ctx.layout.root,
+      sessions: 0,
+      findings: [{ check: 'project', severity: 'info', message: 'No .workflow/ here yet: nothing to check' }],
+      problems: 0,
+      fixed: 0,
+      remaining: 0,
+    };
+  }
+  return inTransaction(ctx, (tx) => {
+    const doctor = new Doctor(ctx, tx, options.fix === true);
+    doctor.checkProjectFiles();
+    doctor.checkLegacy();
+    doctor.checkArchiving();
+    const sessions = doctor.checkSessions();
+    doctor.checkActive(sessions);
+    doctor.checkManifest(sessions);
+    doctor.checkLocks();
+    doctor.checkTempFiles();
+    // Last: the repairs above may have changed sessions the registry indexes.
+    doctor.checkRegistry(options.fix ? readableSessions(ctx) : sessions);
+    const problems = doctor.findings.filter((f) => f.severity === 'problem');
+    const fixed = problems.filter((f) => f.fixed !== undefined).length;
+    return {
+      root: ctx.layout.root,
+      sessions: sessions.length,
+      findings: doctor.findings,
+      problems: problems.length,
+      fixed,
+      remaining: problems.length - fixed,
+    };
+  });
+}
