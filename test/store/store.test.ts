@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,5 +157,40 @@ describe('registry format', () => {
     const parsed = parseRegistry(`${text}{broken\n\n`);
     expect(parsed.get('WFS-a')).toEqual(entry);
     expect(parsed.damagedLines).toBe(1);
+  });
+});
+
+describe('readers never see half a file (SPEC 1)', () => {
+  it('a reader racing a writer that replaces a 200 KB file 300 times always reads a whole version', async () => {
+    const dir = makeRepo({}, { git: false });
+    const file = path.join(dir, 'state.json');
+    const version = (n: number) => JSON.stringify({ n, pad: 'x'.repeat(200_000) });
+    fs.writeFileSync(file, version(0));
+    const lib = path.resolve(import.meta.dirname, '..', '..', 'dist', 'lib', 'store', 'atomic.js');
+    const script = `import(${JSON.stringify(lib)}).then((m) => { for (let n = 1; n <= 300; n++) m.writeFileAtomic(${JSON.stringify(file)}, JSON.stringify({ n, pad: 'x'.repeat(200000) })); })`;
+    const writer = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
+    const finished = new Promise<number | null>((resolve) => writer.on('exit', resolve));
+    let reads = 0;
+    let torn = 0;
+    let last = 0;
+    let done = false;
+    void finished.then(() => {
+      done = true;
+    });
+    while (!done) {
+      const text = fs.readFileSync(file, 'utf8');
+      reads++;
+      try {
+        last = (JSON.parse(text) as { n: number }).n;
+      } catch {
+        torn++;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await finished).toBe(0);
+    expect(torn).toBe(0);
+    expect(reads).toBeGreaterThan(50);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).n).toBe(300);
+    expect(last).toBeGreaterThan(0);
   });
 });
