@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchCheckpoint } from './checkpoint.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
@@ -48,6 +49,9 @@ const commands = [
     args: [CLI, 'session', 'start', '--new', 'bench task'],
     target: { 10: 1.6, 10000: 1.6 },
   },
+  // Targets from issue 3: context and todo add at most 1.4x.
+  { name: 'wfs context', args: [CLI, 'context'], target: { 10: 1.4, 10000: 1.4 } },
+  { name: 'wfs todo add', args: [CLI, 'todo', 'add', 'bench todo'], target: { 10: 1.4, 10000: 1.4 } },
 ];
 
 const rows = [];
@@ -113,6 +117,13 @@ for (const git of [true, false]) {
   fs.rmSync(root, { recursive: true, force: true });
 }
 
+// Checkpoint save of a 64 KB state, in process (issue 3: median at most 5 ms).
+process.stderr.write('checkpoint saves... ');
+const checkpoint = await benchCheckpoint();
+process.stderr.write('done\n');
+const checkpointOk = checkpoint.median <= 5;
+if (!checkpointOk) missed++;
+
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${rounds} interleaved rounds.\n`,
@@ -126,4 +137,8 @@ for (const r of rows) {
     `| ${r.size} | \`${r.name}\` | ${r.median.toFixed(1)} | ${r.min.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.target ? `≤ ${r.target}x` : ''} | ${r.target ? (r.ok ? 'met' : '**missed**') : ''} |`,
   );
 }
+console.log('');
+console.log(
+  `Checkpoint save (lock, read, checkpoint file, backup, atomic write with fsyncs, retention) of a ${Math.round(checkpoint.size / 1024)} KB state, ${checkpoint.saves} saves in one process: median ${checkpoint.median.toFixed(2)} ms, p90 ${checkpoint.p90.toFixed(2)} ms, min ${checkpoint.min.toFixed(2)} ms (target: median ≤ 5 ms, ${checkpointOk ? 'met' : '**missed**'}).`,
+);
 process.exitCode = missed ? 1 : 0;

@@ -64,8 +64,15 @@ export function nextStep(state: SessionState, todos: readonly Todo[]): string {
   }
 }
 
+/**
+ * How many session folders are open. A directory's link count is 2 + its subdirectories on ext4,
+ * xfs and tmpfs, so one stat answers without listing 10,000 names; filesystems that report 1
+ * (btrfs) are listed instead.
+ */
 function countOpen(ctx: ProjectContext): number {
   try {
+    const links = fs.statSync(ctx.layout.activeDir).nlink;
+    if (links >= 2) return links - 2;
     return listSessionFolders(ctx.layout, 'active').length;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return 0;

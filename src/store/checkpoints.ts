@@ -3,7 +3,7 @@ import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
 import { PHASES, type Phase } from '../core/session.js';
-import { writeJsonAtomic } from './atomic.js';
+import { writeFileAtomic } from './atomic.js';
 import { uniqueSuffix } from './unique.js';
 
 /**
@@ -39,15 +39,17 @@ export function writeCheckpoint(sessionDir: string, checkpoint: CheckpointFile):
   const dir = checkpointsDir(sessionDir);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${checkpoint.checkpoint_id}.${checkpoint.phase}.json`);
-  writeJsonAtomic(file, checkpoint);
+  // Compact: checkpoints are read by programs, and the todo snapshot is most of their bytes.
+  writeFileAtomic(file, `${JSON.stringify(checkpoint)}\n`);
   return file;
 }
 
 /** The session's checkpoints, oldest first (IDs sort by time). */
 export function listCheckpoints(sessionDir: string): { id: string; phase: Phase; file: string }[] {
+  const dir = checkpointsDir(sessionDir);
   let names: string[];
   try {
-    names = fs.readdirSync(checkpointsDir(sessionDir));
+    names = fs.readdirSync(dir);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
@@ -76,9 +78,16 @@ export function readCheckpoint(sessionDir: string, id: string): CheckpointFile |
   }
 }
 
-/** Bounded retention: the oldest beyond CHECKPOINTS_KEPT go, never the newest of a phase. */
+// Pruning waits until this many are past the bound, then removes them together: not one file per save.
+const PRUNE_SLACK = 5;
+
+/**
+ * Bounded retention: once more than CHECKPOINTS_KEPT + PRUNE_SLACK exist, the oldest beyond
+ * CHECKPOINTS_KEPT go, never the newest of a phase.
+ */
 export function pruneCheckpoints(sessionDir: string, keep = CHECKPOINTS_KEPT): number {
   const all = listCheckpoints(sessionDir);
+  if (all.length <= keep + PRUNE_SLACK) return 0;
   const prune = new Set(checkpointsToPrune(all, keep));
   for (const checkpoint of all) if (prune.has(checkpoint.id)) fs.rmSync(checkpoint.file, { force: true });
   return prune.size;

@@ -124,15 +124,24 @@ describe('wfs checkpoint', () => {
     expect(fs.readdirSync(path.join(dirOf(root, id), '.process', 'checkpoints'))).toHaveLength(20);
   });
 
-  it('keeps at most 50 checkpoints, never dropping the newest of a phase', async () => {
+  it('keeps a bounded number of checkpoints (50, pruned in batches of 5), never dropping the newest of a phase', async () => {
     const { root, id } = await session();
+    const dir = path.join(dirOf(root, id), '.process', 'checkpoints');
     await wfs(root, ['checkpoint']);
-    const planFirst = fs.readdirSync(path.join(dirOf(root, id), '.process', 'checkpoints'));
+    const [planOnly] = fs.readdirSync(dir);
     await wfs(root, ['phase', 'IMPLEMENT']);
-    for (let i = 0; i < 55; i++) await wfs(root, ['checkpoint']);
-    const kept = fs.readdirSync(path.join(dirOf(root, id), '.process', 'checkpoints'));
-    expect(kept).toHaveLength(50);
-    expect(kept).toContain(planFirst[0]);
+    const [firstImplement] = fs.readdirSync(dir).filter((f) => f.endsWith('.IMPLEMENT.json'));
+    let most = 0;
+    for (let i = 0; i < 55; i++) {
+      await wfs(root, ['checkpoint']);
+      most = Math.max(most, fs.readdirSync(dir).length);
+    }
+    const kept = fs.readdirSync(dir);
+    expect(most).toBeLessThanOrEqual(55);
+    expect(kept.length).toBeGreaterThanOrEqual(50);
+    expect(kept.length).toBeLessThanOrEqual(55);
+    expect(kept).toContain(planOnly);
+    expect(kept).not.toContain(firstImplement);
   }, 180_000);
 });
 
