@@ -20,6 +20,12 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['migrate'],
+    summary:
+      'bring older layouts (.workflow/WFS-*, .workflow/sessions/, v1 metadata) to this version, with a backup',
+    load: async () => (await import('./commands/migrate.js')).migrate,
+  },
+  {
     path: ['doctor'],
     summary:
       'check .workflow/ (registry, single active session, damaged files, markers, locks, temp files); --fix repairs',
