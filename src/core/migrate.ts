@@ -1,4 +1,11 @@
-import { COMPLEXITIES, PHASES, type Phase, SESSION_TYPES, SESSION_VERSION } from './session.js';
+import {
+  COMPLEXITIES,
+  emptyCheckpoint,
+  PHASES,
+  type Phase,
+  SESSION_TYPES,
+  SESSION_VERSION,
+} from './session.js';
 
 /**
  * Older session files, brought to session_version 2.0 in memory (the next save writes 2.0). The
@@ -23,18 +30,6 @@ const EPOCH = '1970-01-01T00:00:00.000Z';
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
-
-function emptyRecord(status: 'pending' | 'in_progress' | 'completed') {
-  return {
-    status,
-    documents: [],
-    agents_completed: [],
-    current_agent: null,
-    todos: { total: 0, completed: 0, in_progress: 0 },
-    quality_checks: [],
-    timestamp: null,
-  };
 }
 
 /** True for a parsed file that predates session_version 2. */
@@ -68,7 +63,7 @@ export function migrateSession(value: Record<string, unknown>, folderId: string)
   const created = text(value.created_at) ?? text(value.created) ?? text(value.timestamp) ?? EPOCH;
   const phaseIndex = PHASES.indexOf(phase);
   const record = (p: Phase) =>
-    emptyRecord(
+    emptyCheckpoint(
       PHASES.indexOf(p) < phaseIndex || status === 'completed'
         ? 'completed'
         : p === phase

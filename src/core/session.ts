@@ -114,9 +114,10 @@ export function parseSessionStatus(value: string): SessionStatus {
   return value as SessionStatus;
 }
 
-function emptyCheckpoint(): PhaseCheckpoint {
+/** A phase's checkpoint record with nothing recorded yet. */
+export function emptyCheckpoint(status: PhaseCheckpoint['status'] = 'pending'): PhaseCheckpoint {
   return {
-    status: 'pending',
+    status,
     documents: [],
     agents_completed: [],
     current_agent: null,
