@@ -77,8 +77,10 @@ const QUOTE = 0x22;
 const CLOSING_BRACE = 0x7d;
 const PREFIX_BYTES = Buffer.from(LINE_PREFIX);
 
+/** Byte by byte: a Buffer.compare per line is a native call, ~1 µs each over 10,000 lines. */
 function startsWithPrefix(bytes: Buffer, at: number): boolean {
-  return bytes.compare(PREFIX_BYTES, 0, PREFIX_BYTES.length, at, at + PREFIX_BYTES.length) === 0;
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (bytes[at + i] !== PREFIX_BYTES[i]) return false;
+  return true;
 }
 
 interface Row {
