@@ -9,6 +9,19 @@
  * console.log(session_id, listSessions(project));
  * ```
  */
+
+export { type KeptLease, keepLease } from './coord/keep-lease.js';
+export { LocalCoordinator, validateLeaseName } from './coord/local/leases.js';
+export { coordinationDir, gitCommonDir } from './coord/location.js';
+export type {
+  AcquireOptions,
+  AcquireResult,
+  Holder,
+  Lease,
+  LeaseCoordinator,
+  LeaseInfo,
+  ReleaseOutcome,
+} from './coord/types.js';
 export { type ErrorCode, ExitCode, isWfsError, WfsError } from './core/errors.js';
 export { nextFreeSessionId, parseSessionId, SESSION_ID_PREFIX, slugify } from './core/ids.js';
 export { judgeRelevance, keywords, type Relevance, type RelevanceJudgement } from './core/relevance.js';

@@ -27,6 +27,7 @@ const codeToExit = {
   E_FUTURE_VERSION: ExitCode.failure,
   E_NO_ROOT: ExitCode.failure,
   E_LOCK_TIMEOUT: ExitCode.failure,
+  E_LEASE_LOST: ExitCode.failure,
   E_IO: ExitCode.failure,
   E_INTERNAL: ExitCode.failure,
   E_NEEDS_DECISION: ExitCode.needsDecision,

@@ -16,14 +16,14 @@ function tempPathFor(target: string): string {
   return `${target}.${uniqueSuffix()}${TEMP_SUFFIX}`;
 }
 
-function writeAndSync(tempPath: string, data: FileWrite['data']): void {
+function writeAndSync(tempPath: string, data: FileWrite['data'], durable = true): void {
   // 'wx' (O_EXCL): never write through a file someone else created at our temp name.
   const fd = fs.openSync(tempPath, 'wx', 0o644);
   try {
     if (Array.isArray(data)) writeAllParts(fd, data);
     else fs.writeFileSync(fd, data as string | Uint8Array);
     // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
-    fs.fsyncSync(fd);
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
@@ -65,13 +65,17 @@ export function syncDirectory(dir: string): void {
  * distinct directory, after all renames). Files are renamed in the order given: put the one that
  * commits the change last.
  */
-export function writeFilesAtomic(files: readonly FileWrite[]): void {
+export function writeFilesAtomic(files: readonly FileWrite[], options?: { durable?: boolean }): void {
+  // `durable: false` keeps the atomicity (temp file and rename: a reader never sees half a file,
+  // a killed process leaves the old or the new version) without the fsyncs; only for state whose
+  // loss in a machine crash is harmless by design (see coord/local/leases.ts).
+  const durable = options?.durable !== false;
   const written: { temp: string; target: string }[] = [];
   try {
     for (const file of files) {
       const temp = tempPathFor(file.path);
       written.push({ temp, target: file.path });
-      writeAndSync(temp, file.data);
+      writeAndSync(temp, file.data, durable);
     }
   } catch (error) {
     for (const { temp } of written) fs.rmSync(temp, { force: true });
@@ -82,11 +86,15 @@ export function writeFilesAtomic(files: readonly FileWrite[]): void {
     fs.renameSync(temp, target);
     directories.add(path.dirname(target));
   }
-  for (const dir of directories) syncDirectory(dir);
+  if (durable) for (const dir of directories) syncDirectory(dir);
 }
 
-export function writeFileAtomic(target: string, data: FileWrite['data']): void {
-  writeFilesAtomic([{ path: target, data }]);
+export function writeFileAtomic(
+  target: string,
+  data: FileWrite['data'],
+  options?: { durable?: boolean },
+): void {
+  writeFilesAtomic([{ path: target, data }], options);
 }
 
 export function writeJsonAtomic(target: string, value: unknown): void {

@@ -1,0 +1,247 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { errnoCode, WfsError } from '../../core/errors.js';
+import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
+import { withLock } from '../../store/lock.js';
+import { uniqueSuffix } from '../../store/unique.js';
+import type {
+  AcquireOptions,
+  AcquireResult,
+  Holder,
+  Lease,
+  LeaseCoordinator,
+  LeaseInfo,
+  ReleaseOutcome,
+} from '../types.js';
+
+/**
+ * Leases of the embedded backend: one small JSON file per lease name under the coordination
+ * directory, every read-modify-write under one cross-process lock (milliseconds).
+ *
+ * Fences never go backwards, not even across a crash of the machine: a fence is
+ * `epoch * 2^32 + n`, where the epoch is bumped (durably, fsynced) whenever the machine has
+ * restarted since it was last written (Linux's boot id tells). Within one boot the page cache
+ * outlives any killed process, so lease files are written atomically but without fsync: ~10x
+ * faster, and what a machine crash could lose (leases, counters) is void after the restart
+ * anyway: the holders are gone and the new epoch puts every new fence above the old ones.
+ * Where there is no boot id, every write is fsynced instead.
+ */
+const EPOCH_FACTOR = 2 ** 32;
+const MAX_TTL_MS = 24 * 60 * 60 * 1000;
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._/@+-]{0,199}$/;
+
+interface LeaseFile {
+  last_fence: number;
+  lease: { token: string; fence: number; expires_at: number; holder: Holder; acquired_at: number } | null;
+}
+
+function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function validateLeaseName(name: string): string {
+  if (!NAME_PATTERN.test(name) || name.includes('..')) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid lock name ${JSON.stringify(name.slice(0, 80))}: letters, digits and : . _ / @ + - (at most 200)`,
+    );
+  }
+  return name;
+}
+
+function validateTtl(ttlMs: number): number {
+  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid TTL ${ttlMs}: a whole number of milliseconds from 1 to ${MAX_TTL_MS}`,
+    );
+  }
+  return ttlMs;
+}
+
+function info(name: string, lease: NonNullable<LeaseFile['lease']>): LeaseInfo {
+  return { name, fence: lease.fence, expiresAt: lease.expires_at, holder: lease.holder };
+}
+
+export class LocalCoordinator implements LeaseCoordinator {
+  private readonly leasesDir: string;
+  private readonly fencedDir: string;
+  private readonly lockDir: string;
+  private readonly boot = bootId();
+  private epochCache: number | undefined;
+
+  constructor(
+    readonly dir: string,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.leasesDir = path.join(dir, 'leases');
+    this.fencedDir = path.join(dir, 'fenced');
+    this.lockDir = path.join(dir, '.locks');
+  }
+
+  private get durable(): boolean {
+    return this.boot === undefined;
+  }
+
+  private locked<T>(fn: () => T): Promise<T> {
+    return withLock(this.lockDir, 'coord', fn);
+  }
+
+  private fileOf(dir: string, name: string): string {
+    return path.join(dir, `${encodeURIComponent(name)}.json`);
+  }
+
+  private read(name: string): LeaseFile {
+    const text = readTextIfExists(this.fileOf(this.leasesDir, name));
+    if (text === undefined) return { last_fence: 0, lease: null };
+    try {
+      return JSON.parse(text) as LeaseFile;
+    } catch {
+      // Unreadable only through an outside edit: its fence is unknown, so the epoch must move on.
+      this.bumpEpoch();
+      return { last_fence: 0, lease: null };
+    }
+  }
+
+  private write(name: string, file: LeaseFile): void {
+    fs.mkdirSync(this.leasesDir, { recursive: true });
+    writeFileAtomic(this.fileOf(this.leasesDir, name), JSON.stringify(file), { durable: this.durable });
+  }
+
+  /** The current epoch; moves on (durably) after a restart of the machine. Call under the lock. */
+  private epoch(): number {
+    if (this.epochCache !== undefined) return this.epochCache;
+    const file = path.join(this.dir, 'epoch.json');
+    let stored: { epoch: number; boot_id?: string } = { epoch: 0 };
+    try {
+      stored = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof stored;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') stored = { epoch: 0 };
+    }
+    if (stored.boot_id === undefined || stored.boot_id !== this.boot) return this.bumpEpoch(stored.epoch);
+    this.epochCache = stored.epoch;
+    return stored.epoch;
+  }
+
+  private bumpEpoch(from = this.epochCache ?? 0): number {
+    const next = from + 1;
+    fs.mkdirSync(this.dir, { recursive: true });
+    // Durable whatever the mode: the epoch is what keeps fences above those of before a crash.
+    writeFileAtomic(path.join(this.dir, 'epoch.json'), JSON.stringify({ epoch: next, boot_id: this.boot }));
+    this.epochCache = next;
+    return next;
+  }
+
+  async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
+    validateLeaseName(name);
+    const ttl = validateTtl(options.ttlMs);
+    const holder: Holder = {
+      session: options.holder?.session ?? null,
+      host: options.holder?.host ?? os.hostname(),
+      pid: options.holder?.pid ?? process.pid,
+    };
+    const deadline = this.clock() + Math.max(0, options.waitMs ?? 0);
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.locked((): AcquireResult => {
+        const file = this.read(name);
+        const now = this.clock();
+        if (file.lease !== null && file.lease.expires_at > now)
+          return { status: 'held', current: info(name, file.lease) };
+        const fence = Math.max(file.last_fence + 1, this.epoch() * EPOCH_FACTOR + 1);
+        const lease = {
+          token: `${uniqueSuffix()}${Math.random().toString(36).slice(2, 10)}`,
+          fence,
+          expires_at: now + ttl,
+          holder,
+          acquired_at: now,
+        };
+        this.write(name, { last_fence: fence, lease });
+        return {
+          status: 'acquired',
+          lease: { name, token: lease.token, fence, expiresAt: lease.expires_at, holder },
+        };
+      });
+      const remaining = deadline - this.clock();
+      if (result.status === 'acquired' || remaining <= 0) return result;
+      // Waiting: poll with backoff, never past the deadline or the holder's expiry.
+      const untilExpiry = result.current.expiresAt - this.clock();
+      await new Promise((resolve) =>
+        setTimeout(
+          resolve,
+          Math.max(1, Math.min(remaining, 5 * 1.5 ** Math.min(attempt, 8), untilExpiry + 1)),
+        ),
+      );
+    }
+  }
+
+  renew(lease: Pick<Lease, 'name' | 'token'>, ttlMs: number): Promise<Lease | undefined> {
+    const ttl = validateTtl(ttlMs);
+    return this.locked(() => {
+      const file = this.read(lease.name);
+      const now = this.clock();
+      const current = file.lease;
+      if (current === null || current.token !== lease.token || current.expires_at <= now) return undefined;
+      const renewed = { ...current, expires_at: now + ttl };
+      this.write(lease.name, { ...file, lease: renewed });
+      return {
+        name: lease.name,
+        token: current.token,
+        fence: current.fence,
+        expiresAt: renewed.expires_at,
+        holder: current.holder,
+      };
+    });
+  }
+
+  release(lease: Pick<Lease, 'name' | 'token'>): Promise<ReleaseOutcome> {
+    return this.locked((): ReleaseOutcome => {
+      const file = this.read(lease.name);
+      const current = file.lease;
+      if (current === null || current.token !== lease.token) return 'not_owner';
+      this.write(lease.name, { ...file, lease: null });
+      return current.expires_at <= this.clock() ? 'expired' : 'released';
+    });
+  }
+
+  async inspect(name: string): Promise<LeaseInfo | undefined> {
+    validateLeaseName(name);
+    const file = this.read(name);
+    return file.lease !== null && file.lease.expires_at > this.clock() ? info(name, file.lease) : undefined;
+  }
+
+  async list(): Promise<LeaseInfo[]> {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.leasesDir);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    const live: LeaseInfo[] = [];
+    for (const fileName of names) {
+      if (!fileName.endsWith('.json')) continue;
+      const lease = await this.inspect(decodeURIComponent(fileName.slice(0, -5)));
+      if (lease) live.push(lease);
+    }
+    return live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  acceptFence(resource: string, fence: number): Promise<boolean> {
+    validateLeaseName(resource);
+    return this.locked(() => {
+      const file = this.fileOf(this.fencedDir, resource);
+      const seen = Number((JSON.parse(readTextIfExists(file) ?? '{"fence":0}') as { fence: number }).fence);
+      if (fence < seen) return false;
+      fs.mkdirSync(this.fencedDir, { recursive: true });
+      writeFileAtomic(file, JSON.stringify({ fence }), { durable: this.durable });
+      return true;
+    });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalCoordinator } from '../../src/coord/local/leases.js';
+
+const WORKER = path.resolve(import.meta.dirname, 'worker.mjs');
+const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const lines: ((line: string) => void)[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const wait of [...lines]) wait(out);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve) => {
+      const check = (text: string) => {
+        const match = pattern.exec(text);
+        if (match) resolve(match);
+      };
+      lines.push(check);
+      check(out);
+    });
+  return { child, exited, waitFor, output: () => out };
+}
+
+describe('local backend across processes', () => {
+  it('8 processes x 200 grants of one lease: no overlap, fences strictly increasing, the counter exact', async () => {
+    const dir = tmp('wfs-coord-');
+    const store = tmp('wfs-store-');
+    fs.writeFileSync(path.join(store, 'counter'), '0');
+    const workers = Array.from({ length: 8 }, () => start(['counter', dir, store, '200']));
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    expect(codes).toEqual(Array(8).fill(0));
+    const results = workers.map((w) => JSON.parse(w.output()) as { overlaps: number; refused: number });
+    expect(results.reduce((s, r) => s + r.overlaps, 0)).toBe(0);
+    expect(results.reduce((s, r) => s + r.refused, 0)).toBe(0);
+    expect(Number(fs.readFileSync(path.join(store, 'counter'), 'utf8'))).toBe(1600);
+    const fences = fs.readFileSync(path.join(store, 'fences'), 'utf8').trim().split('\n').map(Number);
+    expect(fences).toHaveLength(1600);
+    for (let i = 1; i < fences.length; i++) expect(fences[i]!).toBeGreaterThan(fences[i - 1]!);
+  }, 300_000);
+
+  it('a holder stopped (SIGSTOP) past its TTL: another process takes the lease within TTL + 1 s; the stale holder is told and its fenced write refused', async () => {
+    const dir = tmp('wfs-coord-');
+    const holder = start(['holder', dir, 'job', '600']);
+    const [, fence] = await holder.waitFor(/acquired (\d+)/);
+    holder.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const other = new LocalCoordinator(dir);
+    const got = await other.acquire('job', { ttlMs: 10_000, waitMs: 5_000 });
+    expect(got.status).toBe('acquired');
+    expect(Date.now() - stoppedAt).toBeLessThan(600 + 1_000);
+    if (got.status !== 'acquired') return;
+    expect(got.lease.fence).toBeGreaterThan(Number(fence));
+    expect(await other.acceptFence('job-store', got.lease.fence)).toBe(true);
+    holder.child.kill('SIGCONT');
+    const [, code, write] = await holder.waitFor(/lost (\w+) write=(\w+)/);
+    expect(code).toBe('E_LEASE_LOST');
+    expect(write).toBe('refused');
+    expect(await holder.exited).toBe(0);
+  }, 60_000);
+
+  it('a holder killed (SIGKILL): the lease is free at its TTL', async () => {
+    const dir = tmp('wfs-coord-');
+    const holder = start(['holder', dir, 'killed', '800']);
+    await holder.waitFor(/acquired \d+/);
+    const acquiredBy = Date.now();
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    const other = new LocalCoordinator(dir);
+    expect((await other.acquire('killed', { ttlMs: 5_000 })).status).toBe('held');
+    const got = await other.acquire('killed', { ttlMs: 5_000, waitMs: 5_000 });
+    expect(got.status).toBe('acquired');
+    const waited = Date.now() - acquiredBy;
+    expect(waited).toBeGreaterThanOrEqual(700);
+    expect(waited).toBeLessThan(800 + 1_000);
+  }, 60_000);
+});

@@ -1,0 +1,46 @@
+// A separate process using the built library's embedded coordinator, for the concurrency and fault
+// tests: `counter DIR STORE N` or `holder DIR NAME TTL`.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [mode, dir, arg, count] = process.argv.slice(2);
+const { LocalCoordinator } = await import(new URL('../../dist/lib/coord/local/leases.js', import.meta.url));
+const { keepLease } = await import(new URL('../../dist/lib/coord/keep-lease.js', import.meta.url));
+const c = new LocalCoordinator(dir);
+
+if (mode === 'counter') {
+  // N grants; each increments a counter file, guarded by the lease and the fenced store.
+  const store = arg;
+  let overlaps = 0;
+  let refused = 0;
+  for (let i = 0; i < Number(count); i++) {
+    const got = await c.acquire('counter', { ttlMs: 10_000, waitMs: 120_000 });
+    if (got.status !== 'acquired') throw new Error('timed out waiting');
+    const inside = path.join(store, 'inside');
+    try {
+      fs.writeFileSync(inside, String(process.pid), { flag: 'wx' });
+    } catch {
+      overlaps++;
+    }
+    if (await c.acceptFence('counter-store', got.lease.fence)) {
+      const value = Number(fs.readFileSync(path.join(store, 'counter'), 'utf8'));
+      fs.writeFileSync(path.join(store, 'counter'), String(value + 1));
+      fs.appendFileSync(path.join(store, 'fences'), `${got.lease.fence}\n`);
+    } else refused++;
+    fs.rmSync(inside, { force: true });
+    await c.release(got.lease);
+  }
+  console.log(JSON.stringify({ overlaps, refused }));
+} else if (mode === 'holder') {
+  const ttl = Number(count);
+  const got = await c.acquire(arg, { ttlMs: ttl });
+  if (got.status !== 'acquired') throw new Error('held');
+  const kept = keepLease(c, got.lease, { ttlMs: ttl });
+  console.log(`acquired ${got.lease.fence}`);
+  kept.signal.addEventListener('abort', async () => {
+    const accepted = await c.acceptFence(`${arg}-store`, got.lease.fence);
+    console.log(`lost ${kept.signal.reason?.code} write=${accepted ? 'accepted' : 'refused'}`);
+    process.exit(0);
+  });
+  setInterval(() => {}, 1000);
+}
