@@ -28,6 +28,40 @@ describe('local backend specifics', () => {
     expect(coordinationDir(plain)).toBe(path.join(plain, '.workflow', '.coord'));
   });
 
+  it('an unreadable lease or fenced-store record (an outside edit) moves the epoch on: fences stay above, stale fences are refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-'));
+    const c = new LocalCoordinator(dir);
+    const first = await c.acquire('x', { ttlMs: 60_000 });
+    if (first.status !== 'acquired') throw new Error('not acquired');
+    expect(await c.acceptFence('store', first.lease.fence)).toBe(true);
+    await c.close();
+    fs.writeFileSync(path.join(dir, 'leases', 'x.json'), '{"last_fe');
+    fs.writeFileSync(path.join(dir, 'fenced', 'store.json'), 'garbage');
+    const fresh = new LocalCoordinator(dir);
+    expect(await fresh.acceptFence('store', first.lease.fence)).toBe(false);
+    const second = await fresh.acquire('x', { ttlMs: 60_000 });
+    expect(second.status === 'acquired' && second.lease.fence > first.lease.fence).toBe(true);
+    if (second.status === 'acquired') expect(await fresh.acceptFence('store', second.lease.fence)).toBe(true);
+  });
+
+  it('a damaged epoch.json is recovered from the fences on disk, never restarted below them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-'));
+    const c = new LocalCoordinator(dir);
+    let last = 0;
+    for (let i = 0; i < 3; i++) {
+      fs.writeFileSync(path.join(dir, 'epoch.json'), JSON.stringify({ epoch: 5 + i, boot_id: 'earlier' }));
+      const fresh = new LocalCoordinator(dir);
+      const got = await fresh.acquire(`n${i}`, { ttlMs: 60_000 });
+      if (got.status === 'acquired') last = got.lease.fence;
+      await fresh.close();
+    }
+    await c.close();
+    fs.writeFileSync(path.join(dir, 'epoch.json'), 'damaged');
+    const after = new LocalCoordinator(dir);
+    const got = await after.acquire('other', { ttlMs: 60_000 });
+    expect(got.status === 'acquired' && got.lease.fence > last).toBe(true);
+  });
+
   it('fences stay above every earlier fence after the machine restarts (a new boot id moves the epoch)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-'));
     const before = new LocalCoordinator(dir);

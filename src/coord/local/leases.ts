@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../../core/errors.js';
-import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
+import { writeFileAtomic } from '../../store/atomic.js';
 import { withLock } from '../../store/lock.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import type {
@@ -22,12 +22,18 @@ import type {
  * Fences never go backwards, not even across a crash of the machine: a fence is
  * `epoch * 2^32 + n`, where the epoch is bumped (durably, fsynced) whenever the machine has
  * restarted since it was last written (Linux's boot id tells). Within one boot the page cache
- * outlives any killed process, so lease files are written atomically but without fsync: ~10x
- * faster, and what a machine crash could lose (leases, counters) is void after the restart
- * anyway: the holders are gone and the new epoch puts every new fence above the old ones.
- * Where there is no boot id, every write is fsynced instead.
+ * outlives any killed process, so lease records are not fsynced, and what a machine crash could
+ * lose or tear (leases, counters) is void after the restart anyway: the holders are gone and the
+ * new epoch puts every new fence above the old ones. Where there is no boot id, every write is
+ * fsynced instead.
+ *
+ * Each record is a fixed RECORD_BYTES rewritten in place with one pwrite at offset 0: a killed
+ * process cannot tear a single write of one record, and there is no temp file and no rename (a
+ * rename cost ~0.23 ms here, half of an acquire+release pair). Readers take the lock too, so none
+ * reads a record while it is written.
  */
 const EPOCH_FACTOR = 2 ** 32;
+const RECORD_BYTES = 1024;
 const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._/@+-]{0,199}$/;
 
@@ -74,6 +80,9 @@ export class LocalCoordinator implements LeaseCoordinator {
   private readonly lockDir: string;
   private readonly boot = bootId();
   private epochCache: number | undefined;
+  /** Open record files, by path: reused across operations of this process. */
+  private readonly fds = new Map<string, number>();
+  private readonly madeDirs = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -96,9 +105,50 @@ export class LocalCoordinator implements LeaseCoordinator {
     return path.join(dir, `${encodeURIComponent(name)}.json`);
   }
 
+  private fdOf(file: string, create: boolean): number | undefined {
+    const open = this.fds.get(file);
+    if (open !== undefined) return open;
+    try {
+      const fd = fs.openSync(
+        file,
+        create ? fs.constants.O_RDWR | fs.constants.O_CREAT : fs.constants.O_RDWR,
+        0o644,
+      );
+      this.fds.set(file, fd);
+      return fd;
+    } catch (error) {
+      if (!create && errnoCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private readRecord(file: string): string | undefined {
+    const fd = this.fdOf(file, false);
+    if (fd === undefined) return undefined;
+    const buffer = Buffer.alloc(RECORD_BYTES);
+    const length = fs.readSync(fd, buffer, 0, RECORD_BYTES, 0);
+    return buffer.toString('utf8', 0, length).trim();
+  }
+
+  private writeRecord(dir: string, file: string, value: unknown): void {
+    if (!this.madeDirs.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    const text = JSON.stringify(value);
+    if (Buffer.byteLength(text) >= RECORD_BYTES)
+      throw new WfsError('E_INVALID_INPUT', 'A lease record is too large (holder fields too long)');
+    const record = Buffer.alloc(RECORD_BYTES, 0x20);
+    record.write(text, 0, 'utf8');
+    record[RECORD_BYTES - 1] = 0x0a;
+    const fd = this.fdOf(file, true)!;
+    fs.writeSync(fd, record, 0, RECORD_BYTES, 0);
+    if (this.durable) fs.fsyncSync(fd);
+  }
+
   private read(name: string): LeaseFile {
-    const text = readTextIfExists(this.fileOf(this.leasesDir, name));
-    if (text === undefined) return { last_fence: 0, lease: null };
+    const text = this.readRecord(this.fileOf(this.leasesDir, name));
+    if (text === undefined || text === '') return { last_fence: 0, lease: null };
     try {
       return JSON.parse(text) as LeaseFile;
     } catch {
@@ -109,27 +159,54 @@ export class LocalCoordinator implements LeaseCoordinator {
   }
 
   private write(name: string, file: LeaseFile): void {
-    fs.mkdirSync(this.leasesDir, { recursive: true });
-    writeFileAtomic(this.fileOf(this.leasesDir, name), JSON.stringify(file), { durable: this.durable });
+    this.writeRecord(this.leasesDir, this.fileOf(this.leasesDir, name), file);
   }
 
   /** The current epoch; moves on (durably) after a restart of the machine. Call under the lock. */
   private epoch(): number {
     if (this.epochCache !== undefined) return this.epochCache;
-    const file = path.join(this.dir, 'epoch.json');
-    let stored: { epoch: number; boot_id?: string } = { epoch: 0 };
-    try {
-      stored = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof stored;
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') stored = { epoch: 0 };
-    }
-    if (stored.boot_id === undefined || stored.boot_id !== this.boot) return this.bumpEpoch(stored.epoch);
+    const stored = this.storedEpoch();
+    if (stored.boot_id === undefined || stored.boot_id !== this.boot) return this.bumpEpoch();
     this.epochCache = stored.epoch;
     return stored.epoch;
   }
 
-  private bumpEpoch(from = this.epochCache ?? 0): number {
-    const next = from + 1;
+  /**
+   * The epoch on disk. When epoch.json cannot be read, the highest epoch any fence on disk proves:
+   * starting again from 0 could hand out fences below old ones.
+   */
+  private storedEpoch(): { epoch: number; boot_id?: string } {
+    try {
+      const stored = JSON.parse(fs.readFileSync(path.join(this.dir, 'epoch.json'), 'utf8')) as {
+        epoch: unknown;
+        boot_id?: string;
+      };
+      if (Number.isSafeInteger(stored.epoch)) return stored as { epoch: number; boot_id?: string };
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' && !fs.existsSync(this.leasesDir) && !fs.existsSync(this.fencedDir))
+        return { epoch: 0 };
+    }
+    let highest = 0;
+    for (const dir of [this.leasesDir, this.fencedDir]) {
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const match = (
+          fs.readFileSync(path.join(dir, name), 'utf8').match(/"(?:last_fence|fence)":(\d+)/g) ?? []
+        ).map((m) => Number(m.split(':')[1]));
+        for (const fence of match) highest = Math.max(highest, fence);
+      }
+    }
+    return { epoch: Math.floor(highest / EPOCH_FACTOR) };
+  }
+
+  /** Moves the epoch on, from the highest known (on disk or here). Call under the lock. */
+  private bumpEpoch(): number {
+    const next = Math.max(this.storedEpoch().epoch, this.epochCache ?? 0) + 1;
     fs.mkdirSync(this.dir, { recursive: true });
     // Durable whatever the mode: the epoch is what keeps fences above those of before a crash.
     writeFileAtomic(path.join(this.dir, 'epoch.json'), JSON.stringify({ epoch: next, boot_id: this.boot }));
@@ -208,8 +285,12 @@ export class LocalCoordinator implements LeaseCoordinator {
     });
   }
 
-  async inspect(name: string): Promise<LeaseInfo | undefined> {
+  inspect(name: string): Promise<LeaseInfo | undefined> {
     validateLeaseName(name);
+    return this.locked(() => this.live(name));
+  }
+
+  private live(name: string): LeaseInfo | undefined {
     const file = this.read(name);
     return file.lease !== null && file.lease.expires_at > this.clock() ? info(name, file.lease) : undefined;
   }
@@ -222,12 +303,15 @@ export class LocalCoordinator implements LeaseCoordinator {
       if (errnoCode(error) === 'ENOENT') return [];
       throw error;
     }
-    const live: LeaseInfo[] = [];
-    for (const fileName of names) {
-      if (!fileName.endsWith('.json')) continue;
-      const lease = await this.inspect(decodeURIComponent(fileName.slice(0, -5)));
-      if (lease) live.push(lease);
-    }
+    const live = await this.locked(() => {
+      const found: LeaseInfo[] = [];
+      for (const fileName of names) {
+        if (!fileName.endsWith('.json')) continue;
+        const lease = this.live(decodeURIComponent(fileName.slice(0, -5)));
+        if (lease) found.push(lease);
+      }
+      return found;
+    });
     return live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -235,13 +319,24 @@ export class LocalCoordinator implements LeaseCoordinator {
     validateLeaseName(resource);
     return this.locked(() => {
       const file = this.fileOf(this.fencedDir, resource);
-      const seen = Number((JSON.parse(readTextIfExists(file) ?? '{"fence":0}') as { fence: number }).fence);
+      const text = this.readRecord(file);
+      let seen = 0;
+      try {
+        seen = Number((JSON.parse(text || '{"fence":0}') as { fence: number }).fence) || 0;
+      } catch {
+        // Unreadable (an outside edit): what it held is unknown, so only fences granted from now
+        // on, in a new epoch, are accepted; the record is healed at that floor.
+        seen = this.bumpEpoch() * EPOCH_FACTOR;
+        this.writeRecord(this.fencedDir, file, { fence: seen });
+      }
       if (fence < seen) return false;
-      fs.mkdirSync(this.fencedDir, { recursive: true });
-      writeFileAtomic(file, JSON.stringify({ fence }), { durable: this.durable });
+      this.writeRecord(this.fencedDir, file, { fence });
       return true;
     });
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+  }
 }
