@@ -20,6 +20,28 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['lock', 'acquire'],
+    summary: 'take a coordination lock (a lease with a fence); exit 4 when another holds it',
+    args: [{ name: 'name', required: true }],
+    options: {
+      ttl: { type: 'string', value: 'ms', help: 'how long it lasts unless renewed (default 60000)' },
+      wait: { type: 'string', value: 'ms', help: 'wait this long for the holder to release it (default 0)' },
+    },
+    load: async () => (await import('./commands/lock.js')).acquire,
+  },
+  {
+    path: ['lock', 'release'],
+    summary: 'release a lock; says released, not_owner or expired (exit 0 only for released)',
+    args: [{ name: 'name', required: true }],
+    options: { token: { type: 'string', value: 't', help: 'the token wfs lock acquire printed' } },
+    load: async () => (await import('./commands/lock.js')).release,
+  },
+  {
+    path: ['lock', 'list'],
+    summary: "the project's live locks",
+    load: async () => (await import('./commands/lock.js')).list,
+  },
+  {
     path: ['migrate'],
     summary:
       'bring older layouts (.workflow/WFS-*, .workflow/sessions/, v1 metadata) to this version, with a backup',
