@@ -20,6 +20,19 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['events'],
+    summary: 'announcements from all sessions, oldest first; --follow prints them as they come',
+    options: {
+      since: { type: 'string', value: 'id', help: 'only events after this ID' },
+      limit: { type: 'string', value: 'n', help: 'at most the newest N (default 1000)' },
+      follow: {
+        type: 'boolean',
+        help: 'keep printing new events until interrupted (with --json: one JSON line each)',
+      },
+    },
+    load: async () => (await import('./commands/events.js')).events,
+  },
+  {
     path: ['lock', 'acquire'],
     summary: 'take a coordination lock (a lease with a fence); exit 4 when another holds it',
     args: [{ name: 'name', required: true }],

@@ -8,6 +8,7 @@ import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { ARCHIVING_MARKER, type Layout, SESSION_FILE, sessionDir } from '../store/layout.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
 import { type LoadedSession, readSessionAt } from '../store/session-files.js';
+import { announceAll } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { requireActiveSession } from './lifecycle.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
@@ -185,7 +186,7 @@ function findTarget(_ctx: ProjectContext, tx: SessionTransaction, id: string | u
 }
 
 /** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives. */
-export function completeSession(
+function completeInTransaction(
   ctx: ProjectContext,
   id: string | undefined,
   options: CompleteOptions = {},
@@ -217,7 +218,7 @@ export function completeSession(
 }
 
 /** `session archive ID`: archives a completed session, or finishes an interrupted archiving. */
-export function archiveCompletedSession(
+function archiveInTransaction(
   ctx: ProjectContext,
   id: string,
   options: CompleteOptions = {},
@@ -252,4 +253,57 @@ export function interruptedArchivings(layout: Layout): string[] {
     for (const name of names) if (fs.existsSync(path.join(base, name, ARCHIVING_MARKER))) found.push(name);
   }
   return found;
+}
+
+function completionAnnouncements(
+  result: CompleteResult,
+): { type: string; session: string; data?: Record<string, unknown> }[] {
+  return [
+    ...(result.status === 'completed' || result.archived
+      ? [{ type: 'session.completed', session: result.session_id }]
+      : []),
+    ...(result.archived
+      ? [
+          {
+            type: 'session.archived',
+            session: result.session_id,
+            data: { archive_path: result.archive_path },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives; announced. */
+export async function completeSession(
+  ctx: ProjectContext,
+  id: string | undefined,
+  options: CompleteOptions = {},
+): Promise<CompleteResult> {
+  const result = await completeInTransaction(ctx, id, options);
+  await announceAll(ctx, result.warnings, completionAnnouncements(result));
+  return result;
+}
+
+/** `session archive ID`: archives a completed session, or finishes an interrupted archiving; announced. */
+export async function archiveCompletedSession(
+  ctx: ProjectContext,
+  id: string,
+  options: CompleteOptions = {},
+): Promise<CompleteResult> {
+  const result = await archiveInTransaction(ctx, id, options);
+  await announceAll(
+    ctx,
+    result.warnings,
+    result.archived
+      ? [
+          {
+            type: 'session.archived',
+            session: result.session_id,
+            data: { archive_path: result.archive_path },
+          },
+        ]
+      : [],
+  );
+  return result;
 }

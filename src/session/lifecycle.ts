@@ -3,6 +3,7 @@ import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import type { Phase, SessionState } from '../core/session.js';
 import type { LoadedSession } from '../store/session-files.js';
+import { type Announcement, announceAll } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { listSessions } from './list.js';
 import { planResume, type ResumePlan } from './resume.js';
@@ -54,7 +55,7 @@ export function requireActiveSession(tx: SessionTransaction): LoadedSession {
 }
 
 /** `session switch ID`: makes ID the active session, pausing the one that was active. */
-export function switchSession(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
+function switchInTransaction(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
   return inTransaction(ctx, (tx) => {
     const target = loadOpen(tx, id);
     if (target.state.status === 'completed') {
@@ -67,7 +68,7 @@ export function switchSession(ctx: ProjectContext, id: string): Promise<Lifecycl
 }
 
 /** `session pause [ID]`: pauses ID, or the active session. */
-export function pauseSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
+function pauseInTransaction(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
   return inTransaction(ctx, (tx) => {
     const target = id === undefined ? requireActiveSession(tx) : loadOpen(tx, id);
     if (target.state.status === 'paused') return result(target.state, [], false, tx);
@@ -88,7 +89,7 @@ export interface ResumeResult extends LifecycleResult {
  * `session resume [ID]`: validates the session before it acts (see resume.ts), repairs what it can,
  * activates it, and returns the resume plan. Without an ID, the most recently paused session.
  */
-export function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
+function resumeInTransaction(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
   return inTransaction(ctx, (tx) => {
     let target: LoadedSession;
     try {
@@ -125,4 +126,32 @@ export function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeR
     const { state, paused } = tx.activate(target);
     return { ...result(state, paused, changed, tx), plan: checked.plan };
   });
+}
+
+function lifecycleAnnouncements(result: LifecycleResult, type: string): Announcement[] {
+  return [
+    ...result.paused.map((id) => ({ type: 'session.paused', session: id, data: { by: result.session_id } })),
+    ...(result.changed ? [{ type, session: result.session_id, data: { phase: result.phase } }] : []),
+  ];
+}
+
+/** `session switch ID`: makes ID the active session, pausing the one that was active; announced. */
+export async function switchSession(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
+  const result = await switchInTransaction(ctx, id);
+  await announceAll(ctx, result.warnings, lifecycleAnnouncements(result, 'session.activated'));
+  return result;
+}
+
+/** `session pause [ID]`; announced. */
+export async function pauseSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
+  const result = await pauseInTransaction(ctx, id);
+  await announceAll(ctx, result.warnings, lifecycleAnnouncements(result, 'session.paused'));
+  return result;
+}
+
+/** `session resume [ID]` (see resume.ts); announced. */
+export async function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
+  const result = await resumeInTransaction(ctx, id);
+  await announceAll(ctx, result.warnings, lifecycleAnnouncements(result, 'session.resumed'));
+  return result;
 }

@@ -11,6 +11,7 @@ import type { InitResult } from '../project/init.js';
 import { makeDirectoryDurable, readTextIfExists, writeFileAtomic } from '../store/atomic.js';
 import { PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
+import { announceAll } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { listSessions, type SessionSummary } from './list.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
@@ -130,7 +131,7 @@ function result(
 }
 
 /** `session start --new`: always a new session, which becomes the active one. */
-export async function startNewSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+async function startNewInTransaction(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
   const normalised = normalise(input);
   const init = await ensureProjectInitialized(ctx);
   return inTransaction(ctx, (tx) => {
@@ -153,7 +154,7 @@ function sessionText(ctx: ProjectContext, session: SessionSummary): string {
  * and reuse it (activating it) or create a new one; several, warn, and use the active one or else
  * the most recently updated. Completed sessions are finished work and never reused.
  */
-export async function startAutoSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+async function startAutoInTransaction(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
   const normalised = normalise(input);
   const init = await ensureProjectInitialized(ctx);
   return inTransaction(ctx, (tx) => {
@@ -191,4 +192,28 @@ export async function startAutoSession(ctx: ProjectContext, input: StartInput): 
     const chosen = candidates.find((s) => s.status === 'active') ?? candidates[0]!;
     return reuse(chosen, { warnings: ['Multiple active sessions detected'] });
   });
+}
+
+async function announced(ctx: ProjectContext, result: StartResult, input: StartInput): Promise<StartResult> {
+  await announceAll(ctx, result.warnings, [
+    ...result.paused.map((id) => ({ type: 'session.paused', session: id, data: { by: result.session_id } })),
+    result.decision === 'created'
+      ? { type: 'session.started', session: result.session_id, data: { type: input.type ?? 'workflow' } }
+      : {
+          type: 'session.resumed',
+          session: result.session_id,
+          data: { reused_for: input.description.slice(0, 200) },
+        },
+  ]);
+  return result;
+}
+
+/** `session start --new`: always a new session, which becomes the active one; announced. */
+export async function startNewSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+  return announced(ctx, await startNewInTransaction(ctx, input), input);
+}
+
+/** `session start --auto` (see startAutoInTransaction); announced. */
+export async function startAutoSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+  return announced(ctx, await startAutoInTransaction(ctx, input), input);
 }

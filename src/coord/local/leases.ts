@@ -214,6 +214,11 @@ export class LocalCoordinator implements LeaseCoordinator {
     return next;
   }
 
+  /** Runs `fn` under the coordination lock with the current epoch (for the other parts of the backend). */
+  withEpoch<T>(fn: (epoch: number) => T): Promise<T> {
+    return this.locked(() => fn(this.epoch()));
+  }
+
   async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     validateLeaseName(name);
     const ttl = validateTtl(options.ttlMs);

@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { errnoCode, WfsError } from '../../core/errors.js';
+import type { LocalCoordinator } from './leases.js';
+
+/**
+ * Announcements of the embedded backend: one append-only log, `events.jsonl`, one event a line,
+ * in the order they were published, each with an ID that only grows (`epoch * 2^32 + n`, so even a
+ * machine crash that loses the tail of the log never reuses an ID). Readers need no lock: a line
+ * is appended with one write of under 4 KiB to a file opened with O_APPEND, so it lands whole, and a
+ * reader skips a last line that has no newline yet.
+ */
+export interface WfsEvent {
+  id: number;
+  type: string;
+  at: string;
+  session: string | null;
+  host: string;
+  data: Record<string, unknown>;
+}
+
+const EPOCH_FACTOR = 2 ** 32;
+const LINE_BYTES = 4000;
+// The log is cut back to its newest KEEP events once it holds CAP: readers from an older ID get
+// what is left, oldest first.
+const CAP = 20_000;
+const KEEP = 10_000;
+const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+export function eventsFile(dir: string): string {
+  return path.join(dir, 'events.jsonl');
+}
+
+function lastId(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const length = Math.min(size, 2 * LINE_BYTES);
+    const buffer = Buffer.alloc(length);
+    fs.readSync(fd, buffer, 0, length, size - length);
+    const lines = buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    for (let i = lines.length - 1; i >= 0; i--) {
+      try {
+        return (JSON.parse(lines[i]!) as WfsEvent).id;
+      } catch {
+        // a torn last line (machine crash): look at the one before
+      }
+    }
+    return 0;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function parseLines(text: string): WfsEvent[] {
+  const events: WfsEvent[] = [];
+  const lines = text.split('\n');
+  // The last piece has no newline yet (being written, or torn): not an event yet.
+  for (const line of lines.slice(0, -1)) {
+    if (!line.startsWith('{')) continue;
+    try {
+      events.push(JSON.parse(line) as WfsEvent);
+    } catch {
+      // torn by a machine crash: skipped
+    }
+  }
+  return events;
+}
+
+export async function publish(
+  coordinator: LocalCoordinator,
+  input: { type: string; session?: string | null; data?: Record<string, unknown>; now?: Date },
+): Promise<WfsEvent> {
+  if (!TYPE_PATTERN.test(input.type)) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid event type ${JSON.stringify(input.type)}: words joined by dots, e.g. session.started`,
+    );
+  }
+  const file = eventsFile(coordinator.dir);
+  return coordinator.withEpoch((epoch) => {
+    const id = Math.max(lastId(file) + 1, epoch * EPOCH_FACTOR + 1);
+    const event: WfsEvent = {
+      id,
+      type: input.type,
+      at: (input.now ?? new Date()).toISOString(),
+      session: input.session ?? null,
+      host: os.hostname(),
+      data: input.data ?? {},
+    };
+    let line = `${JSON.stringify(event)}\n`;
+    if (Buffer.byteLength(line) > LINE_BYTES) {
+      event.data = { truncated: true };
+      line = `${JSON.stringify(event)}\n`;
+    }
+    fs.mkdirSync(coordinator.dir, { recursive: true });
+    const fd = fs.openSync(file, 'a', 0o644);
+    try {
+      fs.writeSync(fd, line);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (id % 1_000 === 0) compact(file);
+    return event;
+  });
+}
+
+/** Cuts the log back to its newest KEEP events once it holds CAP (under the coordination lock). */
+function compact(file: string): void {
+  const events = parseLines(fs.readFileSync(file, 'utf8'));
+  if (events.length < CAP) return;
+  const temp = `${file}.${process.pid}.compact`;
+  fs.writeFileSync(
+    temp,
+    events
+      .slice(-KEEP)
+      .map((e) => `${JSON.stringify(e)}\n`)
+      .join(''),
+  );
+  fs.renameSync(temp, file);
+}
+
+/** Events after `since` (all when 0), oldest first, at most `limit`. */
+export function readEvents(dir: string, since = 0, limit = 1_000): WfsEvent[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(eventsFile(dir), 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  const events = parseLines(text).filter((e) => e.id > since);
+  return events.slice(Math.max(0, events.length - limit));
+}
+
+/**
+ * Calls `onEvent` for every event after `since`, as they are published, until `signal` aborts.
+ * Watches the log (inotify where there is one) and polls every 200 ms as well, so a missed
+ * notification only delays an event, never loses it.
+ */
+export async function followEvents(
+  dir: string,
+  since: number,
+  onEvent: (event: WfsEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let last = since;
+  const deliver = () => {
+    for (const event of readEvents(dir, last, Number.MAX_SAFE_INTEGER)) {
+      last = event.id;
+      onEvent(event);
+    }
+  };
+  fs.mkdirSync(dir, { recursive: true });
+  deliver();
+  await new Promise<void>((resolve) => {
+    let watcher: fs.FSWatcher | undefined;
+    try {
+      watcher = fs.watch(dir, () => deliver());
+    } catch {
+      watcher = undefined;
+    }
+    const timer = setInterval(deliver, 200);
+    const stop = () => {
+      clearInterval(timer);
+      watcher?.close();
+      resolve();
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+  });
+}
