@@ -11,7 +11,22 @@
  */
 
 export { type KeptLease, keepLease } from './coord/keep-lease.js';
+export { followEvents, publish, readEvents, type WfsEvent } from './coord/local/events.js';
 export { LocalCoordinator, validateLeaseName } from './coord/local/leases.js';
+export {
+  type Claim,
+  type ClaimConflict,
+  claimPaths,
+  getResult,
+  globsMayOverlap,
+  heartbeat,
+  listResults,
+  liveSessions,
+  type Presence,
+  putResult,
+  releaseClaims,
+  type SharedResult,
+} from './coord/local/shared.js';
 export { coordinationDir, gitCommonDir } from './coord/location.js';
 export type {
   AcquireOptions,

@@ -20,6 +20,26 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['results', 'put'],
+    summary: 'share a result with other sessions: the value is read from stdin',
+    args: [{ name: 'key', required: true }],
+    options: {
+      ttl: { type: 'string', value: 'ms', help: 'how long it may be reused (default 86400000, a day)' },
+    },
+    load: async () => (await import('./commands/results.js')).put,
+  },
+  {
+    path: ['results', 'get'],
+    summary: 'print a shared result exactly as it was put (exit 1 when missing or expired)',
+    args: [{ name: 'key', required: true }],
+    load: async () => (await import('./commands/results.js')).get,
+  },
+  {
+    path: ['results', 'list'],
+    summary: 'the shared results that have not expired',
+    load: async () => (await import('./commands/results.js')).list,
+  },
+  {
     path: ['events'],
     summary: 'announcements from all sessions, oldest first; --follow prints them as they come',
     options: {

@@ -3,10 +3,9 @@ import { coordinationDir } from '../../coord/location.js';
 import type { LeaseInfo } from '../../coord/types.js';
 import { WfsError } from '../../core/errors.js';
 import type { ProjectContext } from '../../session/context.js';
-import { readActivePointer } from '../../store/active-pointer.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { project, stringOption } from './shared.js';
+import { actingSession, project, stringOption } from './shared.js';
 
 /** A shell script's lock outlives this process, so its default TTL is a minute, not seconds. */
 const DEFAULT_TTL_MS = 60_000;
@@ -26,13 +25,6 @@ function coordinator(ctx: ProjectContext): LocalCoordinator {
   return new LocalCoordinator(coordinationDir(ctx.layout.root));
 }
 
-/** The session that holds what this shell takes: the one `wfs exec` runs in, else the active one. */
-function holderSession(io: CliIo, ctx: ProjectContext): string | null {
-  if (io.env.WFS_SESSION_ID) return io.env.WFS_SESSION_ID;
-  const pointer = readActivePointer(ctx.layout);
-  return pointer.present ? pointer.id : null;
-}
-
 function describe(lease: LeaseInfo): string {
   return `${lease.holder.session ?? 'no session'} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
 }
@@ -50,7 +42,7 @@ export async function acquire(
   const result = await c.acquire(name!, {
     ttlMs: milliseconds(values, 'ttl', DEFAULT_TTL_MS),
     waitMs: milliseconds(values, 'wait', 0),
-    holder: { session: holderSession(io, ctx) },
+    holder: { session: actingSession(io, ctx) },
   });
   await c.close();
   if (result.status === 'held') {

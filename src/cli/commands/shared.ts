@@ -1,6 +1,7 @@
 import { openProject, type ProjectContext } from '../../session/context.js';
 import type { LifecycleResult } from '../../session/lifecycle.js';
 import type { SessionSummary } from '../../session/list.js';
+import { findActiveSession } from '../../session/show.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 
@@ -63,4 +64,10 @@ export function printLifecycle(out: Output, result: LifecycleResult): void {
   out.line(`SESSION_ID: ${result.session_id}`);
   out.line(`STATUS: ${result.status}${result.changed ? '' : ' (unchanged)'}`);
   out.line(`PHASE: ${result.phase}`);
+}
+
+/** The session a shell command acts for: the one `wfs exec` runs in, else the active one, else none. */
+export function actingSession(io: CliIo, ctx: ProjectContext): string | null {
+  if (io.env.WFS_SESSION_ID) return io.env.WFS_SESSION_ID;
+  return findActiveSession(ctx)?.id ?? null;
 }

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import { announce } from '../../coord/announce.js';
+import { LocalCoordinator } from '../../coord/local/leases.js';
+import { getResult, listResults, putResult } from '../../coord/local/shared.js';
+import { coordinationDir } from '../../coord/location.js';
+import { WfsError } from '../../core/errors.js';
+import type { OptionValues } from '../args.js';
+import type { CliIo, Output } from '../io.js';
+import { actingSession, project, stringOption } from './shared.js';
+
+/** A result is worth reusing for a day unless said otherwise (a new commit changes its key anyway). */
+const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+
+function ttlOption(values: OptionValues): number {
+  const text = stringOption(values, 'ttl');
+  if (text === undefined) return DEFAULT_TTL_MS;
+  if (!/^[0-9]{1,12}$/.test(text))
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `--ttl takes a whole number of milliseconds, not ${JSON.stringify(text)}`,
+    );
+  return Number(text);
+}
+
+/** `wfs results put KEY [--ttl MS]`: the value is read from stdin, byte for byte. */
+export async function put(io: CliIo, out: Output, values: OptionValues, [key]: string[]): Promise<number> {
+  const ctx = project(io, values);
+  const value = fs.readFileSync(0, 'utf8');
+  const session = actingSession(io, ctx);
+  const c = new LocalCoordinator(coordinationDir(ctx.layout.root));
+  const result = await putResult(c, { key: key!, value, ttlMs: ttlOption(values), session });
+  await c.close();
+  const warning = await announce(ctx, 'result.shared', session, {
+    key: result.key,
+    bytes: Buffer.byteLength(value),
+  });
+  if (warning) out.warn(warning);
+  if (out.json)
+    out.document({
+      key: result.key,
+      session: result.session,
+      put_at: result.put_at,
+      expires_at: new Date(result.expires_at).toISOString(),
+      bytes: Buffer.byteLength(value),
+    });
+  else
+    out.line(
+      `RESULT: ${result.key} (${Buffer.byteLength(value)} bytes, until ${new Date(result.expires_at).toISOString()})`,
+    );
+  return 0;
+}
+
+/** `wfs results get KEY`: prints the value exactly as it was put; a missing (or expired) key exits 1. */
+export async function get(io: CliIo, out: Output, values: OptionValues, [key]: string[]): Promise<number> {
+  const c = new LocalCoordinator(coordinationDir(project(io, values).layout.root));
+  const result = getResult(c, key!);
+  if (result === undefined)
+    throw new WfsError('E_NOT_FOUND', `No shared result ${key} (never put, or expired)`);
+  if (out.json)
+    out.document({
+      key: result.key,
+      value: result.value,
+      session: result.session,
+      put_at: result.put_at,
+      expires_at: new Date(result.expires_at).toISOString(),
+    });
+  else io.stdout(result.value);
+  return 0;
+}
+
+export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
+  const c = new LocalCoordinator(coordinationDir(project(io, values).layout.root));
+  const results = listResults(c);
+  if (out.json) {
+    out.document({
+      results: results.map((r) => ({
+        key: r.key,
+        session: r.session,
+        put_at: r.put_at,
+        expires_at: new Date(r.expires_at).toISOString(),
+        bytes: Buffer.byteLength(r.value),
+      })),
+    });
+    return 0;
+  }
+  if (results.length === 0) out.line('No shared results.');
+  else
+    out.table(
+      ['KEY', 'SESSION', 'BYTES', 'EXPIRES'],
+      results.map((r) => [
+        r.key,
+        r.session ?? '-',
+        String(Buffer.byteLength(r.value)),
+        new Date(r.expires_at).toISOString(),
+      ]),
+    );
+  return 0;
+}
