@@ -28,6 +28,7 @@ export {
   type SharedResult,
 } from './coord/local/shared.js';
 export { coordinationDir, gitCommonDir } from './coord/location.js';
+export { RedisCoordinator, type RedisOptions } from './coord/redis/leases.js';
 export type {
   AcquireOptions,
   AcquireResult,

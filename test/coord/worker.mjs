@@ -1,12 +1,19 @@
-// A separate process using the built library's embedded coordinator, for the concurrency and fault
-// tests: `counter DIR STORE N` or `holder DIR NAME TTL`.
+// A separate process using the built library's coordinator, for the concurrency and fault tests:
+// `counter DIR STORE N` or `holder DIR NAME TTL`. With REDIS_URL set, DIR is the project ID on
+// that Redis; otherwise the embedded backend's folder.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [mode, dir, arg, count] = process.argv.slice(2);
-const { LocalCoordinator } = await import(new URL('../../dist/lib/coord/local/leases.js', import.meta.url));
 const { keepLease } = await import(new URL('../../dist/lib/coord/keep-lease.js', import.meta.url));
-const c = new LocalCoordinator(dir);
+let c;
+if (process.env.REDIS_URL) {
+  const { RedisCoordinator } = await import(new URL('../../dist/lib/coord/redis/leases.js', import.meta.url));
+  c = await RedisCoordinator.connect({ url: process.env.REDIS_URL, projectId: dir });
+} else {
+  const { LocalCoordinator } = await import(new URL('../../dist/lib/coord/local/leases.js', import.meta.url));
+  c = new LocalCoordinator(dir);
+}
 
 if (mode === 'counter') {
   // N grants; each increments a counter file, guarded by the lease and the fenced store.
@@ -31,6 +38,7 @@ if (mode === 'counter') {
     await c.release(got.lease);
   }
   console.log(JSON.stringify({ overlaps, refused }));
+  await c.close();
 } else if (mode === 'holder') {
   const ttl = Number(count);
   const got = await c.acquire(arg, { ttlMs: ttl });

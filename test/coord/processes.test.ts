@@ -2,14 +2,52 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../src/coord/local/leases.js';
+import { RedisCoordinator } from '../../src/coord/redis/leases.js';
+import type { LeaseCoordinator } from '../../src/coord/types.js';
+import { startRedis, type TestRedis } from '../redis-server.js';
 
 const WORKER = path.resolve(import.meta.dirname, 'worker.mjs');
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
-function start(args: string[]) {
-  const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+interface Backend {
+  name: string;
+  /** A fresh place for one test: a folder (embedded) or a project ID (Redis). */
+  place(): string;
+  env(): NodeJS.ProcessEnv;
+  open(place: string): Promise<LeaseCoordinator>;
+}
+
+let projects = 0;
+const BACKENDS: Backend[] = [
+  {
+    name: 'local',
+    place: () => tmp('wfs-coord-'),
+    env: () => ({}),
+    open: async (dir) => new LocalCoordinator(dir),
+  },
+  {
+    name: 'redis',
+    place: () => `processes-${process.pid}-${++projects}`,
+    env: () => ({ REDIS_URL: redis.url }),
+    open: (project) => RedisCoordinator.connect({ url: redis.url, projectId: project }),
+  },
+];
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [WORKER, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   const lines: ((line: string) => void)[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
@@ -29,12 +67,12 @@ function start(args: string[]) {
   return { child, exited, waitFor, output: () => out };
 }
 
-describe('local backend across processes', () => {
+describe.each(BACKENDS)('$name backend across processes', (backend) => {
   it('8 processes x 200 grants of one lease: no overlap, fences strictly increasing, the counter exact', async () => {
-    const dir = tmp('wfs-coord-');
+    const dir = backend.place();
     const store = tmp('wfs-store-');
     fs.writeFileSync(path.join(store, 'counter'), '0');
-    const workers = Array.from({ length: 8 }, () => start(['counter', dir, store, '200']));
+    const workers = Array.from({ length: 8 }, () => start(['counter', dir, store, '200'], backend.env()));
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes).toEqual(Array(8).fill(0));
     const results = workers.map((w) => JSON.parse(w.output()) as { overlaps: number; refused: number });
@@ -47,12 +85,12 @@ describe('local backend across processes', () => {
   }, 300_000);
 
   it('a holder stopped (SIGSTOP) past its TTL: another process takes the lease within TTL + 1 s; the stale holder is told and its fenced write refused', async () => {
-    const dir = tmp('wfs-coord-');
-    const holder = start(['holder', dir, 'job', '600']);
+    const dir = backend.place();
+    const holder = start(['holder', dir, 'job', '600'], backend.env());
     const [, fence] = await holder.waitFor(/acquired (\d+)/);
     holder.child.kill('SIGSTOP');
     const stoppedAt = Date.now();
-    const other = new LocalCoordinator(dir);
+    const other = await backend.open(dir);
     const got = await other.acquire('job', { ttlMs: 10_000, waitMs: 5_000 });
     expect(got.status).toBe('acquired');
     expect(Date.now() - stoppedAt).toBeLessThan(600 + 1_000);
@@ -64,21 +102,23 @@ describe('local backend across processes', () => {
     expect(code).toBe('E_LEASE_LOST');
     expect(write).toBe('refused');
     expect(await holder.exited).toBe(0);
+    await other.close();
   }, 60_000);
 
   it('a holder killed (SIGKILL): the lease is free at its TTL', async () => {
-    const dir = tmp('wfs-coord-');
-    const holder = start(['holder', dir, 'killed', '800']);
+    const dir = backend.place();
+    const holder = start(['holder', dir, 'killed', '800'], backend.env());
     await holder.waitFor(/acquired \d+/);
     const acquiredBy = Date.now();
     holder.child.kill('SIGKILL');
     await holder.exited;
-    const other = new LocalCoordinator(dir);
+    const other = await backend.open(dir);
     expect((await other.acquire('killed', { ttlMs: 5_000 })).status).toBe('held');
     const got = await other.acquire('killed', { ttlMs: 5_000, waitMs: 5_000 });
     expect(got.status).toBe('acquired');
     const waited = Date.now() - acquiredBy;
     expect(waited).toBeGreaterThanOrEqual(700);
     expect(waited).toBeLessThan(800 + 1_000);
+    await other.close();
   }, 60_000);
 });

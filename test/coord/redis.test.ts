@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisCoordinator, redact } from '../../src/coord/redis/leases.js';
+import { startRedis, type TestRedis } from '../redis-server.js';
+import { leaseContract } from './lease-contract.js';
+
+let redis: TestRedis;
+let project = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+// Each case gets a project of its own on the shared server: keys of two projects never meet.
+leaseContract('redis', () =>
+  RedisCoordinator.connect({ url: redis.url, projectId: `test-${process.pid}-${++project}` }),
+);
+
+describe('redis backend specifics', () => {
+  it('fences stay above every earlier fence after a restart of a Redis that keeps nothing; stale fences are refused', async () => {
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId: 'restart' });
+    const before = await c.acquire('job', { ttlMs: 60_000 });
+    if (before.status !== 'acquired') throw new Error('not acquired');
+    expect(await c.acceptFence('job-store', before.lease.fence)).toBe(true);
+    await c.close();
+    await redis.stop();
+    await redis.start();
+    const after = await RedisCoordinator.connect({ url: redis.url, projectId: 'restart' });
+    const granted = await after.acquire('job', { ttlMs: 60_000 });
+    expect(granted.status).toBe('acquired');
+    if (granted.status !== 'acquired') return;
+    expect(granted.lease.fence).toBeGreaterThan(before.lease.fence);
+    // The store forgot the newest fence it had seen; the holder from before the restart is still refused.
+    expect(await after.acceptFence('job-store', before.lease.fence)).toBe(false);
+    expect(await after.acceptFence('job-store', granted.lease.fence)).toBe(true);
+    await after.close();
+  });
+
+  it('Redis stopped mid-run: operations fail with a clear error; after the restart work goes on with one holder', async () => {
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId: 'mid-run', timeoutMs: 500 });
+    const held = await c.acquire('job', { ttlMs: 60_000 });
+    expect(held.status).toBe('acquired');
+    await redis.stop();
+    await expect(c.acquire('other', { ttlMs: 1_000 })).rejects.toMatchObject({
+      code: 'E_IO',
+      message: expect.stringMatching(/^Redis acquire failed: /),
+    });
+    await expect(
+      c.renew(held.status === 'acquired' ? held.lease : { name: 'job', token: 'x' }, 1_000),
+    ).rejects.toMatchObject({ code: 'E_IO' });
+    await c.close();
+    await redis.start();
+    const a = await RedisCoordinator.connect({ url: redis.url, projectId: 'mid-run' });
+    const b = await RedisCoordinator.connect({ url: redis.url, projectId: 'mid-run' });
+    const first = await a.acquire('job', { ttlMs: 60_000 });
+    expect(first.status).toBe('acquired');
+    expect((await b.acquire('job', { ttlMs: 60_000 })).status).toBe('held');
+    await a.close();
+    await b.close();
+  });
+
+  it('an unreachable server fails with a clear error within the timeout; the password is never printed', async () => {
+    await expect(
+      RedisCoordinator.connect({ url: 'redis://:secret@127.0.0.1:1', projectId: 'x', timeoutMs: 500 }),
+    ).rejects.toMatchObject({
+      code: 'E_IO',
+      message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: /),
+    });
+    expect(redact('rediss://user:pw@host:6380/0')).toBe('rediss://user:***@host:6380/0');
+  });
+});
