@@ -9,9 +9,10 @@ import { build } from 'esbuild';
 
 /**
  * Modules that only some commands use are built as files of their own beside the bundle and
- * required when first imported, so the commands agents call all the time do not compile them
- * (~180 KB: the prompt library for the interactive `session start`, the repository analyser and its
- * .gitignore parser). Each maps one dynamic import() in the source to its file.
+ * required when first imported, so the commands agents call all the time do not compile them: the
+ * prompt library for the interactive `session start`, the repository analyser and its .gitignore
+ * parser, and the commands run now and then (doctor, migrate, events, lock, results, exec). Each
+ * maps one dynamic import() in the source to its file.
  */
 const LAZY = [
   {
@@ -25,6 +26,12 @@ const LAZY = [
     entry: 'src/project/init.ts',
     out: 'lazy/project-init.cjs',
   },
+  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec'].map((command) => ({
+    filter: new RegExp(`^\\./commands/${command}\\.js$`),
+    importer: /src\/cli\/commands\.ts$/,
+    entry: `src/cli/commands/${command}.ts`,
+    out: `lazy/${command}-command.cjs`,
+  })),
   {
     filter: /^\.\/commands\/init\.js$/,
     importer: /src\/cli\/commands\.ts$/,
