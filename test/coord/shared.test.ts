@@ -36,9 +36,9 @@ describe('presence (local)', () => {
   it('lists sessions whose heartbeat is live; a silent one drops out after its TTL', async () => {
     const c = coordinator();
     await heartbeat(c, { session: 'WFS-alive', ttlMs: 60_000 });
-    await heartbeat(c, { session: 'WFS-crashed', ttlMs: 30 });
+    await heartbeat(c, { session: 'WFS-crashed', ttlMs: 1_000 });
     expect(liveSessions(c).map((p) => p.session)).toEqual(['WFS-alive', 'WFS-crashed']);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(liveSessions(c).map((p) => p.session)).toEqual(['WFS-alive']);
     expect(liveSessions(c)[0]).toMatchObject({ host: os.hostname(), pid: process.pid });
   });
