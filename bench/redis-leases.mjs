@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { RedisCoordinator } from '../dist/lib/coord/redis/leases.js';
+import { timePairs } from './lease-pairs.mjs';
 
 function freePort() {
   return new Promise((resolve) => {
@@ -33,19 +34,9 @@ export async function benchRedisLeases({ pairs = 10_000 } = {}) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
-    for (let i = 0; i < 500; i++) {
-      const got = await coordinator.acquire('warm', { ttlMs: 10_000 });
-      await coordinator.release(got.lease);
-    }
-    const started = performance.now();
-    for (let i = 0; i < pairs; i++) {
-      const got = await coordinator.acquire('bench', { ttlMs: 10_000 });
-      if (got.status !== 'acquired') throw new Error('held');
-      await coordinator.release(got.lease);
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const result = await timePairs(coordinator, { warm: 500, pairs });
     await coordinator.close();
-    return { pairs, seconds, perSecond: pairs / seconds };
+    return result;
   } finally {
     server.kill('SIGKILL');
   }

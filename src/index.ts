@@ -12,7 +12,7 @@
 
 export { type KeptLease, keepLease } from './coord/keep-lease.js';
 export { followEvents, publish, readEvents, type WfsEvent } from './coord/local/events.js';
-export { LocalCoordinator, validateLeaseName } from './coord/local/leases.js';
+export { LocalCoordinator } from './coord/local/leases.js';
 export {
   type Claim,
   type ClaimConflict,
@@ -29,6 +29,7 @@ export {
 } from './coord/local/shared.js';
 export { coordinationDir, gitCommonDir } from './coord/location.js';
 export { RedisCoordinator, type RedisOptions } from './coord/redis/leases.js';
+export { validateLeaseName, validateTtl } from './coord/rules.js';
 export type {
   AcquireOptions,
   AcquireResult,

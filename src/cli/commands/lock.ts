@@ -1,5 +1,6 @@
-import { LocalCoordinator, validateLeaseName } from '../../coord/local/leases.js';
+import { LocalCoordinator } from '../../coord/local/leases.js';
 import { coordinationDir } from '../../coord/location.js';
+import { validateLeaseName } from '../../coord/rules.js';
 import type { LeaseInfo } from '../../coord/types.js';
 import { WfsError } from '../../core/errors.js';
 import type { ProjectContext } from '../../session/context.js';

@@ -5,6 +5,7 @@ import { errnoCode, WfsError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { withLock } from '../../store/lock.js';
 import { uniqueSuffix } from '../../store/unique.js';
+import { validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -34,8 +35,6 @@ import type {
  */
 const EPOCH_FACTOR = 2 ** 32;
 const RECORD_BYTES = 1024;
-const MAX_TTL_MS = 24 * 60 * 60 * 1000;
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._/@+-]{0,199}$/;
 
 interface LeaseFile {
   last_fence: number;
@@ -48,26 +47,6 @@ function bootId(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function validateLeaseName(name: string): string {
-  if (!NAME_PATTERN.test(name) || name.includes('..')) {
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `Invalid lock name ${JSON.stringify(name.slice(0, 80))}: letters, digits and : . _ / @ + - (at most 200)`,
-    );
-  }
-  return name;
-}
-
-function validateTtl(ttlMs: number): number {
-  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS) {
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `Invalid TTL ${ttlMs}: a whole number of milliseconds from 1 to ${MAX_TTL_MS}`,
-    );
-  }
-  return ttlMs;
 }
 
 function info(name: string, lease: NonNullable<LeaseFile['lease']>): LeaseInfo {
@@ -250,14 +229,7 @@ export class LocalCoordinator implements LeaseCoordinator {
       });
       const remaining = deadline - this.clock();
       if (result.status === 'acquired' || remaining <= 0) return result;
-      // Waiting: poll with backoff, never past the deadline or the holder's expiry.
-      const untilExpiry = result.current.expiresAt - this.clock();
-      await new Promise((resolve) =>
-        setTimeout(
-          resolve,
-          Math.max(1, Math.min(remaining, 5 * 1.5 ** Math.min(attempt, 8), untilExpiry + 1)),
-        ),
-      );
+      await waitBeforeRetry(attempt, remaining, result.current.expiresAt - this.clock());
     }
   }
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../../core/errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
+import { validateTtl } from '../rules.js';
 import type { LocalCoordinator } from './leases.js';
 
 /**
@@ -17,13 +18,7 @@ const MAX_VALUE_BYTES = 8 * 1024 * 1024;
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._/@+=-]{0,299}$/;
 
 function ttl(ms: number): number {
-  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_TTL_MS) {
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `Invalid TTL ${ms}: a whole number of milliseconds from 1 to ${MAX_TTL_MS}`,
-    );
-  }
-  return ms;
+  return validateTtl(ms, MAX_TTL_MS);
 }
 
 function key(value: string, what: string): string {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { Redis } from 'ioredis';
 import { WfsError } from '../../core/errors.js';
 import { uniqueSuffix } from '../../store/unique.js';
-import { validateLeaseName } from '../local/leases.js';
+import { validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -159,12 +159,7 @@ export class RedisCoordinator implements LeaseCoordinator {
 
   async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     validateLeaseName(name);
-    if (!Number.isInteger(options.ttlMs) || options.ttlMs < 1 || options.ttlMs > 86_400_000) {
-      throw new WfsError(
-        'E_INVALID_INPUT',
-        `Invalid TTL ${options.ttlMs}: a whole number of milliseconds from 1 to 86400000`,
-      );
-    }
+    validateTtl(options.ttlMs);
     const holder: Holder = {
       session: options.holder?.session ?? null,
       host: options.holder?.host ?? os.hostname(),
@@ -192,16 +187,12 @@ export class RedisCoordinator implements LeaseCoordinator {
       if (granted === 1) return { status: 'acquired', lease: { ...info, token } };
       const remaining = deadline - Date.now();
       if (remaining <= 0) return { status: 'held', current: info };
-      await new Promise((resolve) =>
-        setTimeout(
-          resolve,
-          Math.max(1, Math.min(remaining, 5 * 1.5 ** Math.min(attempt, 8), info.expiresAt - Date.now() + 1)),
-        ),
-      );
+      await waitBeforeRetry(attempt, remaining, info.expiresAt - Date.now());
     }
   }
 
   async renew(lease: Pick<Lease, 'name' | 'token'>, ttlMs: number): Promise<Lease | undefined> {
+    validateTtl(ttlMs);
     const renewed = await this.run('renew', () =>
       this.client.wfsRenew(this.key('lease', lease.name), lease.token, ttlMs),
     );
