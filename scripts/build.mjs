@@ -5,6 +5,7 @@
 // library, the repository analyser) are in the file, but their top-level code runs only when used.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 /**
@@ -33,6 +34,12 @@ const LAZY = [
     out: `lazy/${command}-command.cjs`,
   })),
   {
+    filter: /^\.\/redis\/coordinator\.js$/,
+    importer: /src\/coord\/open\.ts$/,
+    entry: 'src/coord/redis/coordinator.ts',
+    out: 'lazy/redis.cjs',
+  },
+  {
     filter: /^\.\/commands\/init\.js$/,
     importer: /src\/cli\/commands\.ts$/,
     entry: 'src/cli/commands/init.ts',
@@ -40,18 +47,19 @@ const LAZY = [
   },
 ];
 
-const lazyModules = {
+/** Maps the lazy imports of a bundle written to `outDir` to the lazy files, relative to it. */
+const lazyModules = (outDir) => ({
   name: 'lazy-modules',
   setup(builder) {
     for (const lazy of LAZY) {
       builder.onResolve({ filter: lazy.filter }, (args) => {
         if (args.kind !== 'dynamic-import' || (lazy.importer && !lazy.importer.test(args.importer)))
           return undefined;
-        return { path: `./${lazy.out}`, external: true };
+        return { path: `./${path.posix.relative(outDir, `dist/${lazy.out}`)}`, external: true };
       });
     }
   },
-};
+});
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const libOnly = process.argv.includes('--lib-only');
@@ -74,9 +82,16 @@ if (!libOnly) {
     entryPoints: ['src/main.ts'],
     outfile: 'dist/wfs.cjs',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [lazyModules],
+    plugins: [lazyModules('dist')],
   });
-  for (const lazy of LAZY) await build({ ...common, entryPoints: [lazy.entry], outfile: `dist/${lazy.out}` });
+  // The lazy files map their own lazy imports (a lazily loaded command that may load Redis).
+  for (const lazy of LAZY)
+    await build({
+      ...common,
+      entryPoints: [lazy.entry],
+      outfile: `dist/${lazy.out}`,
+      plugins: [lazyModules('dist/lazy')],
+    });
   chmodSync('dist/wfs.cjs', 0o755);
 }
 if (!binOnly) {

@@ -10,35 +10,36 @@
  * ```
  */
 
+export { conflictsWith, globsMayOverlap } from './coord/claims.js';
 export { type KeptLease, keepLease } from './coord/keep-lease.js';
-export { followEvents, publish, readEvents, type WfsEvent } from './coord/local/events.js';
 export { LocalCoordinator } from './coord/local/leases.js';
-export {
-  type Claim,
-  type ClaimConflict,
-  claimPaths,
-  getResult,
-  globsMayOverlap,
-  heartbeat,
-  listResults,
-  liveSessions,
-  type Presence,
-  putResult,
-  releaseClaims,
-  type SharedResult,
-} from './coord/local/shared.js';
 export { coordinationDir, gitCommonDir } from './coord/location.js';
-export { RedisCoordinator, type RedisOptions } from './coord/redis/leases.js';
+export { coordinationSettings, identityOf, openCoordinator } from './coord/open.js';
+export { RedisCoordinator, type RedisOptions } from './coord/redis/coordinator.js';
 export { validateLeaseName, validateTtl } from './coord/rules.js';
 export type {
   AcquireOptions,
   AcquireResult,
+  Claim,
+  ClaimConflict,
+  Coordinator,
   Holder,
   Lease,
   LeaseCoordinator,
   LeaseInfo,
+  Presence,
+  PublishInput,
+  ReadEventsOptions,
   ReleaseOutcome,
+  SharedResult,
+  WfsEvent,
 } from './coord/types.js';
+export {
+  type Backend,
+  type CoordinationSettings,
+  normaliseRemoteUrl,
+  type UnreachablePolicy,
+} from './core/config.js';
 export { type ErrorCode, ExitCode, isWfsError, WfsError } from './core/errors.js';
 export { nextFreeSessionId, parseSessionId, SESSION_ID_PREFIX, slugify } from './core/ids.js';
 export { judgeRelevance, keywords, type Relevance, type RelevanceJudgement } from './core/relevance.js';
@@ -57,6 +58,7 @@ export {
   validateSession,
 } from './core/session.js';
 export { type Analysis, analyzeRepository } from './project/analyze.js';
+export { type ProjectIdentity, projectIdentity } from './project/identity.js';
 export { analyzeProject, type InitResult, initProject } from './project/init.js';
 export { type FileScan, scanRepository } from './project/scan.js';
 export type { ProjectGuidelines, ProjectTech } from './project/schema.js';

@@ -33,3 +33,63 @@ export function waitBeforeRetry(attempt: number, remainingMs: number, untilExpir
   const delay = Math.max(1, Math.min(remainingMs, 5 * 1.5 ** Math.min(attempt, 8), untilExpiryMs + 1));
   return new Promise((resolve) => setTimeout(resolve, delay));
 }
+
+/** Results, presence and claims live at most a month: nothing shared should outlive that. */
+export const ENTRY_MAX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+export const RESULT_MAX_BYTES = 8 * 1024 * 1024;
+const ENTRY_KEY = /^[A-Za-z0-9][A-Za-z0-9:._/@+=-]{0,299}$/;
+const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+/** An event is at most this many bytes of JSON; larger data is replaced by `{truncated: true}`. */
+export const EVENT_MAX_BYTES = 4000;
+
+/** A result key or a session name in presence and claims. */
+export function validateEntryKey(value: string, what: string): string {
+  if (!ENTRY_KEY.test(value) || value.includes('..')) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid ${what} ${JSON.stringify(value.slice(0, 80))}: letters, digits and : . _ / @ + = - (at most 300)`,
+    );
+  }
+  return value;
+}
+
+export function validateResultValue(value: string): string {
+  if (Buffer.byteLength(value) > RESULT_MAX_BYTES)
+    throw new WfsError('E_INVALID_INPUT', `A result is at most ${RESULT_MAX_BYTES} bytes`);
+  return value;
+}
+
+export function validateClaimPaths(paths: string[]): string[] {
+  if (paths.length === 0 || paths.some((p) => p.trim() === '' || p.includes('\0') || p.length > 1_000)) {
+    throw new WfsError('E_INVALID_INPUT', 'A claim needs at least one path or glob, none empty');
+  }
+  return paths;
+}
+
+/**
+ * The event as it will be stored, without its ID (the backend assigns that). Data that would make
+ * it longer than EVENT_MAX_BYTES is replaced by `{truncated: true}`, on both backends alike.
+ */
+export function shapeEvent(
+  input: { type: string; session?: string | null; data?: Record<string, unknown> },
+  host: string,
+  at: Date,
+): Omit<import('./types.js').WfsEvent, 'id'> {
+  if (!EVENT_TYPE.test(input.type)) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid event type ${JSON.stringify(input.type)}: words joined by dots, e.g. session.started`,
+    );
+  }
+  if (input.session != null) validateEntryKey(input.session, 'session');
+  const event = {
+    type: input.type,
+    at: at.toISOString(),
+    session: input.session ?? null,
+    host,
+    data: input.data ?? {},
+  };
+  // 40 bytes left for `"id":<16 digits>,` and the newline.
+  if (Buffer.byteLength(JSON.stringify(event)) > EVENT_MAX_BYTES - 40) event.data = { truncated: true };
+  return event;
+}

@@ -1,6 +1,8 @@
 /**
- * Cross-session coordination (SPEC 5), the lease part: one interface, implemented by the embedded
- * file backend now and by Redis next. A lease is a lock with an owner token, an expiry and a fence.
+ * Cross-session coordination (SPEC 5): one interface, two backends (the embedded file backend,
+ * `LocalCoordinator`, and Redis, `RedisCoordinator`). A lease is a lock with an owner token, an
+ * expiry and a fence; announcements are an ordered event log; presence, path claims and shared
+ * results are entries with a TTL.
  */
 
 /** Who holds a lease: enough for a person to find it. */
@@ -50,4 +52,95 @@ export interface LeaseCoordinator {
    */
   acceptFence(resource: string, fence: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** An announcement (SPEC 5). IDs only grow, across restarts of the machine or of Redis. */
+export interface WfsEvent {
+  id: number;
+  type: string;
+  at: string;
+  session: string | null;
+  host: string;
+  data: Record<string, unknown>;
+}
+
+export interface PublishInput {
+  /** Words joined by dots: `session.started`, `workflow.completed`, ... */
+  type: string;
+  session?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface ReadEventsOptions {
+  /** Only events after this ID. With it, the oldest `limit` of them; without it, the newest. */
+  since?: number;
+  limit?: number;
+}
+
+export interface SharedResult {
+  key: string;
+  value: string;
+  session: string | null;
+  host: string;
+  put_at: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+export interface Presence {
+  session: string;
+  host: string;
+  pid: number;
+  heartbeat_at: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+export interface Claim {
+  session: string;
+  paths: string[];
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+export interface ClaimConflict {
+  session: string;
+  theirs: string;
+  ours: string;
+}
+
+export interface Coordinator extends LeaseCoordinator {
+  readonly backend: 'local' | 'redis';
+  /** Where the state lives, fit to show a person (a folder, or a URL without its password). */
+  readonly location: string;
+
+  publish(input: PublishInput): Promise<WfsEvent>;
+  /** Events in the order they were published. */
+  readEvents(options?: ReadEventsOptions): Promise<WfsEvent[]>;
+  /**
+   * Calls `onEvent` for every event after `since` as it is published, until `signal` aborts.
+   * Rejects (E_IO) when the backend is lost while following.
+   */
+  followEvents(since: number, onEvent: (event: WfsEvent) => void, signal: AbortSignal): Promise<void>;
+
+  putResult(input: {
+    key: string;
+    value: string;
+    ttlMs: number;
+    session?: string | null;
+  }): Promise<SharedResult>;
+  /** The live result of a key; undefined when never put or expired. */
+  getResult(key: string): Promise<SharedResult | undefined>;
+  listResults(): Promise<SharedResult[]>;
+
+  /** A live session says so; it drops out when it stops saying so for `ttlMs`. */
+  heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence>;
+  /** A session that ends says so at once rather than waiting for its TTL. */
+  leave(session: string): Promise<void>;
+  liveSessions(): Promise<Presence[]>;
+
+  /** Declares the paths a session will change; returns the live claims of others they overlap. */
+  claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]>;
+  releaseClaims(session: string): Promise<void>;
+  listClaims(): Promise<Claim[]>;
 }

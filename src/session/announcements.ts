@@ -1,4 +1,5 @@
-import { announce } from '../coord/announce.js';
+import { openCoordinator } from '../coord/open.js';
+import type { Coordinator } from '../coord/types.js';
 import type { ProjectContext } from './context.js';
 
 export interface Announcement {
@@ -7,14 +8,62 @@ export interface Announcement {
   data?: Record<string, unknown>;
 }
 
-/** Publishes what a committed change did; a failure becomes a warning in `warnings`. */
+/**
+ * How long a session counts as live after its last heartbeat. The CLI is not a daemon: a session
+ * says it is alive whenever it starts, is resumed or activated, and whenever `wfs context` runs
+ * for it (an agent calls that every turn), and `wfs exec` keeps it alive while its command runs.
+ * Half an hour without any of these and the session is shown as gone.
+ */
+export const SESSION_PRESENCE_TTL_MS = 30 * 60 * 1000;
+
+/** Events after which a session is live, and after which it is not (its claims go with it). */
+const MAKES_LIVE = new Set(['session.started', 'session.resumed', 'session.activated']);
+const ENDS_LIVE = new Set(['session.paused', 'session.completed', 'session.archived']);
+
+/** What the presence of a session run from the shell names as its process: the one that ran wfs. */
+export function callerPid(): number {
+  return process.ppid;
+}
+
+async function keepPresence(c: Coordinator, event: Announcement): Promise<void> {
+  if (MAKES_LIVE.has(event.type))
+    await c.heartbeat({ session: event.session, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
+  else if (ENDS_LIVE.has(event.type)) {
+    await c.leave(event.session);
+    await c.releaseClaims(event.session);
+  }
+}
+
+/**
+ * Publishes what a committed change did, and keeps the sessions' presence in step with it. The
+ * change stands whatever happens here: a failure (the backend cannot be reached, say) becomes a
+ * warning in `warnings` for the caller to print, never silence.
+ */
 export async function announceAll(
   ctx: ProjectContext,
   warnings: string[],
   events: readonly Announcement[],
 ): Promise<void> {
-  for (const event of events) {
-    const warning = await announce(ctx, event.type, event.session, event.data ?? {});
-    if (warning !== undefined) warnings.push(warning);
+  if (events.length === 0) return;
+  let c: Coordinator;
+  try {
+    c = await openCoordinator(ctx);
+  } catch (error) {
+    warnings.push(
+      `Could not announce ${events.map((e) => `${e.type} for ${e.session}`).join(', ')}: ${(error as Error).message}`,
+    );
+    return;
+  }
+  try {
+    for (const event of events) {
+      try {
+        await c.publish({ type: event.type, session: event.session, data: event.data ?? {} });
+        await keepPresence(c, event);
+      } catch (error) {
+        warnings.push(`Could not announce ${event.type} for ${event.session}: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    await c.close();
   }
 }

@@ -7,6 +7,8 @@ export interface ProjectContext {
   rootSource: RootSource;
   /** Injected so tests can control time; the CLI uses the wall clock. */
   clock: () => Date;
+  /** The environment that chooses the coordination backend (SPEC 5). */
+  env: NodeJS.ProcessEnv;
 }
 
 export interface ProjectOptions {
@@ -27,6 +29,7 @@ export function openProject(options: ProjectOptions = {}): ProjectContext {
     layout: layoutFor(found.root),
     rootSource: found.source,
     clock: options.clock ?? (() => new Date()),
+    env: options.env ?? process.env,
   };
 }
 

@@ -5,12 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../src/coord/local/leases.js';
 import { coordinationDir, gitCommonDir } from '../../src/coord/location.js';
 import { makeRepo } from '../helpers.js';
+import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
 
 leaseContract(
   'local (embedded files)',
   async () => new LocalCoordinator(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-'))),
 );
+
+coordinationContract('local', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-'));
+  return { c: new LocalCoordinator(dir), again: async () => new LocalCoordinator(dir) };
+});
 
 describe('local backend specifics', () => {
   it('lives under the git common directory, shared by every worktree; .workflow/.coord outside git', () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../src/coord/local/leases.js';
-import { RedisCoordinator } from '../../src/coord/redis/leases.js';
+import { RedisCoordinator } from '../../src/coord/redis/coordinator.js';
 import type { LeaseCoordinator } from '../../src/coord/types.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
 

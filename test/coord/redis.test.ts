@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisCoordinator, redact } from '../../src/coord/redis/leases.js';
+import { RedisCoordinator, redact } from '../../src/coord/redis/coordinator.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
+import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
 
 let redis: TestRedis;
@@ -17,6 +18,12 @@ afterAll(async () => {
 leaseContract('redis', () =>
   RedisCoordinator.connect({ url: redis.url, projectId: `test-${process.pid}-${++project}` }),
 );
+
+coordinationContract('redis', async () => {
+  const projectId = `test-${process.pid}-${++project}`;
+  const again = () => RedisCoordinator.connect({ url: redis.url, projectId });
+  return { c: await again(), again };
+});
 
 describe('redis backend specifics', () => {
   it('fences stay above every earlier fence after a restart of a Redis that keeps nothing; stale fences are refused', async () => {
@@ -43,13 +50,18 @@ describe('redis backend specifics', () => {
     const held = await c.acquire('job', { ttlMs: 60_000 });
     expect(held.status).toBe('acquired');
     await redis.stop();
+    const started = Date.now();
     await expect(c.acquire('other', { ttlMs: 1_000 })).rejects.toMatchObject({
-      code: 'E_IO',
-      message: expect.stringMatching(/^Redis acquire failed: /),
+      code: 'E_UNREACHABLE',
+      message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(acquire\): /),
     });
     await expect(
       c.renew(held.status === 'acquired' ? held.lease : { name: 'job', token: 'x' }, 1_000),
-    ).rejects.toMatchObject({ code: 'E_IO' });
+    ).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
+    await expect(c.publish({ type: 'test.lost' })).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
+    await expect(c.getResult('k')).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
+    // Within the timeout (500 ms each), with a second of slack for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(4 * 500 + 1_000);
     await c.close();
     await redis.start();
     const a = await RedisCoordinator.connect({ url: redis.url, projectId: 'mid-run' });
@@ -65,8 +77,8 @@ describe('redis backend specifics', () => {
     await expect(
       RedisCoordinator.connect({ url: 'redis://:secret@127.0.0.1:1', projectId: 'x', timeoutMs: 500 }),
     ).rejects.toMatchObject({
-      code: 'E_IO',
-      message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: /),
+      code: 'E_UNREACHABLE',
+      message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(connect\): /),
     });
     expect(redact('rediss://user:pw@host:6380/0')).toBe('rediss://user:***@host:6380/0');
   });

@@ -8,7 +8,9 @@ const [mode, dir, arg, count] = process.argv.slice(2);
 const { keepLease } = await import(new URL('../../dist/lib/coord/keep-lease.js', import.meta.url));
 let c;
 if (process.env.REDIS_URL) {
-  const { RedisCoordinator } = await import(new URL('../../dist/lib/coord/redis/leases.js', import.meta.url));
+  const { RedisCoordinator } = await import(
+    new URL('../../dist/lib/coord/redis/coordinator.js', import.meta.url)
+  );
   c = await RedisCoordinator.connect({ url: process.env.REDIS_URL, projectId: dir });
 } else {
   const { LocalCoordinator } = await import(new URL('../../dist/lib/coord/local/leases.js', import.meta.url));

@@ -1,5 +1,5 @@
-import { followEvents, readEvents, type WfsEvent } from '../../coord/local/events.js';
-import { coordinationDir } from '../../coord/location.js';
+import { withCoordinator } from '../../coord/open.js';
+import type { WfsEvent } from '../../coord/types.js';
 import { WfsError } from '../../core/errors.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -21,13 +21,15 @@ function line(event: WfsEvent): string {
 /**
  * `wfs events [--since ID] [--limit N] [--follow]`: announcements from all sessions, oldest first.
  * With --follow and --json, each event is printed as one JSON line as it comes (a stream cannot be
- * one document); without --follow, --json is one document `{events: [...]}`.
+ * one document); without --follow, --json is one document `{events: [...]}`. With --since, the
+ * oldest --limit events after it (page on from the last ID printed); without, the newest --limit.
  */
 export async function events(io: CliIo, out: Output, values: OptionValues): Promise<number> {
-  const dir = coordinationDir(project(io, values).layout.root);
+  const ctx = project(io, values);
   const since = number(values, 'since', 0);
+  const limit = number(values, 'limit', 1_000);
   if (values.follow !== true) {
-    const found = readEvents(dir, since, number(values, 'limit', 1_000));
+    const found = await withCoordinator(ctx, (c) => c.readEvents({ since, limit }));
     if (out.json) out.document({ events: found });
     else if (found.length === 0) out.line('No events.');
     else for (const event of found) out.line(line(event));
@@ -37,11 +39,12 @@ export async function events(io: CliIo, out: Output, values: OptionValues): Prom
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await followEvents(
-    dir,
-    since,
-    (event) => io.stdout(`${out.json ? JSON.stringify(event) : line(event)}\n`),
-    controller.signal,
+  await withCoordinator(ctx, (c) =>
+    c.followEvents(
+      since,
+      (event) => io.stdout(`${out.json ? JSON.stringify(event) : line(event)}\n`),
+      controller.signal,
+    ),
   );
   return 0;
 }

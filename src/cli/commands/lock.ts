@@ -1,9 +1,8 @@
-import { LocalCoordinator } from '../../coord/local/leases.js';
-import { coordinationDir } from '../../coord/location.js';
+import { coordinationSettings, withCoordinator } from '../../coord/open.js';
+import { decideUnreachable } from '../../coord/policy.js';
 import { validateLeaseName } from '../../coord/rules.js';
-import type { LeaseInfo } from '../../coord/types.js';
+import type { AcquireResult, LeaseInfo } from '../../coord/types.js';
 import { WfsError } from '../../core/errors.js';
-import type { ProjectContext } from '../../session/context.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { actingSession, project, stringOption } from './shared.js';
@@ -22,15 +21,16 @@ function milliseconds(values: OptionValues, name: string, fallback: number): num
   return Number(text);
 }
 
-function coordinator(ctx: ProjectContext): LocalCoordinator {
-  return new LocalCoordinator(coordinationDir(ctx.layout.root));
-}
-
 function describe(lease: LeaseInfo): string {
   return `${lease.holder.session ?? 'no session'} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
 }
 
-/** `wfs lock acquire NAME [--ttl MS] [--wait MS]`: exit 4 when another holds it. */
+/**
+ * `wfs lock acquire NAME [--ttl MS] [--wait MS]`: exit 4 when another holds it. When the backend
+ * cannot be reached, the project's policy decides, and the output says which it was: `fail` is an
+ * ERROR (exit 1), `run-unlocked` a WARNING and `{"status": "unlocked"}` (exit 0, no token: the
+ * script goes on unprotected because it was told to), `skip` `SKIPPED:` (exit 4).
+ */
 export async function acquire(
   io: CliIo,
   out: Output,
@@ -39,13 +39,21 @@ export async function acquire(
 ): Promise<number> {
   validateLeaseName(name!);
   const ctx = project(io, values);
-  const c = coordinator(ctx);
-  const result = await c.acquire(name!, {
-    ttlMs: milliseconds(values, 'ttl', DEFAULT_TTL_MS),
-    waitMs: milliseconds(values, 'wait', 0),
-    holder: { session: actingSession(io, ctx) },
-  });
-  await c.close();
+  const ttlMs = milliseconds(values, 'ttl', DEFAULT_TTL_MS);
+  const waitMs = milliseconds(values, 'wait', 0);
+  const settings = coordinationSettings(ctx);
+  const session = actingSession(io, ctx);
+  let result: AcquireResult;
+  try {
+    result = await withCoordinator(ctx, (c) => c.acquire(name!, { ttlMs, waitMs, holder: { session } }));
+  } catch (error) {
+    const decision = decideUnreachable(settings.onUnreachable, error);
+    if (out.json)
+      out.document({ status: decision.status, name, policy: decision.policy, reason: decision.reason });
+    else if (decision.status === 'unlocked') out.warn(decision.reason);
+    else out.line(`SKIPPED: ${name}: ${decision.reason}`);
+    return decision.status === 'unlocked' ? 0 : 4;
+  }
   if (result.status === 'held') {
     if (out.json)
       out.document({
@@ -87,9 +95,7 @@ export async function release(
   const token = stringOption(values, 'token');
   if (token === undefined || token === '')
     throw new WfsError('E_USAGE', 'wfs lock release NAME --token T: the token printed by wfs lock acquire');
-  const c = coordinator(project(io, values));
-  const result = await c.release({ name: name!, token });
-  await c.close();
+  const result = await withCoordinator(project(io, values), (c) => c.release({ name: name!, token }));
   if (out.json) out.document({ result });
   else out.line(`RESULT: ${result}`);
   return result === 'released' ? 0 : 1;
@@ -97,9 +103,7 @@ export async function release(
 
 /** `wfs lock list`: live locks of the project (tokens are never shown). */
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
-  const c = coordinator(project(io, values));
-  const locks = await c.list();
-  await c.close();
+  const locks = await withCoordinator(project(io, values), (c) => c.list());
   if (out.json) {
     out.document({
       locks: locks.map((l) => ({

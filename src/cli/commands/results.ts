@@ -1,8 +1,5 @@
 import fs from 'node:fs';
-import { announce } from '../../coord/announce.js';
-import { LocalCoordinator } from '../../coord/local/leases.js';
-import { getResult, listResults, putResult } from '../../coord/local/shared.js';
-import { coordinationDir } from '../../coord/location.js';
+import { withCoordinator } from '../../coord/open.js';
 import { WfsError } from '../../core/errors.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -27,14 +24,21 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
   const ctx = project(io, values);
   const value = fs.readFileSync(0, 'utf8');
   const session = actingSession(io, ctx);
-  const c = new LocalCoordinator(coordinationDir(ctx.layout.root));
-  const result = await putResult(c, { key: key!, value, ttlMs: ttlOption(values), session });
-  await c.close();
-  const warning = await announce(ctx, 'result.shared', session, {
-    key: result.key,
-    bytes: Buffer.byteLength(value),
+  const ttlMs = ttlOption(values);
+  const result = await withCoordinator(ctx, async (c) => {
+    const put = await c.putResult({ key: key!, value, ttlMs, session });
+    try {
+      await c.publish({
+        type: 'result.shared',
+        session,
+        data: { key: put.key, bytes: Buffer.byteLength(value) },
+      });
+    } catch (error) {
+      // The result is shared; only the announcement of it failed.
+      out.warn(`Could not announce result.shared for ${put.key}: ${(error as Error).message}`);
+    }
+    return put;
   });
-  if (warning) out.warn(warning);
   if (out.json)
     out.document({
       key: result.key,
@@ -52,8 +56,7 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
 
 /** `wfs results get KEY`: prints the value exactly as it was put; a missing (or expired) key exits 1. */
 export async function get(io: CliIo, out: Output, values: OptionValues, [key]: string[]): Promise<number> {
-  const c = new LocalCoordinator(coordinationDir(project(io, values).layout.root));
-  const result = getResult(c, key!);
+  const result = await withCoordinator(project(io, values), (c) => c.getResult(key!));
   if (result === undefined)
     throw new WfsError('E_NOT_FOUND', `No shared result ${key} (never put, or expired)`);
   if (out.json)
@@ -69,8 +72,7 @@ export async function get(io: CliIo, out: Output, values: OptionValues, [key]: s
 }
 
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
-  const c = new LocalCoordinator(coordinationDir(project(io, values).layout.root));
-  const results = listResults(c);
+  const results = await withCoordinator(project(io, values), (c) => c.listResults());
   if (out.json) {
     out.document({
       results: results.map((r) => ({

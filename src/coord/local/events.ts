@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode, WfsError } from '../../core/errors.js';
+import { errnoCode } from '../../core/errors.js';
+import { shapeEvent } from '../rules.js';
+import type { PublishInput, ReadEventsOptions, WfsEvent } from '../types.js';
 import type { LocalCoordinator } from './leases.js';
 
 /**
@@ -11,22 +13,14 @@ import type { LocalCoordinator } from './leases.js';
  * is appended with one write of under 4 KiB to a file opened with O_APPEND, so it lands whole, and a
  * reader skips a last line that has no newline yet.
  */
-export interface WfsEvent {
-  id: number;
-  type: string;
-  at: string;
-  session: string | null;
-  host: string;
-  data: Record<string, unknown>;
-}
 
 const EPOCH_FACTOR = 2 ** 32;
-const LINE_BYTES = 4000;
+// An event line is at most EVENT_MAX_BYTES (shapeEvent sees to it): one write of it lands whole.
+const TAIL_BYTES = 8000;
 // The log is cut back to its newest KEEP events once it holds CAP: readers from an older ID get
 // what is left, oldest first.
 const CAP = 20_000;
 const KEEP = 10_000;
-const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export function eventsFile(dir: string): string {
   return path.join(dir, 'events.jsonl');
@@ -42,7 +36,7 @@ function lastId(file: string): number {
   }
   try {
     const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, 2 * LINE_BYTES);
+    const length = Math.min(size, TAIL_BYTES);
     const buffer = Buffer.alloc(length);
     fs.readSync(fd, buffer, 0, length, size - length);
     const lines = buffer
@@ -77,40 +71,20 @@ function parseLines(text: string): WfsEvent[] {
   return events;
 }
 
-export async function publish(
-  coordinator: LocalCoordinator,
-  input: { type: string; session?: string | null; data?: Record<string, unknown>; now?: Date },
-): Promise<WfsEvent> {
-  if (!TYPE_PATTERN.test(input.type)) {
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `Invalid event type ${JSON.stringify(input.type)}: words joined by dots, e.g. session.started`,
-    );
-  }
+export async function appendEvent(coordinator: LocalCoordinator, input: PublishInput): Promise<WfsEvent> {
+  const shaped = shapeEvent(input, os.hostname(), new Date(coordinator.now()));
   const file = eventsFile(coordinator.dir);
   return coordinator.withEpoch((epoch) => {
-    const id = Math.max(lastId(file) + 1, epoch * EPOCH_FACTOR + 1);
-    const event: WfsEvent = {
-      id,
-      type: input.type,
-      at: (input.now ?? new Date()).toISOString(),
-      session: input.session ?? null,
-      host: os.hostname(),
-      data: input.data ?? {},
-    };
-    let line = `${JSON.stringify(event)}\n`;
-    if (Buffer.byteLength(line) > LINE_BYTES) {
-      event.data = { truncated: true };
-      line = `${JSON.stringify(event)}\n`;
-    }
+    const event: WfsEvent = { id: Math.max(lastId(file) + 1, epoch * EPOCH_FACTOR + 1), ...shaped };
     fs.mkdirSync(coordinator.dir, { recursive: true });
     const fd = fs.openSync(file, 'a', 0o644);
     try {
-      fs.writeSync(fd, line);
+      // One write of under 4 KiB to an O_APPEND file: it lands whole, after every earlier line.
+      fs.writeSync(fd, `${JSON.stringify(event)}\n`);
     } finally {
       fs.closeSync(fd);
     }
-    if (id % 1_000 === 0) compact(file);
+    if (event.id % 1_000 === 0) compact(file);
     return event;
   });
 }
@@ -130,8 +104,8 @@ function compact(file: string): void {
   fs.renameSync(temp, file);
 }
 
-/** Events after `since` (all when 0), oldest first, at most `limit`. */
-export function readEvents(dir: string, since = 0, limit = 1_000): WfsEvent[] {
+/** Events in order: after `since`, the oldest `limit` of them; without `since`, the newest `limit`. */
+export function readEventLog(dir: string, options: ReadEventsOptions = {}): WfsEvent[] {
   let text: string;
   try {
     text = fs.readFileSync(eventsFile(dir), 'utf8');
@@ -139,8 +113,10 @@ export function readEvents(dir: string, since = 0, limit = 1_000): WfsEvent[] {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
+  const since = options.since ?? 0;
+  const limit = options.limit ?? 1_000;
   const events = parseLines(text).filter((e) => e.id > since);
-  return events.slice(Math.max(0, events.length - limit));
+  return since > 0 ? events.slice(0, limit) : events.slice(Math.max(0, events.length - limit));
 }
 
 /**
@@ -148,7 +124,7 @@ export function readEvents(dir: string, since = 0, limit = 1_000): WfsEvent[] {
  * Watches the log (inotify where there is one) and polls every 200 ms as well, so a missed
  * notification only delays an event, never loses it.
  */
-export async function followEvents(
+export async function followEventLog(
   dir: string,
   since: number,
   onEvent: (event: WfsEvent) => void,
@@ -156,7 +132,7 @@ export async function followEvents(
 ): Promise<void> {
   let last = since;
   const deliver = () => {
-    for (const event of readEvents(dir, last, Number.MAX_SAFE_INTEGER)) {
+    for (const event of readEventLog(dir, { since: last, limit: Number.MAX_SAFE_INTEGER })) {
       last = event.id;
       onEvent(event);
     }

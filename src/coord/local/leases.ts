@@ -9,12 +9,21 @@ import { validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
+  Claim,
+  ClaimConflict,
+  Coordinator,
   Holder,
   Lease,
-  LeaseCoordinator,
   LeaseInfo,
+  Presence,
+  PublishInput,
+  ReadEventsOptions,
   ReleaseOutcome,
+  SharedResult,
+  WfsEvent,
 } from '../types.js';
+import { appendEvent, followEventLog, readEventLog } from './events.js';
+import * as entries from './shared.js';
 
 /**
  * Leases of the embedded backend: one small JSON file per lease name under the coordination
@@ -53,7 +62,8 @@ function info(name: string, lease: NonNullable<LeaseFile['lease']>): LeaseInfo {
   return { name, fence: lease.fence, expiresAt: lease.expires_at, holder: lease.holder };
 }
 
-export class LocalCoordinator implements LeaseCoordinator {
+export class LocalCoordinator implements Coordinator {
+  readonly backend = 'local';
   private readonly leasesDir: string;
   private readonly fencedDir: string;
   private readonly lockDir: string;
@@ -70,6 +80,15 @@ export class LocalCoordinator implements LeaseCoordinator {
     this.leasesDir = path.join(dir, 'leases');
     this.fencedDir = path.join(dir, 'fenced');
     this.lockDir = path.join(dir, '.locks');
+  }
+
+  get location(): string {
+    return this.dir;
+  }
+
+  /** This backend's clock (a test may give its own). */
+  now(): number {
+    return this.clock();
   }
 
   private get durable(): boolean {
@@ -233,7 +252,7 @@ export class LocalCoordinator implements LeaseCoordinator {
     }
   }
 
-  renew(lease: Pick<Lease, 'name' | 'token'>, ttlMs: number): Promise<Lease | undefined> {
+  async renew(lease: Pick<Lease, 'name' | 'token'>, ttlMs: number): Promise<Lease | undefined> {
     const ttl = validateTtl(ttlMs);
     return this.locked(() => {
       const file = this.read(lease.name);
@@ -252,7 +271,7 @@ export class LocalCoordinator implements LeaseCoordinator {
     });
   }
 
-  release(lease: Pick<Lease, 'name' | 'token'>): Promise<ReleaseOutcome> {
+  async release(lease: Pick<Lease, 'name' | 'token'>): Promise<ReleaseOutcome> {
     return this.locked((): ReleaseOutcome => {
       const file = this.read(lease.name);
       const current = file.lease;
@@ -262,7 +281,7 @@ export class LocalCoordinator implements LeaseCoordinator {
     });
   }
 
-  inspect(name: string): Promise<LeaseInfo | undefined> {
+  async inspect(name: string): Promise<LeaseInfo | undefined> {
     validateLeaseName(name);
     return this.locked(() => this.live(name));
   }
@@ -292,7 +311,7 @@ export class LocalCoordinator implements LeaseCoordinator {
     return live.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  acceptFence(resource: string, fence: number): Promise<boolean> {
+  async acceptFence(resource: string, fence: number): Promise<boolean> {
     validateLeaseName(resource);
     return this.locked(() => {
       const file = this.fileOf(this.fencedDir, resource);
@@ -310,6 +329,59 @@ export class LocalCoordinator implements LeaseCoordinator {
       this.writeRecord(this.fencedDir, file, { fence });
       return true;
     });
+  }
+
+  publish(input: PublishInput): Promise<WfsEvent> {
+    return appendEvent(this, input);
+  }
+
+  async readEvents(options?: ReadEventsOptions): Promise<WfsEvent[]> {
+    return readEventLog(this.dir, options);
+  }
+
+  followEvents(since: number, onEvent: (event: WfsEvent) => void, signal: AbortSignal): Promise<void> {
+    return followEventLog(this.dir, since, onEvent, signal);
+  }
+
+  putResult(input: {
+    key: string;
+    value: string;
+    ttlMs: number;
+    session?: string | null;
+  }): Promise<SharedResult> {
+    return entries.putResult(this, input);
+  }
+
+  async getResult(key: string): Promise<SharedResult | undefined> {
+    return entries.getResult(this, key);
+  }
+
+  async listResults(): Promise<SharedResult[]> {
+    return entries.listResults(this);
+  }
+
+  heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
+    return entries.heartbeat(this, input);
+  }
+
+  leave(session: string): Promise<void> {
+    return entries.leave(this, session);
+  }
+
+  async liveSessions(): Promise<Presence[]> {
+    return entries.liveSessions(this);
+  }
+
+  claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
+    return entries.claimPaths(this, input);
+  }
+
+  releaseClaims(session: string): Promise<void> {
+    return entries.releaseClaims(this, session);
+  }
+
+  async listClaims(): Promise<Claim[]> {
+    return entries.listClaims(this);
   }
 
   async close(): Promise<void> {

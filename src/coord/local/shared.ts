@@ -1,9 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode, WfsError } from '../../core/errors.js';
+import { errnoCode } from '../../core/errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
-import { validateTtl } from '../rules.js';
+import { conflictsWith } from '../claims.js';
+import {
+  ENTRY_MAX_TTL_MS,
+  validateClaimPaths,
+  validateEntryKey,
+  validateResultValue,
+  validateTtl,
+} from '../rules.js';
+import type { Claim, ClaimConflict, Presence, SharedResult } from '../types.js';
 import type { LocalCoordinator } from './leases.js';
 
 /**
@@ -12,24 +20,6 @@ import type { LocalCoordinator } from './leases.js';
  * file and rename) under the coordination lock; read without it. Expired entries read as absent
  * and are removed by the next write of their kind.
  */
-
-const MAX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-const MAX_VALUE_BYTES = 8 * 1024 * 1024;
-const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._/@+=-]{0,299}$/;
-
-function ttl(ms: number): number {
-  return validateTtl(ms, MAX_TTL_MS);
-}
-
-function key(value: string, what: string): string {
-  if (!KEY_PATTERN.test(value) || value.includes('..')) {
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `Invalid ${what} ${JSON.stringify(value.slice(0, 80))}: letters, digits and : . _ / @ + = - (at most 300)`,
-    );
-  }
-  return value;
-}
 
 function fileOf(dir: string, name: string): string {
   return path.join(dir, `${encodeURIComponent(name)}.json`);
@@ -82,28 +72,22 @@ function write(dir: string, name: string, value: unknown): void {
   writeFileAtomic(fileOf(dir, name), JSON.stringify(value), { durable: false });
 }
 
-// ---------------------------------------------------------------- shared results
+const byKey = (a: SharedResult, b: SharedResult) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const bySession = (a: { session: string }, b: { session: string }) =>
+  a.session < b.session ? -1 : a.session > b.session ? 1 : 0;
 
-export interface SharedResult {
-  key: string;
-  value: string;
-  session: string | null;
-  host: string;
-  put_at: string;
-  expires_at: number;
-}
+// ---------------------------------------------------------------- shared results
 
 export async function putResult(
   c: LocalCoordinator,
-  input: { key: string; value: string; ttlMs: number; session?: string | null; now?: () => number },
+  input: { key: string; value: string; ttlMs: number; session?: string | null },
 ): Promise<SharedResult> {
-  key(input.key, 'result key');
-  const lifetime = ttl(input.ttlMs);
-  if (Buffer.byteLength(input.value) > MAX_VALUE_BYTES)
-    throw new WfsError('E_INVALID_INPUT', `A result is at most ${MAX_VALUE_BYTES} bytes`);
+  validateEntryKey(input.key, 'result key');
+  const lifetime = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
+  validateResultValue(input.value);
   const dir = path.join(c.dir, 'results');
   return c.withEpoch(() => {
-    const now = (input.now ?? Date.now)();
+    const now = c.now();
     const result: SharedResult = {
       key: input.key,
       value: input.value,
@@ -118,38 +102,26 @@ export async function putResult(
   });
 }
 
-export function getResult(
-  c: LocalCoordinator,
-  resultKey: string,
-  now = Date.now(),
-): SharedResult | undefined {
-  return readLive<SharedResult>(fileOf(path.join(c.dir, 'results'), key(resultKey, 'result key')), now);
+export function getResult(c: LocalCoordinator, resultKey: string): SharedResult | undefined {
+  validateEntryKey(resultKey, 'result key');
+  return readLive<SharedResult>(fileOf(path.join(c.dir, 'results'), resultKey), c.now());
 }
 
-export function listResults(c: LocalCoordinator, now = Date.now()): SharedResult[] {
-  return readAllLive<SharedResult>(path.join(c.dir, 'results'), now).sort((a, b) => (a.key < b.key ? -1 : 1));
+export function listResults(c: LocalCoordinator): SharedResult[] {
+  return readAllLive<SharedResult>(path.join(c.dir, 'results'), c.now()).sort(byKey);
 }
 
 // ---------------------------------------------------------------- presence
 
-export interface Presence {
-  session: string;
-  host: string;
-  pid: number;
-  heartbeat_at: string;
-  expires_at: number;
-}
-
-/** A live session says so; it drops out when it stops saying so for `ttlMs`. */
 export async function heartbeat(
   c: LocalCoordinator,
-  input: { session: string; ttlMs: number; pid?: number; now?: () => number },
+  input: { session: string; ttlMs: number; pid?: number },
 ): Promise<Presence> {
-  key(input.session, 'session');
-  const lifetime = ttl(input.ttlMs);
+  validateEntryKey(input.session, 'session');
+  const lifetime = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
   const dir = path.join(c.dir, 'presence');
   return c.withEpoch(() => {
-    const now = (input.now ?? Date.now)();
+    const now = c.now();
     const presence: Presence = {
       session: input.session,
       host: os.hostname(),
@@ -163,69 +135,32 @@ export async function heartbeat(
   });
 }
 
-export function liveSessions(c: LocalCoordinator, now = Date.now()): Presence[] {
-  return readAllLive<Presence>(path.join(c.dir, 'presence'), now).sort((a, b) =>
-    a.session < b.session ? -1 : 1,
-  );
+export async function leave(c: LocalCoordinator, session: string): Promise<void> {
+  validateEntryKey(session, 'session');
+  return c.withEpoch(() => {
+    fs.rmSync(fileOf(path.join(c.dir, 'presence'), session), { force: true });
+  });
+}
+
+export function liveSessions(c: LocalCoordinator): Presence[] {
+  return readAllLive<Presence>(path.join(c.dir, 'presence'), c.now()).sort(bySession);
 }
 
 // ---------------------------------------------------------------- path claims
 
-export interface Claim {
-  session: string;
-  paths: string[];
-  expires_at: number;
-}
-
-export interface ClaimConflict {
-  session: string;
-  theirs: string;
-  ours: string;
-}
-
-/** The literal start of a glob: what every path it matches begins with. */
-function literalPrefix(glob: string): string {
-  const normalised = glob.replace(/^\.\//, '').replace(/\\/g, '/');
-  const wildcard = normalised.search(/[*?[\]{}!]/);
-  return wildcard < 0 ? normalised : normalised.slice(0, wildcard);
-}
-
-/**
- * Whether two globs can match a common path. Decided on their literal prefixes (the part before
- * the first wildcard): when neither prefix starts the other they cannot overlap; otherwise they
- * are reported as overlapping. It may report an overlap that a precise check would not (`src/*.ts`
- * and `src/*.md`), never miss one: a false alarm asks a person, a miss lets two sessions collide.
- */
-export function globsMayOverlap(a: string, b: string): boolean {
-  const pa = literalPrefix(a);
-  const pb = literalPrefix(b);
-  const exactA = pa === a.replace(/^\.\//, '');
-  const exactB = pb === b.replace(/^\.\//, '');
-  if (exactA && exactB) return pa === pb || pa.startsWith(`${pb}/`) || pb.startsWith(`${pa}/`);
-  return pa.startsWith(pb) || pb.startsWith(pa);
-}
-
-/** Declares the paths a session will change, and returns the live claims of others they overlap. */
 export async function claimPaths(
   c: LocalCoordinator,
-  input: { session: string; paths: string[]; ttlMs: number; now?: () => number },
+  input: { session: string; paths: string[]; ttlMs: number },
 ): Promise<ClaimConflict[]> {
-  key(input.session, 'session');
-  const lifetime = ttl(input.ttlMs);
-  if (input.paths.length === 0 || input.paths.some((p) => p.trim() === '' || p.includes('\0'))) {
-    throw new WfsError('E_INVALID_INPUT', 'A claim needs at least one path or glob, none empty');
-  }
+  validateEntryKey(input.session, 'session');
+  const lifetime = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
+  validateClaimPaths(input.paths);
   const dir = path.join(c.dir, 'claims');
+  // Read the others and write ours under one lock: of two sessions claiming at once, the second
+  // always sees the first.
   return c.withEpoch(() => {
-    const now = (input.now ?? Date.now)();
-    const conflicts: ClaimConflict[] = [];
-    for (const other of readAllLive<Claim>(dir, now)) {
-      if (other.session === input.session) continue;
-      for (const theirs of other.paths) {
-        for (const ours of input.paths)
-          if (globsMayOverlap(theirs, ours)) conflicts.push({ session: other.session, theirs, ours });
-      }
-    }
+    const now = c.now();
+    const conflicts = conflictsWith(readAllLive<Claim>(dir, now), input.session, input.paths);
     sweep(dir, now);
     write(dir, input.session, {
       session: input.session,
@@ -237,8 +172,12 @@ export async function claimPaths(
 }
 
 export async function releaseClaims(c: LocalCoordinator, session: string): Promise<void> {
-  key(session, 'session');
+  validateEntryKey(session, 'session');
   return c.withEpoch(() => {
     fs.rmSync(fileOf(path.join(c.dir, 'claims'), session), { force: true });
   });
+}
+
+export function listClaims(c: LocalCoordinator): Claim[] {
+  return readAllLive<Claim>(path.join(c.dir, 'claims'), c.now()).sort(bySession);
 }

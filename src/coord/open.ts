@@ -1,0 +1,54 @@
+import {
+  type CoordinationSettings,
+  parseConfig,
+  resolveCoordination,
+  type WfsConfig,
+} from '../core/config.js';
+import { type ProjectIdentity, projectIdentity } from '../project/identity.js';
+import type { ProjectContext } from '../session/context.js';
+import { readTextIfExists } from '../store/atomic.js';
+import { LocalCoordinator } from './local/leases.js';
+import { coordinationDir } from './location.js';
+import type { Coordinator } from './types.js';
+
+export function readConfig(ctx: ProjectContext): WfsConfig {
+  return parseConfig(readTextIfExists(ctx.layout.configPath));
+}
+
+/** Which backend this project uses, and how (SPEC 5); a bad setting is an E_INVALID_INPUT. */
+export function coordinationSettings(ctx: ProjectContext): CoordinationSettings {
+  return resolveCoordination(readConfig(ctx), ctx.env);
+}
+
+export function identityOf(ctx: ProjectContext): ProjectIdentity {
+  return projectIdentity(ctx.layout.root, readConfig(ctx), ctx.env);
+}
+
+/**
+ * The project's coordinator on the chosen backend. Redis (and ioredis with it) is loaded only when
+ * chosen. A server that cannot be reached is an E_UNREACHABLE within the timeout; what to do then
+ * is the caller's choice, by the project's policy (see policy.ts), never a silent fallback.
+ */
+export async function openCoordinator(ctx: ProjectContext): Promise<Coordinator> {
+  const settings = coordinationSettings(ctx);
+  if (settings.backend === 'local') return new LocalCoordinator(coordinationDir(ctx.layout.root));
+  const { RedisCoordinator } = await import('./redis/coordinator.js');
+  return RedisCoordinator.connect({
+    url: settings.redisUrl!,
+    projectId: identityOf(ctx).id,
+    timeoutMs: settings.timeoutMs,
+  });
+}
+
+/** Runs `fn` with the project's coordinator, closing it whatever happens. */
+export async function withCoordinator<T>(
+  ctx: ProjectContext,
+  fn: (c: Coordinator) => Promise<T>,
+): Promise<T> {
+  const c = await openCoordinator(ctx);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}

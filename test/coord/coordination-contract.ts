@@ -1,0 +1,181 @@
+import os from 'node:os';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Coordinator, WfsEvent } from '../../src/coord/types.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The rest of the coordination contract (SPEC 5): announcements, shared results, presence and path
+ * claims. Every backend runs exactly these cases with these expectations. `make` gives a new,
+ * empty project each time; `again` a second coordinator on the same project (another process would
+ * see the same).
+ */
+export function coordinationContract(
+  backend: string,
+  make: () => Promise<{ c: Coordinator; again: () => Promise<Coordinator> }>,
+): void {
+  describe(`coordination contract: ${backend}`, () => {
+    let c: Coordinator;
+    let again: () => Promise<Coordinator>;
+    const opened: Coordinator[] = [];
+    beforeEach(async () => {
+      ({ c, again } = await make());
+      opened.push(c);
+    });
+    afterEach(async () => {
+      for (const one of opened.splice(0)) await one.close();
+    });
+    const other = async () => {
+      const second = await again();
+      opened.push(second);
+      return second;
+    };
+
+    it('announcements: IDs only grow, read oldest first, from any point, with the fields of the SPEC', async () => {
+      expect(c.backend).toBe(backend);
+      const published: WfsEvent[] = [];
+      for (let i = 0; i < 5; i++)
+        published.push(await c.publish({ type: 'test.event', session: 'WFS-a', data: { i } }));
+      for (let i = 1; i < 5; i++) expect(published[i]!.id).toBeGreaterThan(published[i - 1]!.id);
+      for (const event of published) expect(Number.isSafeInteger(event.id)).toBe(true);
+      const all = await (await other()).readEvents();
+      expect(all).toEqual(published);
+      expect(all[0]).toEqual({
+        id: published[0]!.id,
+        type: 'test.event',
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        session: 'WFS-a',
+        host: os.hostname(),
+        data: { i: 0 },
+      });
+      // With --since: the oldest `limit` after it (so a reader can page on); without: the newest.
+      expect((await c.readEvents({ since: published[1]!.id })).map((e) => e.data.i)).toEqual([2, 3, 4]);
+      expect((await c.readEvents({ since: published[0]!.id, limit: 2 })).map((e) => e.data.i)).toEqual([
+        1, 2,
+      ]);
+      expect((await c.readEvents({ limit: 2 })).map((e) => e.data.i)).toEqual([3, 4]);
+      expect(await c.readEvents({ since: published[4]!.id })).toEqual([]);
+    });
+
+    it('announcements: bad types are refused; oversized data is truncated alike', async () => {
+      await expect(c.publish({ type: 'NoDots' })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+      await expect(c.publish({ type: 'a.b', session: '../x' })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+      const big = await c.publish({ type: 'test.big', data: { text: 'x'.repeat(10_000) } });
+      expect(big.data).toEqual({ truncated: true });
+      expect((await c.readEvents()).at(-1)).toEqual(big);
+      expect(await c.publish({ type: 'test.empty' })).toMatchObject({ session: null, data: {} });
+    });
+
+    it('announcements are followed live by another coordinator, from a point, until aborted', async () => {
+      const first = await c.publish({ type: 'test.before' });
+      const follower = await other();
+      const seen: WfsEvent[] = [];
+      const controller = new AbortController();
+      const following = follower.followEvents(first.id, (e) => seen.push(e), controller.signal);
+      await sleep(100);
+      const later = [await c.publish({ type: 'test.one' }), await c.publish({ type: 'test.two' })];
+      for (let i = 0; i < 100 && seen.length < 2; i++) await sleep(50);
+      controller.abort();
+      await following;
+      expect(seen).toEqual(later);
+      // From 0: everything, the earlier event too.
+      const all: WfsEvent[] = [];
+      const again = new AbortController();
+      const second = follower.followEvents(0, (e) => all.push(e), again.signal);
+      for (let i = 0; i < 100 && all.length < 3; i++) await sleep(50);
+      again.abort();
+      await second;
+      expect(all.map((e) => e.type)).toEqual(['test.before', 'test.one', 'test.two']);
+    });
+
+    it('results: read back exactly by another coordinator, listed, expire at their TTL', async () => {
+      const value = 'line 1\n\u00e9 \u{1F512}\n';
+      const put = await c.putResult({
+        key: 'test-coverage:tree-abc',
+        value,
+        ttlMs: 60_000,
+        session: 'WFS-a',
+      });
+      expect(put).toMatchObject({
+        key: 'test-coverage:tree-abc',
+        value,
+        session: 'WFS-a',
+        host: os.hostname(),
+      });
+      expect(put.expires_at).toBeGreaterThan(Date.now() + 50_000);
+      const reader = await other();
+      expect(await reader.getResult('test-coverage:tree-abc')).toEqual(put);
+      await c.putResult({ key: 'short', value: 'x', ttlMs: 200 });
+      expect((await reader.listResults()).map((r) => r.key)).toEqual(['short', 'test-coverage:tree-abc']);
+      await sleep(300);
+      expect(await reader.getResult('short')).toBeUndefined();
+      expect(await reader.getResult('never')).toBeUndefined();
+      expect((await reader.listResults()).map((r) => r.key)).toEqual(['test-coverage:tree-abc']);
+      // Put again: replaced.
+      await c.putResult({ key: 'test-coverage:tree-abc', value: 'new', ttlMs: 60_000 });
+      expect((await reader.getResult('test-coverage:tree-abc'))?.value).toBe('new');
+      await expect(c.putResult({ key: '../x', value: '', ttlMs: 10 })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+      await expect(c.putResult({ key: 'k', value: '', ttlMs: 0 })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+    });
+
+    it('presence: live sessions with host and pid; a silent one drops out after its TTL; leave is at once', async () => {
+      await c.heartbeat({ session: 'WFS-alive', ttlMs: 60_000 });
+      await c.heartbeat({ session: 'WFS-crashed', ttlMs: 300 });
+      await c.heartbeat({ session: 'WFS-leaving', ttlMs: 60_000, pid: 4242 });
+      const reader = await other();
+      expect((await reader.liveSessions()).map((p) => p.session)).toEqual([
+        'WFS-alive',
+        'WFS-crashed',
+        'WFS-leaving',
+      ]);
+      await c.leave('WFS-leaving');
+      await sleep(400);
+      const live = await reader.liveSessions();
+      expect(live).toEqual([
+        {
+          session: 'WFS-alive',
+          host: os.hostname(),
+          pid: process.pid,
+          heartbeat_at: expect.stringMatching(/^\d{4}-/),
+          expires_at: expect.any(Number),
+        },
+      ]);
+      // A heartbeat extends: the session stays.
+      const renewed = await c.heartbeat({ session: 'WFS-alive', ttlMs: 60_000 });
+      expect(renewed.expires_at).toBeGreaterThanOrEqual(live[0]!.expires_at);
+    });
+
+    it('claims: overlapping claims of other live sessions are reported before work starts', async () => {
+      expect(await c.claimPaths({ session: 'WFS-a', paths: ['src/auth/**'], ttlMs: 60_000 })).toEqual([]);
+      const b = await other();
+      expect(
+        await b.claimPaths({ session: 'WFS-b', paths: ['docs/**', 'src/auth/login.ts'], ttlMs: 60_000 }),
+      ).toEqual([{ session: 'WFS-a', theirs: 'src/auth/**', ours: 'src/auth/login.ts' }]);
+      // A session's own claim never conflicts with itself; claiming again replaces it.
+      expect(
+        await c.claimPaths({ session: 'WFS-a', paths: ['src/auth/**', 'lib/**'], ttlMs: 60_000 }),
+      ).toEqual([{ session: 'WFS-b', theirs: 'src/auth/login.ts', ours: 'src/auth/**' }]);
+      expect(await c.claimPaths({ session: 'WFS-c', paths: ['tests/**'], ttlMs: 300 })).toEqual([]);
+      expect((await b.listClaims()).map((claim) => [claim.session, claim.paths])).toEqual([
+        ['WFS-a', ['src/auth/**', 'lib/**']],
+        ['WFS-b', ['docs/**', 'src/auth/login.ts']],
+        ['WFS-c', ['tests/**']],
+      ]);
+      await c.releaseClaims('WFS-a');
+      await sleep(400);
+      // WFS-a released, WFS-c expired: only WFS-b is left to conflict with.
+      expect(
+        await b.claimPaths({ session: 'WFS-d', paths: ['src/**', 'tests/x.ts'], ttlMs: 60_000 }),
+      ).toEqual([{ session: 'WFS-b', theirs: 'src/auth/login.ts', ours: 'src/**' }]);
+      await expect(c.claimPaths({ session: 'WFS-e', paths: [], ttlMs: 1_000 })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+    });
+  });
+}
