@@ -29,6 +29,17 @@ export function makeRepo(
   return dir;
 }
 
+/** Settings of the developer's own shell that must not leak into a test (empty reads as unset). */
+const ISOLATED = {
+  WFS_ROOT: '',
+  NO_COLOR: '1',
+  WFS_COORD: '',
+  WFS_REDIS_URL: '',
+  WFS_ON_UNREACHABLE: '',
+  WFS_PROJECT_ID: '',
+  WFS_SESSION_ID: '',
+};
+
 export interface Run {
   code: number;
   stdout: string;
@@ -47,7 +58,7 @@ export function wfs(
       [CLI, ...args],
       {
         cwd,
-        env: { ...process.env, WFS_ROOT: '', NO_COLOR: '1', ...options.env },
+        env: { ...process.env, ...ISOLATED, ...options.env },
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
@@ -63,7 +74,7 @@ export function wfs(
 export function wfsSync(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd,
-    env: { ...process.env, WFS_ROOT: '', NO_COLOR: '1', ...env },
+    env: { ...process.env, ...ISOLATED, ...env },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });

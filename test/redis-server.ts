@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 
 /** A redis-server of the tests' own, on a free loopback port, which they can stop and restart. */
 export interface TestRedis {
   url: string;
   port: number;
+  /** With TLS: the certificate of the authority that signed the server's (for NODE_EXTRA_CA_CERTS). */
+  caFile?: string;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -21,13 +27,16 @@ function freePort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+/** Whether the server answers (with a password set it answers PING with NOAUTH: alive too). */
+function ping(port: number, ca?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = ca
+      ? tls.connect({ port, host: '127.0.0.1', ca: fs.readFileSync(ca) })
+      : net.connect(port, '127.0.0.1');
     socket.setTimeout(200);
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on(ca ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
     socket.on('data', (data) => {
-      resolve(data.toString().startsWith('+PONG'));
+      resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
       socket.destroy();
     });
     socket.on('error', () => resolve(false));
@@ -38,23 +47,102 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** A private certificate authority and a server certificate for 127.0.0.1, made with openssl. */
+function makeCertificates(): { ca: string; cert: string; key: string } {
+  if (spawnSync('openssl', ['version']).error)
+    throw new Error(
+      'openssl is not installed: the TLS tests make their own certificates (apt-get install openssl)',
+    );
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-tls-'));
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => {
+    const run = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr}`);
+  };
+  fs.writeFileSync(file('ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=wfs test CA',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext',
+  );
+  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}
+
+/** Starts a redis-server; `tls` serves TLS only (rediss://), `password` requires AUTH. */
+export async function startRedis(options: { tls?: boolean; password?: string } = {}): Promise<TestRedis> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error(
       'redis-server is not installed: these tests start their own (apt-get install redis-server)',
     );
   }
+  const certificates = options.tls ? makeCertificates() : undefined;
   const port = await freePort();
+  const serve = certificates
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        certificates.cert,
+        '--tls-key-file',
+        certificates.key,
+        '--tls-ca-cert-file',
+        certificates.ca,
+        '--tls-auth-clients',
+        'no',
+      ]
+    : ['--port', String(port)];
+  const auth = options.password ? ['--requirepass', options.password] : [];
   let child: ChildProcess | undefined;
   const start = async () => {
     // Keeps nothing on disk, like the service on our machines: a restart loses everything.
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
+      [...serve, ...auth, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 100; i++) {
-      if (await ping(port)) return;
+      if (await ping(port, certificates?.ca)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`redis-server did not answer on port ${port}`);
@@ -67,5 +155,12 @@ export async function startRedis(): Promise<TestRedis> {
     child = undefined;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start };
+  const password = options.password ? `:${options.password}@` : '';
+  return {
+    url: `${certificates ? 'rediss' : 'redis'}://${password}127.0.0.1:${port}`,
+    port,
+    stop,
+    start,
+    ...(certificates ? { caFile: certificates.ca } : {}),
+  };
 }

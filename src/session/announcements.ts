@@ -67,3 +67,37 @@ export async function announceAll(
     await c.close();
   }
 }
+
+/**
+ * Keeps a session live while a long command runs for it (`wfs exec`): a heartbeat now and every
+ * third of the TTL, so one late timer never lets it drop out. A failure is reported through
+ * `warn` once, never silently ignored. Returns the function that stops it.
+ */
+export async function keepPresent(
+  ctx: ProjectContext,
+  session: string,
+  warn: (message: string) => void,
+): Promise<() => Promise<void>> {
+  let c: Coordinator;
+  try {
+    c = await openCoordinator(ctx);
+  } catch (error) {
+    warn(`Could not keep ${session} among the live sessions: ${(error as Error).message}`);
+    return async () => {};
+  }
+  let warned = false;
+  const beat = async () => {
+    try {
+      await c.heartbeat({ session, ttlMs: SESSION_PRESENCE_TTL_MS, pid: process.pid });
+    } catch (error) {
+      if (!warned) warn(`Could not keep ${session} among the live sessions: ${(error as Error).message}`);
+      warned = true;
+    }
+  };
+  await beat();
+  const timer = setInterval(beat, SESSION_PRESENCE_TTL_MS / 3);
+  return async () => {
+    clearInterval(timer);
+    await c.close();
+  };
+}

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
-import { errnoCode } from '../core/errors.js';
+import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
+import { errnoCode, isWfsError } from '../core/errors.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { listSessionFolders } from '../store/session-files.js';
+import { callerPid, SESSION_PRESENCE_TTL_MS } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { readSessionRepairing } from './show.js';
 
@@ -30,8 +32,90 @@ export interface ContextSummary {
     directory: string;
   };
   open_sessions: number;
+  coordination: CoordinationView;
   next_step: string;
   warnings: string[];
+}
+
+/** What other sessions are doing, as far as the coordination backend knows (SPEC 5). */
+export interface CoordinationView {
+  backend: 'local' | 'redis';
+  location: string | null;
+  project_id: string;
+  project_id_source: string;
+  /** false when the backend could not be reached: `error` says why, the lists are empty. */
+  reachable: boolean;
+  error?: string;
+  other_live_sessions: { session: string; host: string; pid: number; heartbeat_at: string }[];
+  locks: {
+    name: string;
+    session: string | null;
+    host: string;
+    pid: number;
+    fence: number;
+    expires_at: string;
+  }[];
+  recent_events: { id: number; type: string; at: string; session: string | null }[];
+}
+
+// At most this many of each, so the summary stays short however busy the project is.
+const LIVE_SHOWN = 8;
+const LOCKS_SHOWN = 8;
+const EVENTS_SHOWN = 8;
+
+/**
+ * The coordination part of the summary. Also the active session's heartbeat: an agent runs
+ * `wfs context` every turn, which is what keeps its session among the live ones. A backend that
+ * cannot be reached is shown as such, with a warning; the rest of the summary does not depend on it.
+ */
+async function coordinationView(
+  ctx: ProjectContext,
+  activeId: string | null,
+  warnings: string[],
+): Promise<CoordinationView> {
+  const settings = coordinationSettings(ctx);
+  const identity = identityOf(ctx);
+  const view: CoordinationView = {
+    backend: settings.backend,
+    location: null,
+    project_id: identity.id,
+    project_id_source: identity.source,
+    reachable: true,
+    other_live_sessions: [],
+    locks: [],
+    recent_events: [],
+  };
+  try {
+    await withCoordinator(ctx, async (c) => {
+      view.location = c.location;
+      if (activeId !== null)
+        await c.heartbeat({ session: activeId, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
+      view.other_live_sessions = (await c.liveSessions())
+        .filter((p) => p.session !== activeId)
+        .slice(0, LIVE_SHOWN)
+        .map(({ session, host, pid, heartbeat_at }) => ({ session, host, pid, heartbeat_at }));
+      view.locks = (await c.list()).slice(0, LOCKS_SHOWN).map((l) => ({
+        name: l.name,
+        session: l.holder.session,
+        host: l.holder.host,
+        pid: l.holder.pid,
+        fence: l.fence,
+        expires_at: new Date(l.expiresAt).toISOString(),
+      }));
+      view.recent_events = (await c.readEvents({ limit: EVENTS_SHOWN })).map(({ id, type, at, session }) => ({
+        id,
+        type,
+        at,
+        session,
+      }));
+    });
+  } catch (error) {
+    if (!isWfsError(error) || error.code !== 'E_UNREACHABLE') throw error;
+    view.reachable = false;
+    view.error = error.message;
+    warnings.push(`Coordination backend unreachable: ${error.message}`);
+  }
+  return view;
 }
 
 // Bounds that keep the summary within ~1,500 tokens (~6,000 characters) whatever the session holds.
@@ -99,15 +183,17 @@ export async function contextSummary(ctx: ProjectContext): Promise<ContextSummar
     read = await readSessionRepairing(ctx);
   } catch (error) {
     if ((error as { code?: string }).code !== 'E_NO_ACTIVE_SESSION') throw error;
+    const warnings: string[] = [];
     return {
       root: ctx.layout.root,
       active_session: null,
       open_sessions: openSessions,
+      coordination: await coordinationView(ctx, null, warnings),
       next_step:
         openSessions > 0
           ? 'No session is active: wfs session resume (the most recently paused), or wfs session start --auto "TASK"'
           : 'Start a session for the task: wfs session start --auto "TASK"',
-      warnings: [],
+      warnings,
     };
   }
   const { session, warnings } = read;
@@ -127,9 +213,27 @@ export async function contextSummary(ctx: ProjectContext): Promise<ContextSummar
       directory: `.workflow/${session.location}/${session.id}`,
     },
     open_sessions: openSessions,
+    coordination: await coordinationView(ctx, session.id, warnings),
     next_step: nextStep(state, todos),
     warnings,
   };
+}
+
+function coordinationMarkdown(view: CoordinationView): string[] {
+  const lines = ['', `## Other sessions (${view.backend} coordination, project ${view.project_id})`, ''];
+  if (!view.reachable) return [...lines, `- Unreachable: ${view.error}`];
+  if (view.other_live_sessions.length === 0) lines.push('- No other live session.');
+  for (const p of view.other_live_sessions)
+    lines.push(`- Live: ${p.session} (pid ${p.pid} on ${p.host}, last seen ${p.heartbeat_at})`);
+  for (const l of view.locks)
+    lines.push(
+      `- Lock ${l.name}: held by ${l.session ?? 'no session'} (pid ${l.pid} on ${l.host}) until ${l.expires_at}`,
+    );
+  if (view.recent_events.length > 0) {
+    lines.push('- Recent events:');
+    for (const e of view.recent_events) lines.push(`  - ${e.at} ${e.type} ${e.session ?? '-'}`);
+  }
+  return lines;
 }
 
 const MARK: Record<Todo['status'], string> = { pending: '[ ]', in_progress: '[>]', completed: '[x]' };
@@ -156,6 +260,7 @@ export function contextMarkdown(summary: ContextSummary): string {
   }
   if (summary.open_sessions > (s === null ? 0 : 1))
     lines.push(`- Other open sessions: ${summary.open_sessions - (s === null ? 0 : 1)} (wfs session list)`);
+  lines.push(...coordinationMarkdown(summary.coordination));
   lines.push('', `Next step: ${summary.next_step}`, '');
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
 import { errnoCode } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
@@ -100,19 +101,7 @@ class Doctor {
           'run wfs init, which keeps the damaged file aside and writes a new one',
         );
     }
-    const config = readTextIfExists(this.layout.configPath);
-    if (config !== undefined) {
-      try {
-        JSON.parse(config);
-      } catch (error) {
-        this.problem(
-          'project',
-          `config.json is not valid JSON (${(error as Error).message})`,
-          undefined,
-          'correct .workflow/config.json by hand',
-        );
-      }
-    }
+    // config.json is checked with the coordination settings it holds (coordinationFindings).
   }
 
   /** Every session folder: readable, valid, current schema, in the right place. Returns the readable ones. */
@@ -400,19 +389,81 @@ function readableSessions(ctx: ProjectContext): LoadedSession[] {
   return sessions;
 }
 
+/**
+ * The coordination backend (SPEC 5): which one, chosen how, the project's identity, and whether it
+ * answers. A project on Redis whose identity is its root path is a problem: that path differs
+ * between machines, so their locks would never meet.
+ */
+async function coordinationFindings(ctx: ProjectContext): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  let settings: ReturnType<typeof coordinationSettings>;
+  let identity: ReturnType<typeof identityOf>;
+  try {
+    settings = coordinationSettings(ctx);
+    identity = identityOf(ctx);
+  } catch (error) {
+    return [
+      {
+        check: 'coordination',
+        severity: 'problem',
+        message: (error as Error).message,
+        manual: 'correct .workflow/config.json or the WFS_* variables',
+      },
+    ];
+  }
+  findings.push({
+    check: 'coordination',
+    severity: 'info',
+    message: `project identity: ${identity.id} (from ${identity.source})`,
+  });
+  if (settings.backend === 'redis' && identity.source === 'root-path')
+    findings.push({
+      check: 'coordination',
+      severity: 'problem',
+      message:
+        'the project identity is its root path, which differs between machines: their locks would never meet',
+      manual: 'set "project_id" in .workflow/config.json (or add a git remote named origin)',
+    });
+  try {
+    const location = await withCoordinator(ctx, async (c) => {
+      await c.list();
+      return c.location;
+    });
+    findings.push({
+      check: 'coordination',
+      severity: 'info',
+      message: `backend: ${settings.backend} (chosen by ${settings.chosenBy}) at ${location}; if unreachable: ${settings.onUnreachable}`,
+    });
+  } catch (error) {
+    findings.push({
+      check: 'coordination',
+      severity: 'problem',
+      message: `backend ${settings.backend} (chosen by ${settings.chosenBy}): ${(error as Error).message}`,
+      manual: 'start the server or correct its URL; meanwhile the policy on_unreachable decides what runs',
+    });
+  }
+  return findings;
+}
+
 export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } = {}): Promise<DoctorReport> {
+  const coordination = await coordinationFindings(ctx);
   if (!fs.existsSync(ctx.layout.workflowDir)) {
+    const problems = coordination.filter((f) => f.severity === 'problem').length;
     return {
       root: ctx.layout.root,
       sessions: 0,
-      findings: [{ check: 'project', severity: 'info', message: 'No .workflow/ here yet: nothing to check' }],
-      problems: 0,
+      findings: [
+        { check: 'project', severity: 'info', message: 'No .workflow/ here yet: nothing to check' },
+        ...coordination,
+      ],
+      problems,
       fixed: 0,
-      remaining: 0,
+      remaining: problems,
     };
   }
   return inTransaction(ctx, (tx) => {
     const doctor = new Doctor(ctx, tx, options.fix === true);
+    doctor.findings.push(...coordination);
     doctor.checkProjectFiles();
     doctor.checkLegacy();
     doctor.checkArchiving();

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import type { LoadedSession } from '../store/session-files.js';
+import { keepPresent } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { nowIso } from './context.js';
 import { readSessionRepairing } from './show.js';
@@ -75,8 +76,10 @@ export async function execInSession(
   ctx: ProjectContext,
   input: ExecInput,
   onStart?: (warnings: string[]) => void,
+  onEnd?: (warnings: string[]) => void,
 ): Promise<ExecResult> {
   const { session, warnings } = await sessionFor(ctx, input.session);
+  let started: number | undefined;
   let workspace: string;
   let outputDir: string;
   if (session === undefined) {
@@ -92,6 +95,12 @@ export async function execInSession(
     outputDir = path.join(session.dir, '.process', 'outputs');
     fs.mkdirSync(outputDir, { recursive: true });
   }
+  // Failures of the heartbeat while the command runs are reported when it ends (onEnd).
+  const late: string[] = [];
+  const stopPresence =
+    session === undefined
+      ? async () => {}
+      : await keepPresent(ctx, session.id, (m) => (started === undefined ? warnings : late).push(m));
   onStart?.(warnings);
   const env: NodeJS.ProcessEnv = {
     ...input.env,
@@ -102,7 +111,7 @@ export async function execInSession(
     WFS_PHASE: session?.state.current_phase ?? '',
     WFS_OUTPUT_DIR: outputDir,
   };
-  const started = performance.now();
+  started = performance.now();
   const startedAt = nowIso(ctx);
   const outcome = await new Promise<{ code: number; signal: NodeJS.Signals | null; error?: string }>(
     (resolve) => {
@@ -133,6 +142,11 @@ export async function execInSession(
     },
   );
   const duration = Math.round(performance.now() - started);
+  await stopPresence();
+  if (late.length > 0) {
+    onEnd?.(late);
+    warnings.push(...late);
+  }
   if (session !== undefined) {
     appendAudit(session.dir, {
       at: startedAt,

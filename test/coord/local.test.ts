@@ -86,4 +86,15 @@ describe('local backend specifics', () => {
     const second = await after.acquire('x', { ttlMs: 60_000 });
     expect(second.status === 'acquired' && second.lease.fence > first.lease.fence).toBe(true);
   });
+
+  it('an event log whose last line was torn by a machine crash loses only that line; new events are not glued to it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-'));
+    const c = new LocalCoordinator(dir);
+    const first = await c.publish({ type: 'test.first' });
+    fs.appendFileSync(path.join(dir, 'events.jsonl'), '{"id":99,"type":"test.to');
+    const next = await c.publish({ type: 'test.next' });
+    expect(next.id).toBeGreaterThan(first.id);
+    expect((await c.readEvents()).map((e) => e.type)).toEqual(['test.first', 'test.next']);
+    expect((await c.readEvents({ limit: 1 })).map((e) => e.type)).toEqual(['test.next']);
+  });
 });

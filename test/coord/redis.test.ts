@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator, redact } from '../../src/coord/redis/coordinator.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
@@ -73,6 +74,19 @@ describe('redis backend specifics', () => {
     await b.close();
   });
 
+  it('a follower is told when the server goes away (E_UNREACHABLE), never left waiting', async () => {
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId: 'follow-lost', timeoutMs: 500 });
+    const seen: string[] = [];
+    const following = c.followEvents(0, (e) => seen.push(e.type), new AbortController().signal);
+    await c.publish({ type: 'test.before' });
+    for (let i = 0; i < 40 && seen.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await redis.stop();
+    await expect(following).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
+    expect(seen).toEqual(['test.before']);
+    await c.close();
+    await redis.start();
+  });
+
   it('an unreachable server fails with a clear error within the timeout; the password is never printed', async () => {
     await expect(
       RedisCoordinator.connect({ url: 'redis://:secret@127.0.0.1:1', projectId: 'x', timeoutMs: 500 }),
@@ -81,5 +95,48 @@ describe('redis backend specifics', () => {
       message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(connect\): /),
     });
     expect(redact('rediss://user:pw@host:6380/0')).toBe('rediss://user:***@host:6380/0');
+  });
+});
+
+describe('redis over TLS with a password (rediss://)', () => {
+  let secure: TestRedis;
+  beforeAll(async () => {
+    secure = await startRedis({ tls: true, password: 's3cret' });
+  });
+  afterAll(async () => {
+    await secure?.stop();
+  });
+
+  it('connects with the authority given, works, and refuses a server it cannot verify without printing the password', async () => {
+    expect(secure.url).toMatch(/^rediss:\/\/:s3cret@127\.0\.0\.1:\d+$/);
+    const c = await RedisCoordinator.connect({
+      url: secure.url,
+      projectId: 'tls',
+      tls: { ca: fs.readFileSync(secure.caFile!) },
+    });
+    const got = await c.acquire('job', { ttlMs: 5_000 });
+    expect(got.status).toBe('acquired');
+    expect((await c.publish({ type: 'test.tls' })).type).toBe('test.tls');
+    await c.close();
+    // No authority: the certificate cannot be verified, and that is an error, never a fallback.
+    const refused = RedisCoordinator.connect({ url: secure.url, projectId: 'tls', timeoutMs: 1_000 });
+    await expect(refused).rejects.toMatchObject({
+      code: 'E_UNREACHABLE',
+      message: expect.stringMatching(
+        /^Cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(connect\): .*certificate/,
+      ),
+    });
+    await refused.catch((error: Error) => expect(error.message).not.toContain('s3cret'));
+    // A wrong password is refused too.
+    await expect(
+      RedisCoordinator.connect({
+        url: secure.url.replace('s3cret', 'wrong'),
+        projectId: 'tls',
+        tls: { ca: fs.readFileSync(secure.caFile!) },
+      }),
+    ).rejects.toMatchObject({
+      code: 'E_UNREACHABLE',
+      message: expect.stringMatching(/WRONGPASS|invalid password/i),
+    });
   });
 });

@@ -22,6 +22,7 @@ export async function exec(
       project(io, values),
       { command, args, cwd: io.cwd, env: io.env, ...(session ? { session } : {}) },
       (warnings) => out.warnAll(warnings),
+      (warnings) => out.warnAll(warnings),
     );
     if (out.json) out.document(result);
     return result.exit_code;

@@ -48,10 +48,10 @@ export async function acquire(
     result = await withCoordinator(ctx, (c) => c.acquire(name!, { ttlMs, waitMs, holder: { session } }));
   } catch (error) {
     const decision = decideUnreachable(settings.onUnreachable, error);
+    if (decision.status === 'unlocked') out.warn(decision.reason);
     if (out.json)
       out.document({ status: decision.status, name, policy: decision.policy, reason: decision.reason });
-    else if (decision.status === 'unlocked') out.warn(decision.reason);
-    else out.line(`SKIPPED: ${name}: ${decision.reason}`);
+    else if (decision.status === 'skipped') out.line(`SKIPPED: ${name}: ${decision.reason}`);
     return decision.status === 'unlocked' ? 0 : 4;
   }
   if (result.status === 'held') {

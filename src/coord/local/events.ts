@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode } from '../../core/errors.js';
-import { shapeEvent } from '../rules.js';
+import { EVENT_MAX_BYTES, shapeEvent } from '../rules.js';
 import type { PublishInput, ReadEventsOptions, WfsEvent } from '../types.js';
 import type { LocalCoordinator } from './leases.js';
 
@@ -15,8 +15,6 @@ import type { LocalCoordinator } from './leases.js';
  */
 
 const EPOCH_FACTOR = 2 ** 32;
-// An event line is at most EVENT_MAX_BYTES (shapeEvent sees to it): one write of it lands whole.
-const TAIL_BYTES = 8000;
 // The log is cut back to its newest KEEP events once it holds CAP: readers from an older ID get
 // what is left, oldest first.
 const CAP = 20_000;
@@ -24,36 +22,6 @@ const KEEP = 10_000;
 
 export function eventsFile(dir: string): string {
   return path.join(dir, 'events.jsonl');
-}
-
-function lastId(file: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return 0;
-    throw error;
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('{'));
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try {
-        return (JSON.parse(lines[i]!) as WfsEvent).id;
-      } catch {
-        // a torn last line (machine crash): look at the one before
-      }
-    }
-    return 0;
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 function parseLines(text: string): WfsEvent[] {
@@ -75,12 +43,20 @@ export async function appendEvent(coordinator: LocalCoordinator, input: PublishI
   const shaped = shapeEvent(input, os.hostname(), new Date(coordinator.now()));
   const file = eventsFile(coordinator.dir);
   return coordinator.withEpoch((epoch) => {
-    const event: WfsEvent = { id: Math.max(lastId(file) + 1, epoch * EPOCH_FACTOR + 1), ...shaped };
+    const event: WfsEvent = {
+      id: Math.max((tail(coordinator.dir, 1)[0]?.id ?? 0) + 1, epoch * EPOCH_FACTOR + 1),
+      ...shaped,
+    };
     fs.mkdirSync(coordinator.dir, { recursive: true });
-    const fd = fs.openSync(file, 'a', 0o644);
+    const fd = fs.openSync(file, 'a+', 0o644);
     try {
+      // A machine crash may have left a last line without its newline: end it, or this event
+      // would be glued to it and lost with it.
+      const size = fs.fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      const torn = size > 0 && fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
       // One write of under 4 KiB to an O_APPEND file: it lands whole, after every earlier line.
-      fs.writeSync(fd, `${JSON.stringify(event)}\n`);
+      fs.writeSync(fd, `${torn ? '\n' : ''}${JSON.stringify(event)}\n`);
     } finally {
       fs.closeSync(fd);
     }
@@ -104,8 +80,39 @@ function compact(file: string): void {
   fs.renameSync(temp, file);
 }
 
+/**
+ * The newest `limit` events, read from the end of the log: `wfs context` shows the last few on
+ * every agent turn, and the log may hold 20,000. Every line is at most EVENT_MAX_BYTES, so
+ * `limit + 1` lines' worth of bytes holds `limit` whole lines.
+ */
+function tail(dir: string, limit: number): WfsEvent[] {
+  let fd: number;
+  try {
+    fd = fs.openSync(eventsFile(dir), 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const length = Math.min(size, (limit + 1) * EVENT_MAX_BYTES);
+    const buffer = Buffer.alloc(length);
+    fs.readSync(fd, buffer, 0, length, size - length);
+    let text = buffer.toString('utf8');
+    // A chunk that starts mid-file starts mid-line: that piece is not an event.
+    if (length < size) text = text.slice(text.indexOf('\n') + 1);
+    const events = parseLines(text);
+    return events.slice(Math.max(0, events.length - limit));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Events in order: after `since`, the oldest `limit` of them; without `since`, the newest `limit`. */
 export function readEventLog(dir: string, options: ReadEventsOptions = {}): WfsEvent[] {
+  const since = options.since ?? 0;
+  const limit = options.limit ?? 1_000;
+  if (since === 0 && limit <= 50) return tail(dir, limit);
   let text: string;
   try {
     text = fs.readFileSync(eventsFile(dir), 'utf8');
@@ -113,8 +120,6 @@ export function readEventLog(dir: string, options: ReadEventsOptions = {}): WfsE
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
-  const since = options.since ?? 0;
-  const limit = options.limit ?? 1_000;
   const events = parseLines(text).filter((e) => e.id > since);
   return since > 0 ? events.slice(0, limit) : events.slice(Math.max(0, events.length - limit));
 }

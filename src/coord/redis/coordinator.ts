@@ -138,6 +138,9 @@ export class RedisCoordinator implements Coordinator {
   static async connect(options: RedisOptions): Promise<RedisCoordinator> {
     const timeout = options.timeoutMs ?? 2_000;
     let client: Redis;
+    // Reconnects only once connected: a server that refuses the first connection is reported at
+    // once, not after a round of retries (a CLI command is waiting).
+    let connected = false;
     try {
       client = new Redis(options.url, {
         lazyConnect: true,
@@ -146,7 +149,7 @@ export class RedisCoordinator implements Coordinator {
         // Fail now rather than queue commands for a server that is not there (never silently).
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
-        retryStrategy: (attempt) => (attempt > 3 ? null : Math.min(attempt * 100, 500)),
+        retryStrategy: (attempt) => (!connected || attempt > 3 ? null : Math.min(attempt * 100, 500)),
         ...(options.tls ? { tls: options.tls } : {}),
       });
     } catch (error) {
@@ -155,14 +158,19 @@ export class RedisCoordinator implements Coordinator {
         `Invalid Redis URL ${redact(options.url)}: ${(error as Error).message}`,
       );
     }
-    client.on('error', () => {
-      // Reported through the failing command; without a listener ioredis would print it.
+    // Reported through the failing command; without a listener ioredis would print it. The
+    // socket's own error (ECONNREFUSED, a TLS failure) says more than ioredis' "Connection is closed".
+    let socketError: Error | undefined;
+    client.on('error', (error: Error) => {
+      socketError = error;
     });
     try {
       await client.connect();
+      connected = true;
     } catch (error) {
-      client.disconnect();
-      throw unreachable(options.url, 'connect', error);
+      // Already ended after a refused connection; disconnecting again would keep a 2 s timer alive.
+      if (client.status !== 'end') client.disconnect();
+      throw unreachable(options.url, 'connect', socketError ?? error);
     }
     return new RedisCoordinator(client, options.projectId, options.url, timeout);
   }
