@@ -1,8 +1,11 @@
 // Lease throughput on Redis over loopback, one process (issue 4: at least 5,000 acquire+release
 // pairs per second). Starts a private redis-server on a free port and stops it afterwards.
+// Baseline in the same run: sequential PINGs through the same client library, the round trip
+// every sequential operation pays (a pair is two round trips, so half of it bounds one loop).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { RedisCoordinator } from '../dist/lib/coord/redis/leases.js';
+import { Redis } from 'ioredis';
+import { RedisCoordinator } from '../dist/lib/coord/redis/coordinator.js';
 import { timePairs } from './lease-pairs.mjs';
 
 function freePort() {
@@ -15,31 +18,52 @@ function freePort() {
   });
 }
 
-export async function benchRedisLeases({ pairs = 10_000 } = {}) {
+/** A private redis-server that keeps nothing on disk; `stop()` kills it. */
+export async function startBenchRedis() {
   const port = await freePort();
   const server = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   );
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { url, stop: () => server.kill('SIGKILL') };
+}
+
+async function pingsPerSecond(url, count) {
+  const client = new Redis(url);
+  for (let i = 0; i < 500; i++) await client.ping();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await client.ping();
+  const perSecond = count / ((performance.now() - started) / 1000);
+  client.disconnect();
+  return perSecond;
+}
+
+export async function benchRedisLeases({ pairs = 10_000, workers = 1 } = {}) {
+  const server = await startBenchRedis();
   try {
-    let coordinator;
-    for (let i = 0; i < 100 && coordinator === undefined; i++) {
-      try {
-        coordinator = await RedisCoordinator.connect({
-          url: `redis://127.0.0.1:${port}`,
-          projectId: 'bench',
-        });
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
-    const result = await timePairs(coordinator, { warm: 500, pairs });
+    const coordinator = await RedisCoordinator.connect({ url: server.url, projectId: 'bench' });
+    const pings = await pingsPerSecond(server.url, pairs);
+    const result = await timePairs(coordinator, { warm: 500, pairs, workers });
     await coordinator.close();
-    return result;
+    return { ...result, pingsPerSecond: pings, ofRoundTripBound: result.perSecond / (pings / 2) };
   } finally {
-    server.kill('SIGKILL');
+    server.stop();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchRedisLeases());
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const workers of [1, 8]) console.log(await benchRedisLeases({ workers }));
+}

@@ -7,7 +7,6 @@ import {
 import { type ProjectIdentity, projectIdentity } from '../project/identity.js';
 import type { ProjectContext } from '../session/context.js';
 import { readTextIfExists } from '../store/atomic.js';
-import { LocalCoordinator } from './local/leases.js';
 import { coordinationDir } from './location.js';
 import type { Coordinator } from './types.js';
 
@@ -20,8 +19,9 @@ export function coordinationSettings(ctx: ProjectContext): CoordinationSettings 
   return resolveCoordination(readConfig(ctx), ctx.env);
 }
 
-export function identityOf(ctx: ProjectContext): ProjectIdentity {
-  return projectIdentity(ctx.layout.root, readConfig(ctx), ctx.env);
+/** `fresh`: look the root commit up again rather than trust the one kept (wfs doctor). */
+export function identityOf(ctx: ProjectContext, options: { fresh?: boolean } = {}): ProjectIdentity {
+  return projectIdentity(ctx.layout.root, readConfig(ctx), ctx.env, options);
 }
 
 /**
@@ -31,7 +31,12 @@ export function identityOf(ctx: ProjectContext): ProjectIdentity {
  */
 export async function openCoordinator(ctx: ProjectContext): Promise<Coordinator> {
   const settings = coordinationSettings(ctx);
-  if (settings.backend === 'local') return new LocalCoordinator(coordinationDir(ctx.layout.root));
+  if (settings.backend === 'local') {
+    // Loaded when used: in the CLI each backend is a file of its own (scripts/build.mjs), kept out
+    // of the bundle that every command, announcing or not, compiles at start.
+    const { LocalCoordinator } = await import('./local/leases.js');
+    return new LocalCoordinator(coordinationDir(ctx.layout.root));
+  }
   const { RedisCoordinator } = await import('./redis/coordinator.js');
   return RedisCoordinator.connect({
     url: settings.redisUrl!,

@@ -11,18 +11,22 @@ export type UnreachablePolicy = (typeof UNREACHABLE_POLICIES)[number];
 export const BACKENDS = ['local', 'redis'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-const configSchema = z.looseObject({
-  project_id: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
-  coordination: z.optional(
-    z.looseObject({
-      backend: z.optional(z.enum(BACKENDS)),
-      redis_url: z.optional(z.string()),
-      on_unreachable: z.optional(z.enum(UNREACHABLE_POLICIES)),
-      timeout_ms: z.optional(z.number().check(z.int(), z.minimum(50), z.maximum(60_000))),
-    }),
-  ),
-});
-export type WfsConfig = z.infer<typeof configSchema>;
+// Built on first use: most commands never read config.json, and every CLI start pays for what
+// module top-levels build.
+const configSchema = () =>
+  z.looseObject({
+    project_id: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
+    coordination: z.optional(
+      z.looseObject({
+        backend: z.optional(z.enum(BACKENDS)),
+        redis_url: z.optional(z.string()),
+        on_unreachable: z.optional(z.enum(UNREACHABLE_POLICIES)),
+        timeout_ms: z.optional(z.number().check(z.int(), z.minimum(50), z.maximum(60_000))),
+      }),
+    ),
+  });
+export type WfsConfig = z.infer<ReturnType<typeof configSchema>>;
+let builtSchema: ReturnType<typeof configSchema> | undefined;
 
 /** Parses config.json's text (undefined: there is none). Bad JSON or bad values are an error, never ignored. */
 export function parseConfig(text: string | undefined): WfsConfig {
@@ -36,7 +40,8 @@ export function parseConfig(text: string | undefined): WfsConfig {
       `.workflow/config.json is not valid JSON: ${(error as Error).message}`,
     );
   }
-  const parsed = configSchema.safeParse(raw);
+  builtSchema ??= configSchema();
+  const parsed = builtSchema.safeParse(raw);
   if (!parsed.success)
     throw new WfsError(
       'E_INVALID_INPUT',

@@ -88,9 +88,16 @@ async function coordinationView(
   try {
     await withCoordinator(ctx, async (c) => {
       view.location = c.location;
-      if (activeId !== null)
+      const live = await c.liveSessions();
+      const ours = live.find((p) => p.session === activeId);
+      // A heartbeat is a write under the coordination lock: once a minute is plenty for a
+      // 30-minute TTL, and an agent may run this before every action.
+      if (
+        activeId !== null &&
+        (ours === undefined || ours.expires_at - Date.now() < SESSION_PRESENCE_TTL_MS - 60_000)
+      )
         await c.heartbeat({ session: activeId, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
-      view.other_live_sessions = (await c.liveSessions())
+      view.other_live_sessions = live
         .filter((p) => p.session !== activeId)
         .slice(0, LIVE_SHOWN)
         .map(({ session, host, pid, heartbeat_at }) => ({ session, host, pid, heartbeat_at }));

@@ -400,7 +400,7 @@ async function coordinationFindings(ctx: ProjectContext): Promise<Finding[]> {
   let identity: ReturnType<typeof identityOf>;
   try {
     settings = coordinationSettings(ctx);
-    identity = identityOf(ctx);
+    identity = identityOf(ctx, { fresh: true });
   } catch (error) {
     return [
       {

@@ -1,0 +1,35 @@
+// The other process of bench/events.mjs: follows announcements (or, as the baseline, reads lines on
+// stdin) and prints, for each, how long after its sending it arrived, in milliseconds.
+import readline from 'node:readline';
+
+const [backend, where, count] = process.argv.slice(2);
+const now = () => performance.timeOrigin + performance.now();
+let seen = 0;
+const done = () => {
+  if (++seen >= Number(count)) process.exit(0);
+};
+
+if (backend === 'pipe') {
+  process.stdout.write('ready\n');
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    process.stdout.write(`${now() - Number(line)}\n`);
+    done();
+  });
+} else {
+  const lib = await import('../dist/lib/index.js');
+  const c =
+    backend === 'redis'
+      ? await lib.RedisCoordinator.connect({ url: where, projectId: 'bench-events' })
+      : new lib.LocalCoordinator(where);
+  const since = (await c.readEvents({ limit: 1 })).at(-1)?.id ?? 0;
+  const following = c.followEvents(
+    since,
+    (event) => {
+      process.stdout.write(`${now() - event.data.sent}\n`);
+      done();
+    },
+    new AbortController().signal,
+  );
+  process.stdout.write('ready\n');
+  await following;
+}
