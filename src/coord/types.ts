@@ -135,7 +135,7 @@ export interface Coordinator extends LeaseCoordinator {
 
   /** A live session says so; it drops out when it stops saying so for `ttlMs`. */
   heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence>;
-  /** A session that ends says so at once rather than waiting for its TTL. */
+  /** A session that ends says so at once rather than waiting for its TTL; its claims end too. */
   leave(session: string): Promise<void>;
   liveSessions(): Promise<Presence[]>;
 

@@ -28,10 +28,7 @@ export function callerPid(): number {
 async function keepPresence(c: Coordinator, event: Announcement): Promise<void> {
   if (MAKES_LIVE.has(event.type))
     await c.heartbeat({ session: event.session, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
-  else if (ENDS_LIVE.has(event.type)) {
-    await c.leave(event.session);
-    await c.releaseClaims(event.session);
-  }
+  else if (ENDS_LIVE.has(event.type)) await c.leave(event.session);
 }
 
 /**

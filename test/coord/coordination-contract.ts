@@ -168,8 +168,10 @@ export function coordinationContract(
         ['WFS-c', ['tests/**']],
       ]);
       await c.releaseClaims('WFS-a');
+      await c.claimPaths({ session: 'WFS-gone', paths: ['src/**'], ttlMs: 60_000 });
+      await c.leave('WFS-gone');
       await sleep(400);
-      // WFS-a released, WFS-c expired: only WFS-b is left to conflict with.
+      // WFS-a released, WFS-c expired, WFS-gone left: only WFS-b is left to conflict with.
       expect(
         await b.claimPaths({ session: 'WFS-d', paths: ['src/**', 'tests/x.ts'], ttlMs: 60_000 }),
       ).toEqual([{ session: 'WFS-b', theirs: 'src/auth/login.ts', ours: 'src/**' }]);

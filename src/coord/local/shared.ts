@@ -135,10 +135,15 @@ export async function heartbeat(
   });
 }
 
+/** The session's presence and its claims end at once. */
 export async function leave(c: LocalCoordinator, session: string): Promise<void> {
   validateEntryKey(session, 'session');
+  const files = [fileOf(path.join(c.dir, 'presence'), session), fileOf(path.join(c.dir, 'claims'), session)];
+  // Nothing to remove (the common case: pausing a session that was already gone) takes no lock.
+  // A heartbeat racing this for the same ending session would only live out its TTL.
+  if (!files.some((file) => fs.existsSync(file))) return;
   return c.withEpoch(() => {
-    fs.rmSync(fileOf(path.join(c.dir, 'presence'), session), { force: true });
+    for (const file of files) fs.rmSync(file, { force: true });
   });
 }
 

@@ -467,6 +467,7 @@ export class RedisCoordinator implements Coordinator {
     await this.run('presence', () =>
       this.client.wfsEntries(this.key('presence:exp'), this.key('presence:data'), 'del', session),
     );
+    await this.releaseClaims(session);
   }
 
   async liveSessions(): Promise<Presence[]> {
