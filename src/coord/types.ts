@@ -114,6 +114,14 @@ export interface Coordinator extends LeaseCoordinator {
   /** Where the state lives, fit to show a person (a folder, or a URL without its password). */
   readonly location: string;
 
+  /**
+   * Runs several operations as one unit of locking where the backend has one (the embedded
+   * backend: one lock cycle instead of one per operation; Redis: each operation is atomic on its
+   * own). Not a transaction: what ran before a failure stays. Never wait (`acquire` with
+   * `waitMs`) inside it: the embedded backend's lock is held throughout.
+   */
+  batch<T>(fn: () => Promise<T>): Promise<T>;
+
   publish(input: PublishInput): Promise<WfsEvent>;
   /** Events in the order they were published. */
   readEvents(options?: ReadEventsOptions): Promise<WfsEvent[]>;

@@ -42,24 +42,28 @@ export async function announceAll(
   events: readonly Announcement[],
 ): Promise<void> {
   if (events.length === 0) return;
+  const all = events.map((e) => `${e.type} for ${e.session}`).join(', ');
   let c: Coordinator;
   try {
     c = await openCoordinator(ctx);
   } catch (error) {
-    warnings.push(
-      `Could not announce ${events.map((e) => `${e.type} for ${e.session}`).join(', ')}: ${(error as Error).message}`,
-    );
+    warnings.push(`Could not announce ${all}: ${(error as Error).message}`);
     return;
   }
   try {
-    for (const event of events) {
-      try {
-        await c.publish({ type: event.type, session: event.session, data: event.data ?? {} });
-        await keepPresence(c, event);
-      } catch (error) {
-        warnings.push(`Could not announce ${event.type} for ${event.session}: ${(error as Error).message}`);
+    // One lock cycle for all of it on the embedded backend: session start runs this every time.
+    await c.batch(async () => {
+      for (const event of events) {
+        try {
+          await c.publish({ type: event.type, session: event.session, data: event.data ?? {} });
+          await keepPresence(c, event);
+        } catch (error) {
+          warnings.push(`Could not announce ${event.type} for ${event.session}: ${(error as Error).message}`);
+        }
       }
-    }
+    });
+  } catch (error) {
+    warnings.push(`Could not announce ${all}: ${(error as Error).message}`);
   } finally {
     await c.close();
   }

@@ -90,6 +90,24 @@ export function coordinationContract(
       expect(all.map((e) => e.type)).toEqual(['test.before', 'test.one', 'test.two']);
     });
 
+    it('batch: several operations (nested too) as one unit of locking, each one visible after', async () => {
+      const result = await c.batch(async () => {
+        const event = await c.publish({ type: 'session.started', session: 'WFS-batch' });
+        await c.heartbeat({ session: 'WFS-batch', ttlMs: 60_000 });
+        await c.batch(async () => c.putResult({ key: 'in-batch', value: 'v', ttlMs: 60_000 }));
+        return event.id;
+      });
+      const reader = await other();
+      expect((await reader.readEvents()).map((e) => e.id)).toEqual([result]);
+      expect((await reader.liveSessions()).map((p) => p.session)).toEqual(['WFS-batch']);
+      expect((await reader.getResult('in-batch'))?.value).toBe('v');
+      await expect(c.batch(async () => c.publish({ type: 'bad' }))).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+      // The lock is free again after a failure inside.
+      expect((await reader.publish({ type: 'test.after' })).type).toBe('test.after');
+    });
+
     it('results: read back exactly by another coordinator, listed, expire at their TTL', async () => {
       const value = 'line 1\n\u00e9 \u{1F512}\n';
       const put = await c.putResult({

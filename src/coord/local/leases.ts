@@ -95,8 +95,26 @@ export class LocalCoordinator implements Coordinator {
     return this.boot === undefined;
   }
 
-  private locked<T>(fn: () => T): Promise<T> {
+  /** Inside `batch`, the coordination lock is already this process's. */
+  private batchDepth = 0;
+
+  private async locked<T>(fn: () => T): Promise<T> {
+    // Every critical section is synchronous, so while a batch holds the lock none can interleave
+    // with another, in this process or any other.
+    if (this.batchDepth > 0) return fn();
     return withLock(this.lockDir, 'coord', fn);
+  }
+
+  async batch<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.batchDepth > 0) return fn();
+    return withLock(this.lockDir, 'coord', async () => {
+      this.batchDepth++;
+      try {
+        return await fn();
+      } finally {
+        this.batchDepth--;
+      }
+    });
   }
 
   private fileOf(dir: string, name: string): string {

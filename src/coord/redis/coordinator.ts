@@ -305,6 +305,11 @@ export class RedisCoordinator implements Coordinator {
 
   // ------------------------------------------------------------------ announcements
 
+  /** Every operation is one atomic script already: nothing to group. */
+  batch<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async publish(input: PublishInput): Promise<WfsEvent> {
     const shaped = shapeEvent(input, os.hostname(), new Date());
     const id = await this.run('publish', () =>
