@@ -1,4 +1,6 @@
+import os from 'node:os';
 import { WfsError } from '../core/errors.js';
+import type { Holder } from './types.js';
 
 /** Input rules shared by every coordination backend, so the embedded one and Redis agree. */
 
@@ -92,4 +94,16 @@ export function shapeEvent(
   // 40 bytes left for `"id":<16 digits>,` and the newline.
   if (Buffer.byteLength(JSON.stringify(event)) > EVENT_MAX_BYTES - 40) event.data = { truncated: true };
   return event;
+}
+
+let host: string | undefined;
+/** This machine's name, asked once (os.hostname() is a system call; acquire runs thousands a second). */
+export function thisHost(): string {
+  host ??= os.hostname();
+  return host;
+}
+
+/** A lease's holder: what the caller gave, this session-less process on this host otherwise. */
+export function holderOf(given: Partial<Holder> | undefined): Holder {
+  return { session: given?.session ?? null, host: given?.host ?? thisHost(), pid: given?.pid ?? process.pid };
 }

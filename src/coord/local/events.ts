@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { errnoCode } from '../../core/errors.js';
-import { EVENT_MAX_BYTES, shapeEvent } from '../rules.js';
+import { EVENT_MAX_BYTES, shapeEvent, thisHost } from '../rules.js';
 import type { PublishInput, ReadEventsOptions, WfsEvent } from '../types.js';
 import type { LocalCoordinator } from './leases.js';
 
@@ -40,7 +39,7 @@ function parseLines(text: string): WfsEvent[] {
 }
 
 export async function appendEvent(coordinator: LocalCoordinator, input: PublishInput): Promise<WfsEvent> {
-  const shaped = shapeEvent(input, os.hostname(), new Date(coordinator.now()));
+  const shaped = shapeEvent(input, thisHost(), new Date(coordinator.now()));
   const file = eventsFile(coordinator.dir);
   return coordinator.withEpoch((epoch) => {
     const event: WfsEvent = {

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { withLock } from '../../store/lock.js';
 import { uniqueSuffix } from '../../store/unique.js';
-import { validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
+import { holderOf, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -238,11 +237,7 @@ export class LocalCoordinator implements Coordinator {
   async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     validateLeaseName(name);
     const ttl = validateTtl(options.ttlMs);
-    const holder: Holder = {
-      session: options.holder?.session ?? null,
-      host: options.holder?.host ?? os.hostname(),
-      pid: options.holder?.pid ?? process.pid,
-    };
+    const holder = holderOf(options.holder);
     const deadline = this.clock() + Math.max(0, options.waitMs ?? 0);
     for (let attempt = 0; ; attempt++) {
       const result = await this.locked((): AcquireResult => {

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { errnoCode } from '../../core/errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
 import { conflictsWith } from '../claims.js';
 import {
   ENTRY_MAX_TTL_MS,
+  thisHost,
   validateClaimPaths,
   validateEntryKey,
   validateResultValue,
@@ -92,7 +92,7 @@ export async function putResult(
       key: input.key,
       value: input.value,
       session: input.session ?? null,
-      host: os.hostname(),
+      host: thisHost(),
       put_at: new Date(now).toISOString(),
       expires_at: now + lifetime,
     };
@@ -124,7 +124,7 @@ export async function heartbeat(
     const now = c.now();
     const presence: Presence = {
       session: input.session,
-      host: os.hostname(),
+      host: thisHost(),
       pid: input.pid ?? process.pid,
       heartbeat_at: new Date(now).toISOString(),
       expires_at: now + lifetime,

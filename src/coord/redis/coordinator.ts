@@ -1,11 +1,12 @@
-import os from 'node:os';
 import { Redis } from 'ioredis';
 import { WfsError } from '../../core/errors.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { conflictsWith } from '../claims.js';
 import {
   ENTRY_MAX_TTL_MS,
+  holderOf,
   shapeEvent,
+  thisHost,
   validateClaimPaths,
   validateEntryKey,
   validateLeaseName,
@@ -196,11 +197,7 @@ export class RedisCoordinator implements Coordinator {
   async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     validateLeaseName(name);
     validateTtl(options.ttlMs);
-    const holder: Holder = {
-      session: options.holder?.session ?? null,
-      host: options.holder?.host ?? os.hostname(),
-      pid: options.holder?.pid ?? process.pid,
-    };
+    const holder = holderOf(options.holder);
     const holderJson = JSON.stringify(holder);
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (let attempt = 0; ; attempt++) {
@@ -311,7 +308,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async publish(input: PublishInput): Promise<WfsEvent> {
-    const shaped = shapeEvent(input, os.hostname(), new Date());
+    const shaped = shapeEvent(input, thisHost(), new Date());
     const id = await this.run('publish', () =>
       this.client.wfsPublish(this.key('events'), JSON.stringify(shaped), EVENTS_CAP),
     );
@@ -439,7 +436,7 @@ export class RedisCoordinator implements Coordinator {
       key: input.key,
       value: input.value,
       session: input.session ?? null,
-      host: os.hostname(),
+      host: thisHost(),
     };
     const [putAt, expires] = await this.putEntry('results', input.key, stored, ttl);
     return { ...stored, put_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
@@ -462,7 +459,7 @@ export class RedisCoordinator implements Coordinator {
   async heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
     validateEntryKey(input.session, 'session');
     const ttl = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-    const stored = { session: input.session, host: os.hostname(), pid: input.pid ?? process.pid };
+    const stored = { session: input.session, host: thisHost(), pid: input.pid ?? process.pid };
     const [putAt, expires] = await this.putEntry('presence', input.session, stored, ttl);
     return { ...stored, heartbeat_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
   }
