@@ -71,20 +71,27 @@ export async function benchEvents({ count = 200 } = {}) {
   return results;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const results = await benchEvents();
-  console.log(
-    `Announcement delivery to another process, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ${os.cpus()[0]?.model}, Node ${process.version}:\n`,
-  );
-  console.log('| backend | received | median ms | p90 ms | target (median) | |');
-  console.log('|---|---:|---:|---:|---:|---|');
+/** The results as a Markdown table, and how many targets were missed. */
+export function eventsTable(results) {
+  const lines = [
+    '| delivery to another process | received | median ms | p90 ms | target (median) | |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
   let missed = 0;
   for (const r of results) {
     const ok = r.target === undefined || r.median <= r.target;
     if (!ok) missed++;
-    console.log(
-      `| ${r.backend} | ${r.received} | ${r.median.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.target === undefined ? '' : `≤ ${r.target}`} | ${r.target === undefined ? '' : ok ? 'met' : '**missed**'} |`,
+    const target = r.target === undefined ? '' : `≤ ${r.target}`;
+    const verdict = r.target === undefined ? '' : ok ? 'met' : '**missed**';
+    lines.push(
+      `| ${r.backend} | ${r.received} | ${r.median.toFixed(2)} | ${r.p90.toFixed(2)} | ${target} | ${verdict} |`,
     );
   }
+  return { lines, missed };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { lines, missed } = eventsTable(await benchEvents());
+  console.log(lines.join('\n'));
   process.exitCode = missed > 0 ? 1 : 0;
 }

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { LocalCoordinator } from '../dist/lib/coord/local/leases.js';
 import { timePairs } from './lease-pairs.mjs';
 
-export async function benchLocalLeases({ pairs = 3000 } = {}) {
+export async function benchLocalLeases({ pairs = 3000, workers = 1 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-leases-'));
   const coordinator = new LocalCoordinator(dir);
-  const result = await timePairs(coordinator, { warm: 200, pairs });
+  const result = await timePairs(coordinator, { warm: 200, pairs, workers });
   fs.rmSync(dir, { recursive: true, force: true });
   return result;
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCheckpoint } from './checkpoint.mjs';
+import { benchCoordination } from './coordination.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
@@ -117,6 +118,12 @@ for (const git of [true, false]) {
   fs.rmSync(root, { recursive: true, force: true });
 }
 
+// Coordination (issue 4): lease pairs and announcement delivery, both backends.
+process.stderr.write('coordination... ');
+const coordination = await benchCoordination();
+missed += coordination.missed;
+process.stderr.write('done\n');
+
 // Checkpoint save of a 64 KB state, in process (issue 3: median at most 5 ms).
 process.stderr.write('checkpoint saves... ');
 const checkpoint = await benchCheckpoint();
@@ -141,4 +148,6 @@ console.log('');
 console.log(
   `Checkpoint save (lock, read, checkpoint file, backup, atomic write with fsyncs, retention) of a ${Math.round(checkpoint.size / 1024)} KB state, ${checkpoint.saves} saves in one process: median ${checkpoint.median.toFixed(2)} ms, p90 ${checkpoint.p90.toFixed(2)} ms, min ${checkpoint.min.toFixed(2)} ms (target: median ≤ 5 ms, ${checkpointOk ? 'met' : '**missed**'}).`,
 );
+console.log('');
+console.log(coordination.lines.join('\n'));
 process.exitCode = missed ? 1 : 0;
