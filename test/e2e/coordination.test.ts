@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, makeRepo, sessionIdOf, wfs } from '../helpers.js';
+import { CLI, json, makeRepo, sessionIdOf, wfs } from '../helpers.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
 
 type Context = {
@@ -93,6 +93,31 @@ describe('coordination through Redis, from the CLI', () => {
     expect(doctor.stdout).toMatch(
       /INFO \[coordination\] backend: redis \(chosen by WFS_REDIS_URL\) at redis:\/\/127\.0\.0\.1:\d+; if unreachable: fail/,
     );
+  });
+
+  it('wfs events --follow on Redis prints events of another clone as they come, and ends cleanly on SIGTERM', async () => {
+    const [a, b] = twoClones();
+    const env = { WFS_REDIS_URL: redis.url };
+    const follower = spawn(process.execPath, [CLI, 'events', '--follow', '--json'], {
+      cwd: b,
+      env: { ...process.env, WFS_ROOT: '', ...env },
+    });
+    let out = '';
+    follower.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => follower.on('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await wfs(a, ['session', 'start', '--new', 'followed'], { env });
+    for (let i = 0; i < 100 && !out.includes('session.started'); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    follower.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(JSON.parse(out.trim().split('\n')[0]!)).toMatchObject({
+      type: 'session.started',
+      session: 'WFS-followed',
+      id: expect.any(Number),
+    });
   });
 
   it('config.json chooses the backend and the project identity; a bad setting is an ERROR, never ignored', async () => {
