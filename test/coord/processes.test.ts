@@ -108,7 +108,7 @@ describe.each(BACKENDS)('$name backend across processes', (backend) => {
   it('a holder killed (SIGKILL): the lease is free at its TTL', async () => {
     const dir = backend.place();
     const holder = start(['holder', dir, 'killed', '800'], backend.env());
-    await holder.waitFor(/acquired \d+/);
+    const [, until] = await holder.waitFor(/acquired \d+ until (\d+)/);
     const acquiredBy = Date.now();
     holder.child.kill('SIGKILL');
     await holder.exited;
@@ -116,9 +116,10 @@ describe.each(BACKENDS)('$name backend across processes', (backend) => {
     expect((await other.acquire('killed', { ttlMs: 5_000 })).status).toBe('held');
     const got = await other.acquire('killed', { ttlMs: 5_000, waitMs: 5_000 });
     expect(got.status).toBe('acquired');
-    const waited = Date.now() - acquiredBy;
-    expect(waited).toBeGreaterThanOrEqual(700);
-    expect(waited).toBeLessThan(800 + 1_000);
+    // Free at its TTL: not before the dead holder's expiry (the holder's own clock says when; the
+    // line reporting it may reach us late on a loaded machine), and within a second after it.
+    expect(Date.now()).toBeGreaterThanOrEqual(Number(until));
+    expect(Date.now() - acquiredBy).toBeLessThan(800 + 1_000);
     await other.close();
   }, 60_000);
 });

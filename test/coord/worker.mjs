@@ -46,7 +46,7 @@ if (mode === 'counter') {
   const got = await c.acquire(arg, { ttlMs: ttl });
   if (got.status !== 'acquired') throw new Error('held');
   const kept = keepLease(c, got.lease, { ttlMs: ttl });
-  console.log(`acquired ${got.lease.fence}`);
+  console.log(`acquired ${got.lease.fence} until ${got.lease.expiresAt}`);
   kept.signal.addEventListener('abort', async () => {
     const accepted = await c.acceptFence(`${arg}-store`, got.lease.fence);
     console.log(`lost ${kept.signal.reason?.code} write=${accepted ? 'accepted' : 'refused'}`);

@@ -19,12 +19,17 @@ type Context = {
   };
 };
 
-/** Two clones of one repository, as on two machines: their origin URLs differ only in form. */
-function twoClones(): [string, string] {
+/**
+ * Two clones of one repository, as on two machines: their origin URLs differ only in form. Each
+ * test names its own repository, so tests on the shared server do not see each other.
+ */
+function twoClones(name: string): [string, string] {
   const a = makeRepo({ 'README.md': '# a\n' });
   const b = makeRepo({ 'README.md': '# b\n' });
-  spawnSync('git', ['remote', 'add', 'origin', 'git@github.com:Example/Shop.git'], { cwd: a });
-  spawnSync('git', ['remote', 'add', 'origin', 'https://github.com/example/shop'], { cwd: b });
+  spawnSync('git', ['remote', 'add', 'origin', `git@github.com:Example/${name}.git`], { cwd: a });
+  spawnSync('git', ['remote', 'add', 'origin', `https://github.com/example/${name.toLowerCase()}`], {
+    cwd: b,
+  });
   return [a, b];
 }
 
@@ -38,7 +43,7 @@ afterAll(async () => {
 
 describe('coordination through Redis, from the CLI', () => {
   it('two clones of one project on two "machines" see each other: identity, locks, events, results, live sessions', async () => {
-    const [a, b] = twoClones();
+    const [a, b] = twoClones('Shop');
     const env = { WFS_REDIS_URL: redis.url };
     const started = await wfs(a, ['session', 'start', '--new', 'checkout flow'], { env });
     expect(started.code).toBe(0);
@@ -96,7 +101,7 @@ describe('coordination through Redis, from the CLI', () => {
   });
 
   it('wfs events --follow on Redis prints events of another clone as they come, and ends cleanly on SIGTERM', async () => {
-    const [a, b] = twoClones();
+    const [a, b] = twoClones('Followed');
     const env = { WFS_REDIS_URL: redis.url };
     const follower = spawn(process.execPath, [CLI, 'events', '--follow', '--json'], {
       cwd: b,
