@@ -80,3 +80,13 @@ export { type Layout, layoutFor } from './store/layout.js';
 export { withLock } from './store/lock.js';
 export { findRoot, type RootDiscovery } from './store/root.js';
 export type { LoadedSession, SessionRead } from './store/session-files.js';
+export {
+  BaseWorkflow,
+  type ProgressEvent,
+  type RunOptions,
+  type WorkflowContext,
+} from './workflow/base.js';
+export { findWorkflow, listWorkflows, type WorkflowEntry } from './workflow/catalog.js';
+export { type Declaration, DeclaredWorkflow, readDeclaration } from './workflow/declared.js';
+export { listRuns, loadRun } from './workflow/runs.js';
+export type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './workflow/types.js';

@@ -20,6 +20,26 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
+    path: ['run'],
+    summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
+    args: [{ name: 'workflow', required: true }],
+    options: {
+      ...sessionOption,
+      resume: { type: 'string', value: 'run', help: 'continue this run (completed steps are not run again)' },
+      'lock-ttl': {
+        type: 'string',
+        value: 'ms',
+        help: "the workflow lease's TTL, renewed while it runs (default 60000)",
+      },
+    },
+    load: async () => (await import('./commands/workflow.js')).run,
+  },
+  {
+    path: ['workflow', 'list'],
+    summary: 'the workflows this project can run',
+    load: async () => (await import('./commands/workflow.js')).list,
+  },
+  {
     path: ['results', 'put'],
     summary: 'share a result with other sessions: the value is read from stdin',
     args: [{ name: 'key', required: true }],

@@ -30,6 +30,7 @@ const codeToExit = {
   E_LEASE_LOST: ExitCode.failure,
   E_IO: ExitCode.failure,
   E_UNREACHABLE: ExitCode.failure,
+  E_STEP_FAILED: ExitCode.failure,
   E_INTERNAL: ExitCode.failure,
   E_NEEDS_DECISION: ExitCode.needsDecision,
   E_HELD: ExitCode.held,

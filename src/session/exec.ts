@@ -72,6 +72,25 @@ async function sessionFor(
 }
 
 /** Runs the command and resolves when it has ended (never rejects for the command's own failure). */
+/** The pre-execution protocol's environment (SPEC 3): what a command run for a session sees. */
+export function sessionEnv(
+  ctx: ProjectContext,
+  base: NodeJS.ProcessEnv,
+  session: LoadedSession | undefined,
+  workspace: string,
+  outputDir: string,
+): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    WFS_ROOT: ctx.layout.root,
+    WFS_SESSION_ID: session?.id ?? '',
+    WFS_SESSION_DIR: workspace,
+    WFS_SESSION_TYPE: session?.state.type ?? '',
+    WFS_PHASE: session?.state.current_phase ?? '',
+    WFS_OUTPUT_DIR: outputDir,
+  };
+}
+
 export async function execInSession(
   ctx: ProjectContext,
   input: ExecInput,
@@ -102,15 +121,7 @@ export async function execInSession(
       ? async () => {}
       : await keepPresent(ctx, session.id, (m) => (started === undefined ? warnings : late).push(m));
   onStart?.(warnings);
-  const env: NodeJS.ProcessEnv = {
-    ...input.env,
-    WFS_ROOT: ctx.layout.root,
-    WFS_SESSION_ID: session?.id ?? '',
-    WFS_SESSION_DIR: workspace,
-    WFS_SESSION_TYPE: session?.state.type ?? '',
-    WFS_PHASE: session?.state.current_phase ?? '',
-    WFS_OUTPUT_DIR: outputDir,
-  };
+  const env = sessionEnv(ctx, input.env, session, workspace, outputDir);
   started = performance.now();
   const startedAt = nowIso(ctx);
   const outcome = await new Promise<{ code: number; signal: NodeJS.Signals | null; error?: string }>(

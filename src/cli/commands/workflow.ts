@@ -1,0 +1,106 @@
+import { WfsError } from '../../core/errors.js';
+import type { ProgressEvent } from '../../workflow/base.js';
+import { findWorkflow, listWorkflows } from '../../workflow/catalog.js';
+import type { OptionValues } from '../args.js';
+import type { CliIo, Output } from '../io.js';
+import { project, stringOption } from './shared.js';
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Progress lines on stderr: stdout is for the result (and for one JSON document with --json). */
+function progressPrinter(io: CliIo): (event: ProgressEvent) => void {
+  return (event) => {
+    switch (event.kind) {
+      case 'step-start':
+        io.stderr(`STEP: ${event.step} ...\n`);
+        break;
+      case 'step-done':
+        io.stderr(`STEP: ${event.step} completed (${seconds(event.ms)})\n`);
+        break;
+      case 'step-failed':
+        io.stderr(`STEP: ${event.step} failed (${seconds(event.ms)}): ${event.error}\n`);
+        break;
+      case 'step-skipped':
+        io.stderr(`STEP: ${event.step} completed before, not run again\n`);
+        break;
+      case 'note':
+        io.stderr(`NOTE: ${event.message}\n`);
+        break;
+    }
+  };
+}
+
+/**
+ * `wfs run WORKFLOW [--session ID] [--resume RUN] [--lock-ttl MS]`: exit 0 completed, 1 failed,
+ * 4 skipped (SPEC 6). SIGINT/SIGTERM stop it at once (a running command is stopped too), the lease
+ * is released, and the run can be resumed.
+ */
+export async function run(io: CliIo, out: Output, values: OptionValues, [name]: string[]): Promise<number> {
+  const ctx = project(io, values);
+  const ttlText = stringOption(values, 'lock-ttl');
+  if (ttlText !== undefined && !/^[0-9]{4,9}$/.test(ttlText))
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `--lock-ttl takes milliseconds, at least 1000, not ${JSON.stringify(ttlText)}`,
+    );
+  const session = stringOption(values, 'session');
+  const resume = stringOption(values, 'resume');
+  const workflow = await findWorkflow(ctx, name!, {
+    ...(session ? { session } : {}),
+    ...(resume ? { resume } : {}),
+    ...(ttlText ? { lockTtlMs: Number(ttlText) } : {}),
+    handleSignals: true,
+    progress: progressPrinter(io),
+    stdout: out.json ? 'stderr' : 'inherit',
+  });
+  const result = await workflow.execute();
+  out.warnAll(result.warnings);
+  const code = result.status === 'completed' ? 0 : result.status === 'skipped' ? 4 : 1;
+  if (out.json) {
+    out.document({
+      status: result.status,
+      run_id: result.run_id,
+      steps: result.steps,
+      ...(result.reason ? { reason: result.reason } : {}),
+      ...(result.holder ? { holder: result.holder } : {}),
+      ...(result.coordination ? { coordination: result.coordination } : {}),
+      ...(result.conflicts ? { conflicts: result.conflicts } : {}),
+      ...(result.resumed_steps ? { resumed_steps: result.resumed_steps } : {}),
+    });
+    return code;
+  }
+  if (result.status === 'skipped') {
+    const holder = result.holder
+      ? ` (held by ${result.holder.session ?? 'no session'}, pid ${result.holder.pid} on ${result.holder.host})`
+      : '';
+    out.line(`SKIPPED: ${result.reason}${holder}`);
+  } else if (result.status === 'failed') io.stderr(`ERROR: ${result.reason}\n`);
+  if (result.run_id) out.line(`RUN_ID: ${result.run_id}`);
+  out.line(`RESULT: ${result.status}`);
+  return code;
+}
+
+/** `wfs workflow list`: the workflows this project can run; a broken declaration is listed with its problem. */
+export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
+  const workflows = await listWorkflows(project(io, values));
+  if (out.json) {
+    out.document({ workflows });
+    return 0;
+  }
+  if (workflows.length === 0) {
+    out.line('No workflows: declare one in .workflow/workflows/NAME.json (see docs/workflows.md)');
+    return 0;
+  }
+  out.table(
+    ['NAME', 'CROSS-SESSION', 'STEPS', 'SOURCE'],
+    workflows.map((w) => [
+      w.name,
+      w.problem ? 'BROKEN' : w.cross_session ? 'yes' : 'no',
+      w.problem ? w.problem : w.steps.join(', '),
+      w.source,
+    ]),
+  );
+  return 0;
+}

@@ -1,0 +1,413 @@
+import { type KeptLease, keepLease } from '../coord/keep-lease.js';
+import { coordinationSettings, openCoordinator } from '../coord/open.js';
+import { decideUnreachable } from '../coord/policy.js';
+import type { Coordinator, Holder, Lease, SharedResult } from '../coord/types.js';
+import { isWfsError, WfsError } from '../core/errors.js';
+import { openProject, type ProjectContext } from '../session/context.js';
+import { readSessionRepairing } from '../session/show.js';
+import type { LoadedSession } from '../store/session-files.js';
+import { loadRun, newRunId, saveRun, unfinishedRun, validateWorkflowName } from './runs.js';
+import type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './types.js';
+
+const DEFAULT_LOCK_TTL_MS = 60_000;
+/** A shared result lives a day unless said otherwise: a new commit changes its key anyway. */
+const DEFAULT_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface RunOptions {
+  /** The project (default: the one around the working directory). */
+  project?: ProjectContext;
+  /** The session to run in (default: the active one). */
+  session?: string;
+  /** Continue this run (default: the workflow's unfinished run in the session, if any). */
+  resume?: string;
+  /** Stop at the next step on SIGINT/SIGTERM, releasing the lease (the CLI sets it). */
+  handleSignals?: boolean;
+  /** Where progress lines go (default: nowhere). */
+  progress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { kind: 'step-start'; step: string }
+  | { kind: 'step-done'; step: string; ms: number }
+  | { kind: 'step-failed'; step: string; ms: number; error: string }
+  | { kind: 'step-skipped'; step: string }
+  | { kind: 'note'; message: string };
+
+/** What a workflow's `run` works with. */
+export interface WorkflowContext {
+  readonly runId: string;
+  readonly project: ProjectContext;
+  readonly session: LoadedSession;
+  /** Aborted when the lease is lost or the run is interrupted: stop what you are doing. */
+  readonly signal: AbortSignal;
+  /**
+   * A durable step: run once per run. Its status and output are recorded in the run record, so a
+   * resumed run returns the recorded output instead of running it again. The output must be JSON.
+   */
+  step<T>(name: string, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T>;
+  /** Shares a result with other sessions (cross-session runs; otherwise a warning). */
+  shareResult(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** A result another session shared, if it is still live. */
+  getSharedResult(key: string): Promise<SharedResult | undefined>;
+  /** A line of progress for the person watching. */
+  note(message: string): void;
+  /** A warning that ends up in the result. */
+  warn(message: string): void;
+}
+
+class Stop extends Error {}
+
+/**
+ * A workflow (SPEC 6). Subclasses give a `name` and a `run(ctx, input)` made of `ctx.step`s.
+ *
+ * @example
+ * ```ts
+ * class Lint extends BaseWorkflow<void, { problems: number }> {
+ *   readonly name = 'lint';
+ *   protected async run(ctx: WorkflowContext) {
+ *     const problems = await ctx.step('eslint', () => runEslint());
+ *     return { problems };
+ *   }
+ * }
+ * const result = await new Lint({ enableCrossSession: true, scope: ['src/**'] }).execute();
+ * if (result.status === 'skipped') console.log('running elsewhere:', result.holder);
+ * ```
+ */
+export abstract class BaseWorkflow<Input = void, Output = unknown> {
+  abstract readonly name: string;
+  readonly description: string = '';
+
+  constructor(readonly options: WorkflowOptions & RunOptions = {}) {}
+
+  protected abstract run(ctx: WorkflowContext, input: Input): Promise<Output>;
+
+  /**
+   * Runs the workflow in the session. Resolves (never rejects for the work itself) to `completed`,
+   * `failed` (with the reason) or `skipped` (another session holds it, a conflict, or the backend
+   * cannot be reached under the skip policy). Bad input (no session, an unknown run) rejects.
+   */
+  async execute(input: Input): Promise<WorkflowResult<Output>> {
+    validateWorkflowName(this.name);
+    const project = this.options.project ?? openProject();
+    const { session, warnings } = await readSessionRepairing(project, this.options.session);
+    if (session.location === 'archives' || session.state.status === 'archived')
+      throw new WfsError(
+        'E_INVALID_STATE',
+        `Session ${session.id} is archived: workflows run in open sessions`,
+      );
+    if (session.state.status === 'completed')
+      throw new WfsError(
+        'E_INVALID_STATE',
+        `Session ${session.id} is completed: start a new session for new work`,
+      );
+    let previous: RunRecord | undefined;
+    if (this.options.resume !== undefined) {
+      previous = loadRun(session.dir, this.name, this.options.resume);
+      if (previous.status === 'completed')
+        throw new WfsError(
+          'E_INVALID_STATE',
+          `Run ${previous.run_id} of ${this.name} has completed: nothing to resume`,
+        );
+    } else previous = unfinishedRun(session.dir, this.name);
+
+    const run = new Run(this, project, session, previous, warnings);
+    return run.go((ctx) => this.run(ctx, input));
+  }
+}
+
+/** One execution of a workflow: coordination, the run record, the steps, and every way out. */
+class Run<Output> {
+  private readonly lockTtl: number;
+  private coordinator: Coordinator | undefined;
+  private kept: KeptLease | undefined;
+  private lease: Lease | undefined;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private readonly interrupt = new AbortController();
+  private record!: RunRecord;
+  private readonly resumed: string[] = [];
+  private readonly namesUsed = new Set<string>();
+  private coordination: WorkflowResult<Output>['coordination'];
+
+  constructor(
+    private readonly workflow: BaseWorkflow<never, Output> | BaseWorkflow<unknown, Output>,
+    private readonly project: ProjectContext,
+    private readonly session: LoadedSession,
+    private readonly previous: RunRecord | undefined,
+    private readonly warnings: string[],
+  ) {
+    this.lockTtl = workflow.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+    this.coordination = workflow.options.enableCrossSession ? 'locked' : 'off';
+  }
+
+  private get name(): string {
+    return this.workflow.name;
+  }
+
+  private progress(event: Parameters<NonNullable<RunOptions['progress']>>[0]): void {
+    this.workflow.options.progress?.(event);
+  }
+
+  private result(
+    status: WorkflowResult<Output>['status'],
+    extra: Partial<WorkflowResult<Output>> = {},
+  ): WorkflowResult<Output> {
+    return {
+      status,
+      run_id: this.record?.run_id ?? null,
+      steps: (this.record?.steps ?? []).map((s) => ({
+        name: s.name,
+        status: this.resumed.includes(s.name) ? 'skipped' : s.status,
+      })),
+      ...(this.coordination ? { coordination: this.coordination } : {}),
+      ...(this.resumed.length > 0 ? { resumed_steps: [...this.resumed] } : {}),
+      ...extra,
+      warnings: this.warnings,
+    };
+  }
+
+  private async announce(type: string, data: Record<string, unknown>): Promise<void> {
+    if (this.coordinator === undefined) return;
+    try {
+      await this.coordinator.publish({
+        type,
+        session: this.session.id,
+        data: { workflow: this.name, ...data },
+      });
+    } catch (error) {
+      this.warnings.push(`Could not announce ${type}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Opens the backend and takes the lease; a result when the run must not start. */
+  private async coordinate(): Promise<WorkflowResult<Output> | undefined> {
+    const options = this.workflow.options;
+    const policy = options.onUnavailable ?? coordinationSettings(this.project).onUnreachable;
+    try {
+      this.coordinator = await openCoordinator(this.project);
+    } catch (error) {
+      let decision: ReturnType<typeof decideUnreachable>;
+      try {
+        decision = decideUnreachable(policy, error);
+      } catch {
+        this.coordination = 'unlocked';
+        return this.result('failed', { reason: `${(error as Error).message} (policy fail: not started)` });
+      }
+      this.coordination = 'unlocked';
+      if (decision.status === 'skipped') return this.result('skipped', { reason: decision.reason });
+      this.warnings.push(decision.reason);
+      return undefined;
+    }
+    const c = this.coordinator;
+    if (options.scope !== undefined && options.scope.length > 0) {
+      const conflicts = await c.claimPaths({
+        session: this.session.id,
+        paths: options.scope,
+        ttlMs: this.lockTtl,
+      });
+      // Claims live as long as the lease: refreshed with it, gone soon after a crash.
+      this.claimTimer = setInterval(
+        () => {
+          c.claimPaths({ session: this.session.id, paths: options.scope!, ttlMs: this.lockTtl }).catch(
+            () => {},
+          );
+        },
+        Math.max(1, Math.floor(this.lockTtl / 3)),
+      );
+      this.claimTimer.unref();
+      if (conflicts.length > 0) {
+        await this.announce('conflict.detected', { conflicts });
+        const described = conflicts.map((x) => `${x.ours} overlaps ${x.theirs} (${x.session})`).join('; ');
+        const onConflict = options.onConflict ?? 'warn';
+        if (onConflict === 'warn')
+          this.warnings.push(`Conflicting changes declared by other sessions: ${described}`);
+        else
+          return this.result(onConflict === 'skip' ? 'skipped' : 'failed', {
+            reason: `Conflicting changes declared by other sessions: ${described}`,
+            conflicts,
+          });
+      }
+    }
+    const got = await c.acquire(`workflow:${this.name}`, {
+      ttlMs: this.lockTtl,
+      holder: { session: this.session.id },
+    });
+    if (got.status === 'held') {
+      await this.announce('workflow.skipped', { holder: got.current.holder });
+      return this.result('skipped', {
+        reason: 'Workflow already running in another session',
+        holder: got.current.holder as Holder,
+      });
+    }
+    this.lease = got.lease;
+    this.kept = keepLease(c, got.lease, { ttlMs: this.lockTtl });
+    return undefined;
+  }
+
+  /** Before each step: the lease must still be ours (a stopped process may have lost it unawares). */
+  private async confirmLease(): Promise<void> {
+    if (this.kept === undefined || this.coordinator === undefined) return;
+    if (this.kept.signal.aborted) throw this.kept.signal.reason;
+    const renewed = await this.coordinator.renew(this.kept.current(), this.lockTtl);
+    if (renewed === undefined)
+      throw new WfsError(
+        'E_LEASE_LOST',
+        `The lease workflow:${this.name} was lost (it expired and another session may hold it)`,
+      );
+  }
+
+  private save(): void {
+    this.record.updated_at = new Date().toISOString();
+    saveRun(this.session.dir, this.record);
+  }
+
+  private context(signal: AbortSignal): WorkflowContext {
+    return {
+      runId: this.record.run_id,
+      project: this.project,
+      session: this.session,
+      signal,
+      // A step's own work is stopped only by an interruption; a lost lease stops the run before
+      // the next step (SPEC 6), so a command half-done is not killed for it.
+      step: (name, fn) => this.step(name, fn, signal, this.interrupt.signal),
+      shareResult: async (key, value, ttlMs = DEFAULT_RESULT_TTL_MS) => {
+        if (this.coordinator === undefined) {
+          this.warnings.push(`Result ${key} not shared: this run has no coordination backend`);
+          return;
+        }
+        await this.coordinator.putResult({ key, value, ttlMs, session: this.session.id });
+        await this.announce('result.shared', { key, bytes: Buffer.byteLength(value) });
+      },
+      getSharedResult: async (key) => this.coordinator?.getResult(key),
+      note: (message) => this.progress({ kind: 'note', message }),
+      warn: (message) => {
+        this.warnings.push(message);
+      },
+    };
+  }
+
+  private async step<T>(
+    name: string,
+    fn: (signal: AbortSignal) => Promise<T> | T,
+    signal: AbortSignal,
+    interrupt: AbortSignal,
+  ): Promise<T> {
+    if (this.namesUsed.has(name))
+      throw new WfsError('E_INVALID_INPUT', `Step ${JSON.stringify(name)} appears twice in ${this.name}`);
+    this.namesUsed.add(name);
+    if (signal.aborted) throw signal.reason;
+    const done = this.record.steps.find((s) => s.name === name && s.status === 'completed');
+    if (done) {
+      this.resumed.push(name);
+      this.progress({ kind: 'step-skipped', step: name });
+      return done.output as T;
+    }
+    await this.confirmLease();
+    if (signal.aborted) throw signal.reason;
+    const entry: StepRecord = { name, status: 'running', started_at: new Date().toISOString() };
+    this.record.steps = [...this.record.steps.filter((s) => s.name !== name), entry];
+    this.save();
+    this.progress({ kind: 'step-start', step: name });
+    const started = performance.now();
+    try {
+      const output = await fn(interrupt);
+      // Recorded as JSON, so a resumed run gets exactly what it would have got.
+      entry.output = output === undefined ? null : JSON.parse(JSON.stringify(output));
+      entry.status = 'completed';
+      entry.finished_at = new Date().toISOString();
+      this.save();
+      this.progress({ kind: 'step-done', step: name, ms: performance.now() - started });
+      return output;
+    } catch (error) {
+      entry.status = 'failed';
+      entry.error = (error as Error).message;
+      entry.finished_at = new Date().toISOString();
+      this.save();
+      this.progress({ kind: 'step-failed', step: name, ms: performance.now() - started, error: entry.error });
+      throw error;
+    }
+  }
+
+  async go(body: (ctx: WorkflowContext) => Promise<Output>): Promise<WorkflowResult<Output>> {
+    try {
+      if (this.workflow.options.enableCrossSession) {
+        const stop = await this.coordinate();
+        if (stop !== undefined) return stop;
+      }
+      const now = new Date().toISOString();
+      this.record = this.previous
+        ? { ...this.previous, status: 'running', attempts: this.previous.attempts + 1, updated_at: now }
+        : {
+            run_id: newRunId(new Date()),
+            workflow: this.name,
+            session_id: this.session.id,
+            status: 'running',
+            started_at: now,
+            updated_at: now,
+            attempts: 1,
+            steps: [],
+          };
+      delete this.record.reason;
+      this.save();
+      if (this.previous) this.progress({ kind: 'note', message: `Resuming run ${this.record.run_id}` });
+      await this.announce('workflow.started', {
+        run_id: this.record.run_id,
+        resumed: this.previous !== undefined,
+      });
+      return await this.steps(body);
+    } finally {
+      await this.cleanUp();
+    }
+  }
+
+  private async steps(body: (ctx: WorkflowContext) => Promise<Output>): Promise<WorkflowResult<Output>> {
+    const signals = [this.interrupt.signal, ...(this.kept ? [this.kept.signal] : [])];
+    const signal = AbortSignal.any(signals);
+    const onSignal = (name: NodeJS.Signals) => () =>
+      this.interrupt.abort(
+        new Stop(`Interrupted by ${name}: resume with wfs run ${this.name} --resume ${this.record.run_id}`),
+      );
+    const handlers = this.workflow.options.handleSignals
+      ? (['SIGINT', 'SIGTERM'] as const).map((name) => [name, onSignal(name)] as const)
+      : [];
+    for (const [name, handler] of handlers) process.on(name, handler);
+    try {
+      const output = await body(this.context(signal));
+      this.record.status = 'completed';
+      this.record.output = output === undefined ? null : JSON.parse(JSON.stringify(output));
+      this.save();
+      await this.announce('workflow.completed', { run_id: this.record.run_id });
+      return this.result('completed', { output });
+    } catch (error) {
+      const reason = signal.aborted ? signal.reason : error;
+      const lost = isWfsError(reason) && reason.code === 'E_LEASE_LOST';
+      const interrupted = reason instanceof Stop;
+      this.record.status = lost || interrupted ? 'interrupted' : 'failed';
+      this.record.reason = lost
+        ? `${(reason as Error).message}; stopped before the next step. Resume with wfs run ${this.name} --resume ${this.record.run_id}`
+        : (reason as Error).message;
+      this.save();
+      if (lost)
+        await this.announce('lock.lost', { run_id: this.record.run_id, lock: `workflow:${this.name}` });
+      await this.announce('workflow.failed', { run_id: this.record.run_id, reason: this.record.reason });
+      return this.result('failed', { reason: this.record.reason });
+    } finally {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    }
+  }
+
+  /** Every exit path: stop renewing, release the lease and the claims, close the backend. */
+  private async cleanUp(): Promise<void> {
+    this.kept?.stop();
+    if (this.claimTimer) clearInterval(this.claimTimer);
+    const c = this.coordinator;
+    if (c === undefined) return;
+    try {
+      if (this.lease) await c.release(this.kept?.current() ?? this.lease);
+      if (this.workflow.options.scope?.length) await c.releaseClaims(this.session.id);
+    } catch (error) {
+      this.warnings.push(`Could not release workflow:${this.name}: ${(error as Error).message}`);
+    } finally {
+      await c.close();
+    }
+  }
+}

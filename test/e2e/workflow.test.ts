@@ -1,0 +1,384 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, json, makeRepo, sessionIdOf, wfs } from '../helpers.js';
+import { startRedis, type TestRedis } from '../redis-server.js';
+
+type RunJson = {
+  status: string;
+  run_id: string | null;
+  steps: { name: string; status: string }[];
+  reason?: string;
+  holder?: { session: string | null; pid: number; host: string };
+  coordination?: string;
+  conflicts?: { session: string; theirs: string; ours: string }[];
+  resumed_steps?: string[];
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A step that appends its name to `log.txt` (side effects are counted), then sleeps `ms`, the first
+ * time only (a resumed run that repeats it does not wait again).
+ */
+function logStep(name: string, ms = 0, extra: Record<string, unknown> = {}) {
+  const script = [
+    "const fs = require('fs');",
+    `fs.appendFileSync('log.txt', '${name}\\n');`,
+    `if (!fs.existsSync('slept-${name}')) { fs.writeFileSync('slept-${name}', ''); setTimeout(() => {}, ${ms}); }`,
+  ].join(' ');
+  return { name, run: ['node', '-e', script], ...extra };
+}
+
+function declare(root: string, declaration: Record<string, unknown>, extension = 'json'): void {
+  fs.mkdirSync(path.join(root, '.workflow', 'workflows'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, '.workflow', 'workflows', `${declaration.name}.${extension}`),
+    JSON.stringify(declaration, null, 2),
+  );
+}
+
+function logOf(root: string): string[] {
+  try {
+    return fs.readFileSync(path.join(root, 'log.txt'), 'utf8').trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** `wfs run` in the background, in a process group of its own (so the test can stop it whole). */
+function background(root: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'run', ...args], {
+    cwd: root,
+    env: { ...process.env, WFS_ROOT: '', WFS_COORD: '', WFS_REDIS_URL: '', WFS_ON_UNREACHABLE: '', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<number>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))),
+  );
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const backends = [
+  { name: 'local', env: () => ({}) as NodeJS.ProcessEnv },
+  { name: 'redis', env: () => ({ WFS_REDIS_URL: redis.url, WFS_PROJECT_ID: `wf-${Math.random()}` }) },
+];
+
+for (const backend of backends) {
+  describe(`cross-session workflows (${backend.name})`, () => {
+    it('two sessions start the same workflow at once: exactly one runs, the other is skipped with its holder (exit 4)', async () => {
+      const root = makeRepo();
+      const env = backend.env();
+      declare(root, { name: 'slow', crossSession: true, steps: [logStep('work', 1_500)] });
+      const a = sessionIdOf(await wfs(root, ['session', 'start', '--new', 'first'], { env }));
+      const b = sessionIdOf(await wfs(root, ['session', 'start', '--new', 'second'], { env }));
+      const [ra, rb] = await Promise.all([
+        wfs(root, ['run', 'slow', '--session', a, '--json'], { env }),
+        wfs(root, ['run', 'slow', '--session', b, '--json'], { env }),
+      ]);
+      const results = [
+        { session: a, run: ra },
+        { session: b, run: rb },
+      ];
+      const ran = results.filter((r) => r.run.code === 0);
+      const skipped = results.filter((r) => r.run.code === 4);
+      expect(ran).toHaveLength(1);
+      expect(skipped).toHaveLength(1);
+      expect(json<RunJson>(skipped[0]!.run)).toMatchObject({
+        status: 'skipped',
+        reason: 'Workflow already running in another session',
+        holder: { session: ran[0]!.session },
+        steps: [],
+      });
+      expect(json<RunJson>(ran[0]!.run)).toMatchObject({ status: 'completed', coordination: 'locked' });
+      expect(logOf(root)).toEqual(['work']);
+      const events = json<{ events: { type: string; session: string }[] }>(
+        await wfs(root, ['events', '--json'], { env }),
+      );
+      const types = events.events
+        .filter((e) => e.type.startsWith('workflow.'))
+        .map((e) => `${e.type} ${e.session}`);
+      expect(types).toEqual(
+        expect.arrayContaining([
+          `workflow.started ${ran[0]!.session}`,
+          `workflow.completed ${ran[0]!.session}`,
+          `workflow.skipped ${skipped[0]!.session}`,
+        ]),
+      );
+      // Released on the way out: the skipped session can run it now.
+      expect((await wfs(root, ['run', 'slow', '--session', skipped[0]!.session], { env })).code).toBe(0);
+    }, 60_000);
+
+    it('when the backend cannot be reached the policy decides, and says so', async () => {
+      if (backend.name === 'local') return; // the embedded backend is files: nothing to be unreachable
+      const root = makeRepo();
+      const env = { WFS_REDIS_URL: 'redis://127.0.0.1:1' };
+      declare(root, { name: 'job', crossSession: true, steps: [logStep('work')] });
+      await wfs(root, ['session', 'start', '--new', 'offline'], { env });
+      const fail = await wfs(root, ['run', 'job', '--json'], { env });
+      expect(fail.code).toBe(1);
+      expect(json<RunJson>(fail)).toMatchObject({ status: 'failed', coordination: 'unlocked' });
+      expect(json<RunJson>(fail).reason).toMatch(/^Cannot reach Redis .* \(policy fail: not started\)$/);
+      const skip = await wfs(root, ['run', 'job', '--json'], { env: { ...env, WFS_ON_UNREACHABLE: 'skip' } });
+      expect(skip.code).toBe(4);
+      expect(json<RunJson>(skip)).toMatchObject({ status: 'skipped' });
+      expect(logOf(root)).toEqual([]);
+      const unlocked = await wfs(root, ['run', 'job', '--json'], {
+        env: { ...env, WFS_ON_UNREACHABLE: 'run-unlocked' },
+      });
+      expect(unlocked.code).toBe(0);
+      expect(json<RunJson>(unlocked)).toMatchObject({ status: 'completed', coordination: 'unlocked' });
+      expect(unlocked.stderr).toMatch(/WARNING: Cannot reach Redis .*policy run-unlocked/);
+      expect(logOf(root)).toEqual(['work']);
+      // The declaration's own policy wins over the project's.
+      declare(root, { name: 'job', crossSession: true, onUnavailable: 'skip', steps: [logStep('work')] });
+      expect(
+        (await wfs(root, ['run', 'job'], { env: { ...env, WFS_ON_UNREACHABLE: 'run-unlocked' } })).code,
+      ).toBe(4);
+    }, 60_000);
+  });
+}
+
+describe('durable steps', () => {
+  it('a run killed with SIGKILL mid-step resumes: completed steps do not run again', async () => {
+    const root = makeRepo();
+    declare(root, {
+      name: 'three',
+      crossSession: true,
+      lockTtlMs: 1_000,
+      steps: [logStep('one'), logStep('two', 60_000), logStep('three')],
+    });
+    await wfs(root, ['session', 'start', '--new', 'killed']);
+    const first = background(root, ['three']);
+    await until(() => logOf(root).includes('two'), 'step two to start');
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.exited;
+    // The dead run's lease ends at its TTL (1 s here); until then the workflow is held.
+    await sleep(1_200);
+    const again = await wfs(root, ['run', 'three', '--json']);
+    expect(again.code).toBe(0);
+    const result = json<RunJson>(again);
+    expect(result).toMatchObject({
+      status: 'completed',
+      resumed_steps: ['one'],
+      steps: [
+        { name: 'one', status: 'skipped' },
+        { name: 'two', status: 'completed' },
+        { name: 'three', status: 'completed' },
+      ],
+    });
+    expect(again.stderr).toContain('NOTE: Resuming run');
+    // Side effects: one once, two twice (it was running when killed), three once.
+    expect(logOf(root)).toEqual(['one', 'two', 'two', 'three']);
+    // Finished: the next run is a new one.
+    const next = json<RunJson>(await wfs(root, ['run', 'three', '--json']));
+    expect(next.run_id).not.toBe(result.run_id);
+  }, 60_000);
+
+  it('a lease lost mid-run stops the run before its next step; --resume continues it', async () => {
+    const root = makeRepo();
+    declare(root, {
+      name: 'guarded',
+      crossSession: true,
+      lockTtlMs: 1_000,
+      steps: [logStep('one'), logStep('long', 2_500), logStep('after')],
+    });
+    await wfs(root, ['session', 'start', '--new', 'stopped']);
+    const run = background(root, ['guarded', '--json']);
+    await until(() => logOf(root).includes('long'), 'the long step');
+    // Stopped past its TTL (its child goes on), another process takes the lease meanwhile.
+    process.kill(run.child.pid!, 'SIGSTOP');
+    await sleep(1_300);
+    const taken = await wfs(root, ['lock', 'acquire', 'workflow:guarded', '--ttl', '60000', '--json'], {
+      env: { WFS_SESSION_ID: 'WFS-thief' },
+    });
+    expect(taken.code).toBe(0);
+    process.kill(run.child.pid!, 'SIGCONT');
+    expect(await run.exited).toBe(1);
+    const result = JSON.parse(run.output().stdout) as RunJson;
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/lease workflow:guarded .*was lost.*stopped before the next step/);
+    expect(logOf(root)).toEqual(['one', 'long']);
+    const events = json<{ events: { type: string }[] }>(await wfs(root, ['events', '--json']));
+    expect(events.events.map((e) => e.type)).toContain('lock.lost');
+    // Once the lease is free, the run continues after its last completed step.
+    await wfs(root, ['lock', 'release', 'workflow:guarded', '--token', json<{ token: string }>(taken).token]);
+    const resumed = await wfs(root, ['run', 'guarded', '--resume', result.run_id!, '--json']);
+    expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one', 'long'] });
+    expect(logOf(root)).toEqual(['one', 'long', 'after']);
+  }, 60_000);
+
+  it('SIGINT stops the running command and the run, releases the lease, and leaves it resumable', async () => {
+    const root = makeRepo();
+    declare(root, {
+      name: 'stoppable',
+      crossSession: true,
+      steps: [logStep('one'), logStep('two', 60_000), logStep('three')],
+    });
+    await wfs(root, ['session', 'start', '--new', 'interrupted']);
+    const run = background(root, ['stoppable']);
+    await until(() => logOf(root).includes('two'), 'step two');
+    process.kill(run.child.pid!, 'SIGINT');
+    expect(await run.exited).toBe(1);
+    expect(run.output().stderr).toMatch(
+      /ERROR: Interrupted by SIGINT: resume with wfs run stoppable --resume run-/,
+    );
+    // The lease was released at once (no waiting for its TTL), and the run resumes.
+    const resumed = await wfs(root, ['run', 'stoppable', '--json']);
+    expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
+  }, 60_000);
+
+  it('a failing step fails the run (exit 1); --resume of the failed run skips what completed; a completed run cannot be resumed', async () => {
+    const root = makeRepo();
+    declare(root, {
+      name: 'flaky',
+      steps: [logStep('one'), { name: 'check', run: 'test -f ok.txt' }, logStep('three')],
+    });
+    await wfs(root, ['session', 'start', '--new', 'flaky work']);
+    const failed = await wfs(root, ['run', 'flaky', '--json']);
+    expect(failed.code).toBe(1);
+    const result = json<RunJson>(failed);
+    expect(result).toMatchObject({
+      status: 'failed',
+      coordination: 'off',
+      steps: [
+        { name: 'one', status: 'completed' },
+        { name: 'check', status: 'failed' },
+      ],
+    });
+    expect(result.reason).toBe('Step check failed: test -f ok.txt exited with 1');
+    fs.writeFileSync(path.join(root, 'ok.txt'), '');
+    const resumed = await wfs(root, ['run', 'flaky', '--resume', result.run_id!, '--json']);
+    expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
+    expect(logOf(root)).toEqual(['one', 'three']);
+    expect((await wfs(root, ['run', 'flaky', '--resume', result.run_id!])).code).toBe(1);
+  }, 60_000);
+});
+
+describe('conflicts and declarations', () => {
+  it('overlapping scopes of live sessions are reported before work starts: warn goes on, skip does not', async () => {
+    const root = makeRepo();
+    declare(root, {
+      name: 'refactor',
+      crossSession: true,
+      scope: ['src/**'],
+      steps: [logStep('refactor', 3_000)],
+    });
+    declare(root, {
+      name: 'login',
+      crossSession: true,
+      scope: ['src/login.ts'],
+      onConflict: 'skip',
+      steps: [logStep('login')],
+    });
+    declare(root, {
+      name: 'docs',
+      crossSession: true,
+      scope: ['docs/**', 'src/login.ts'],
+      steps: [logStep('docs')],
+    });
+    const a = sessionIdOf(await wfs(root, ['session', 'start', '--new', 'refactoring']));
+    const b = sessionIdOf(await wfs(root, ['session', 'start', '--new', 'login page']));
+    const first = background(root, ['refactor', '--session', a]);
+    await until(() => logOf(root).includes('refactor'), 'the refactor step');
+    const skipped = await wfs(root, ['run', 'login', '--session', b, '--json']);
+    expect(skipped.code).toBe(4);
+    expect(json<RunJson>(skipped)).toMatchObject({
+      status: 'skipped',
+      conflicts: [{ session: a, theirs: 'src/**', ours: 'src/login.ts' }],
+    });
+    const warned = await wfs(root, ['run', 'docs', '--session', b]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain(
+      `WARNING: Conflicting changes declared by other sessions: src/login.ts overlaps src/** (${a})`,
+    );
+    expect(await first.exited).toBe(0);
+    const events = json<{ events: { type: string }[] }>(await wfs(root, ['events', '--json']));
+    expect(events.events.filter((e) => e.type === 'conflict.detected')).toHaveLength(2);
+    // The refactor ended: its claim went with it.
+    expect((await wfs(root, ['run', 'login', '--session', b])).code).toBe(0);
+  }, 60_000);
+
+  it('declarations in JSON or YAML; mistakes are errors that name the file, and list shows them', async () => {
+    const root = makeRepo();
+    await wfs(root, ['session', 'start', '--new', 'declaring']);
+    fs.mkdirSync(path.join(root, '.workflow', 'workflows'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, '.workflow', 'workflows', 'yamly.yaml'),
+      "name: yamly\ncrossSession: true\nsteps:\n  - name: hello\n    run: [node, -e, \"require('fs').appendFileSync('log.txt', 'hello\\\\n')\"]\n    phase: IMPLEMENT\n",
+    );
+    declare(root, { name: 'typo', crosSession: true, steps: [logStep('x')] });
+    declare(root, { name: 'other-name', steps: [logStep('x')] }, 'json');
+    fs.renameSync(
+      path.join(root, '.workflow', 'workflows', 'other-name.json'),
+      path.join(root, '.workflow', 'workflows', 'renamed.json'),
+    );
+    declare(root, { name: 'twice', steps: [logStep('x'), logStep('x')] });
+
+    const ran = await wfs(root, ['run', 'yamly']);
+    expect(ran.code).toBe(0);
+    expect(logOf(root)).toEqual(['hello']);
+    // The step's `phase` moved the session before the step ran.
+    expect(
+      json<{ session: { current_phase: string } }>(await wfs(root, ['session', 'show', '--json'])).session
+        .current_phase,
+    ).toBe('IMPLEMENT');
+    const typo = await wfs(root, ['run', 'typo']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^ERROR: typo\.json is invalid: .*crosSession/);
+    expect((await wfs(root, ['run', 'renamed'])).stderr).toMatch(
+      /declares "other-name": the name must be the file's \(renamed\)/,
+    );
+    expect((await wfs(root, ['run', 'twice'])).stderr).toMatch(/step "x" appears twice/);
+    const missing = await wfs(root, ['run', 'nothing']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^ERROR: No workflow nothing/);
+    expect((await wfs(root, ['run', '../x'])).code).toBe(2);
+
+    const list = json<{ workflows: { name: string; problem?: string; cross_session: boolean }[] }>(
+      await wfs(root, ['workflow', 'list', '--json']),
+    );
+    expect(list.workflows.map((w) => [w.name, w.problem === undefined])).toEqual([
+      ['renamed', false],
+      ['twice', false],
+      ['typo', false],
+      ['yamly', true],
+    ]);
+    expect((await wfs(root, ['workflow', 'list'])).stdout).toMatch(/typo\s+BROKEN/);
+  });
+
+  it('no session: a clear error, nothing run', async () => {
+    const root = makeRepo();
+    declare(root, { name: 'job', steps: [logStep('x')] });
+    const run = await wfs(root, ['run', 'job']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^ERROR: .*(no active session|No active session)/i);
+    expect(logOf(root)).toEqual([]);
+  });
+});

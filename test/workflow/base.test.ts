@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { openProject } from '../../src/session/context.js';
+import { startNewSession } from '../../src/session/start.js';
+import { BaseWorkflow, type WorkflowContext } from '../../src/workflow/base.js';
+import { makeRepo } from '../helpers.js';
+
+/** A workflow written against the library, as a user would: two steps, a shared result. */
+class Measure extends BaseWorkflow<{ failSecond: boolean }, { total: number }> {
+  readonly name = 'measure';
+  calls: string[] = [];
+
+  protected async run(ctx: WorkflowContext, input: { failSecond: boolean }) {
+    const first = await ctx.step('count', () => {
+      this.calls.push('count');
+      return { files: 41 };
+    });
+    const second = await ctx.step('add', () => {
+      this.calls.push('add');
+      if (input.failSecond) throw new Error('not yet');
+      return first.files + 1;
+    });
+    await ctx.shareResult(`measure:${ctx.session.id}`, String(second));
+    return { total: second };
+  }
+}
+
+function project(env: NodeJS.ProcessEnv = {}) {
+  return openProject({ cwd: makeRepo(), env: { WFS_ROOT: '', ...env } });
+}
+
+describe('BaseWorkflow (library)', () => {
+  it('records steps durably; a resumed run replays recorded outputs and runs only what is left', async () => {
+    const ctx = project();
+    const { session_id } = await startNewSession(ctx, { description: 'measuring' });
+    const failing = new Measure({ project: ctx, enableCrossSession: true });
+    const failed = await failing.execute({ failSecond: true });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      reason: 'not yet',
+      coordination: 'locked',
+      steps: [
+        { name: 'count', status: 'completed' },
+        { name: 'add', status: 'failed' },
+      ],
+    });
+    const again = new Measure({ project: ctx, enableCrossSession: true, resume: failed.run_id! });
+    const done = await again.execute({ failSecond: false });
+    expect(done).toMatchObject({ status: 'completed', output: { total: 42 }, resumed_steps: ['count'] });
+    // `count` ran once in all; its recorded output fed `add` on the resumed run.
+    expect([...failing.calls, ...again.calls]).toEqual(['count', 'add', 'add']);
+    // Another workflow reads what this one shared.
+    let shared: string | undefined;
+    class Reader extends BaseWorkflow<void, string | undefined> {
+      readonly name = 'reader';
+      protected async run(c: WorkflowContext) {
+        shared = (await c.getSharedResult(`measure:${session_id}`))?.value;
+        return shared;
+      }
+    }
+    expect((await new Reader({ project: ctx, enableCrossSession: true }).execute()).output).toBe('42');
+  });
+
+  it('without cross-session: no lease, no announcements, and sharing says it did not share', async () => {
+    const ctx = project();
+    await startNewSession(ctx, { description: 'alone' });
+    const result = await new Measure({ project: ctx }).execute({ failSecond: false });
+    expect(result).toMatchObject({ status: 'completed', coordination: 'off' });
+    expect(result.warnings).toEqual([expect.stringMatching(/^Result measure:WFS-alone not shared: /)]);
+  });
+
+  it('two steps of one name are refused; no session is an error', async () => {
+    class Twice extends BaseWorkflow<void, void> {
+      readonly name = 'twice';
+      protected async run(c: WorkflowContext) {
+        await c.step('same', () => 1);
+        await c.step('same', () => 2);
+      }
+    }
+    const ctx = project();
+    await expect(new Twice({ project: ctx }).execute()).rejects.toMatchObject({
+      code: 'E_NO_ACTIVE_SESSION',
+    });
+    await startNewSession(ctx, { description: 'twice' });
+    expect(await new Twice({ project: ctx }).execute()).toMatchObject({
+      status: 'failed',
+      reason: 'Step "same" appears twice in twice',
+    });
+  });
+});
