@@ -42,6 +42,18 @@ const LAZY = [
     out: 'lazy/local-coord.cjs',
   },
   {
+    filter: /^yaml$/,
+    importer: /src\/workflow\/declared\.ts$/,
+    entry: 'node_modules/yaml/dist/index.js',
+    out: 'lazy/yaml.cjs',
+  },
+  {
+    filter: /^\.\/markdown\.js$/,
+    importer: /src\/workflow\/builtin\/docs-check\.ts$/,
+    entry: 'src/workflow/builtin/markdown.ts',
+    out: 'lazy/markdown.cjs',
+  },
+  {
     filter: /^\.\/redis\/coordinator\.js$/,
     importer: /src\/coord\/open\.ts$/,
     entry: 'src/coord/redis/coordinator.ts',

@@ -24,6 +24,8 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Where progress lines go (default: nowhere). */
   progress?: (event: ProgressEvent) => void;
+  /** Where the standard output of the commands steps run goes: ours (default), or our stderr (when stdout is for --json). */
+  stdout?: 'inherit' | 'stderr';
 }
 
 export type ProgressEvent =

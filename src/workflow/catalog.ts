@@ -1,17 +1,15 @@
 import { WfsError } from '../core/errors.js';
 import type { ProjectContext } from '../session/context.js';
 import type { BaseWorkflow, RunOptions } from './base.js';
-import {
-  type CommandOutput,
-  DeclaredWorkflow,
-  declarationFile,
-  listDeclarations,
-  readDeclaration,
-} from './declared.js';
+import { BUILTINS } from './builtin/index.js';
+import { DeclaredWorkflow, declarationFile, listDeclarations, readDeclaration } from './declared.js';
 import { validateWorkflowName } from './runs.js';
 import type { WorkflowOptions } from './types.js';
 
-/** What `wfs run` and `wfs workflow list` know: the workflows declared in the project's files. */
+/**
+ * What `wfs run` and `wfs workflow list` know: the built-ins and the workflows declared in the
+ * project's files. A declaration with a built-in's name replaces the built-in in that project.
+ */
 export interface WorkflowEntry {
   name: string;
   source: string;
@@ -23,24 +21,43 @@ export interface WorkflowEntry {
 }
 
 export async function listWorkflows(ctx: ProjectContext): Promise<WorkflowEntry[]> {
-  return (await listDeclarations(ctx)).map((d) => ({
-    name: d.name,
-    source: `.workflow/workflows/${d.file.split(/[\\/]/).pop()}`,
-    description: d.declaration?.description ?? '',
-    cross_session: d.declaration?.crossSession ?? false,
-    scope: d.declaration?.scope ?? [],
-    steps: d.declaration?.steps.map((s) => s.name) ?? [],
-    ...(d.problem ? { problem: d.problem } : {}),
-  }));
+  const declared = await listDeclarations(ctx);
+  const builtins = Object.entries(BUILTINS)
+    .filter(([name]) => !declared.some((d) => d.name === name))
+    .map(([name, create]): WorkflowEntry => {
+      const workflow = create({ project: ctx });
+      return {
+        name,
+        source: 'built-in',
+        description: workflow.description,
+        cross_session: workflow.options.enableCrossSession === true,
+        scope: workflow.options.scope ?? [],
+        steps: [],
+      };
+    });
+  const files = declared.map(
+    (d): WorkflowEntry => ({
+      name: d.name,
+      source: `.workflow/workflows/${d.file.split(/[\\/]/).pop()}`,
+      description: d.declaration?.description ?? '',
+      cross_session: d.declaration?.crossSession ?? false,
+      scope: d.declaration?.scope ?? [],
+      steps: d.declaration?.steps.map((s) => s.name) ?? [],
+      ...(d.problem ? { problem: d.problem } : {}),
+    }),
+  );
+  return [...builtins, ...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export async function findWorkflow(
   ctx: ProjectContext,
   name: string,
-  options: WorkflowOptions & RunOptions & Partial<CommandOutput>,
+  options: WorkflowOptions & RunOptions,
 ): Promise<BaseWorkflow<void, unknown>> {
   validateWorkflowName(name);
   const file = declarationFile(ctx, name);
+  const builtin = BUILTINS[name];
+  if (file === undefined && builtin !== undefined) return builtin({ ...options, project: ctx });
   if (file === undefined)
     throw new WfsError(
       'E_NOT_FOUND',

@@ -122,11 +122,6 @@ export interface DeclaredOutput {
   steps: { name: string; exit_code: number; duration_ms: number }[];
 }
 
-export interface CommandOutput {
-  /** Where the commands' standard output goes: ours, or our stderr (when stdout is for --json). */
-  stdout: 'inherit' | 'stderr';
-}
-
 /** A declared workflow: each step a command, run in the project's root with the session's environment. */
 export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
   readonly name: string;
@@ -134,7 +129,7 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
 
   constructor(
     readonly declaration: Declaration,
-    options: WorkflowOptions & RunOptions & Partial<CommandOutput> = {},
+    options: WorkflowOptions & RunOptions = {},
   ) {
     super({
       enableCrossSession: declaration.crossSession ?? false,
@@ -179,7 +174,7 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
       WFS_WORKFLOW: this.name,
       WFS_STEP: step.name,
     };
-    const stdout = (this.options as Partial<CommandOutput>).stdout === 'stderr' ? 2 : 'inherit';
+    const stdout = this.options.stdout === 'stderr' ? 2 : 'inherit';
     const started = performance.now();
     return new Promise((resolve, reject) => {
       // An array runs without a shell; a string runs in the platform's shell (SPEC 6).

@@ -364,8 +364,11 @@ describe('conflicts and declarations', () => {
     const list = json<{ workflows: { name: string; problem?: string; cross_session: boolean }[] }>(
       await wfs(root, ['workflow', 'list', '--json']),
     );
+    // The built-ins, and the declared ones, broken ones with their problem.
     expect(list.workflows.map((w) => [w.name, w.problem === undefined])).toEqual([
+      ['docs-check', true],
       ['renamed', false],
+      ['test-coverage', true],
       ['twice', false],
       ['typo', false],
       ['yamly', true],

@@ -94,12 +94,12 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
     return 0;
   }
   out.table(
-    ['NAME', 'CROSS-SESSION', 'STEPS', 'SOURCE'],
+    ['NAME', 'CROSS-SESSION', 'SOURCE', 'DOES'],
     workflows.map((w) => [
       w.name,
       w.problem ? 'BROKEN' : w.cross_session ? 'yes' : 'no',
-      w.problem ? w.problem : w.steps.join(', '),
       w.source,
+      w.problem ? w.problem : w.description || `steps: ${w.steps.join(', ')}`,
     ]),
   );
   return 0;

@@ -1,0 +1,29 @@
+import type { WorkflowContext } from '../base.js';
+
+/**
+ * The built-ins' reuse of shared results: when another session already computed this result for
+ * this exact tree (key `<workflow>:<tree>`), it is taken and said so; otherwise `compute` runs and
+ * its result is shared for the next session. A new commit or edit changes the key.
+ */
+export async function reuseOrCompute<T extends { reused_from?: { session: string | null; put_at: string } }>(
+  ctx: WorkflowContext,
+  key: string,
+  compute: (tree: string) => Promise<T>,
+): Promise<T> {
+  const tree = key.slice(key.indexOf(':') + 1);
+  const shared = await ctx.getSharedResult(key);
+  if (shared !== undefined) {
+    try {
+      const reused = JSON.parse(shared.value) as T;
+      ctx.note(
+        `Reusing the result ${shared.session ?? 'another session'} shared at ${shared.put_at} for this tree`,
+      );
+      return { ...reused, reused_from: { session: shared.session, put_at: shared.put_at } };
+    } catch {
+      ctx.warn(`The shared result ${key} is not readable: computing it again`);
+    }
+  }
+  const computed = await compute(tree);
+  await ctx.shareResult(key, JSON.stringify(computed));
+  return computed;
+}

@@ -1,0 +1,207 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { json, makeRepo, wfs } from '../helpers.js';
+
+type RunJson = {
+  status: string;
+  run_id: string | null;
+  steps: { name: string; status: string }[];
+  reason?: string;
+};
+
+function commit(root: string, message: string): void {
+  const git = (...args: string[]) =>
+    spawnSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: root, encoding: 'utf8' });
+  git('add', '-A');
+  git('commit', '-qm', message);
+}
+
+function summaryOf(root: string, name: string): string {
+  const active = path.join(root, '.workflow', 'active');
+  const session = fs
+    .readdirSync(active)
+    .find((d) => fs.existsSync(path.join(active, d, '.summaries', `${name}.md`)));
+  return fs.readFileSync(path.join(active, session!, '.summaries', `${name}.md`), 'utf8');
+}
+
+describe('built-in docs-check', () => {
+  it('finds broken relative links and anchors with file and line, ignores code and the web; reused on the same tree, not after a commit', async () => {
+    const root = makeRepo({
+      'README.md': [
+        '# Shop',
+        '',
+        'Read the [guide](docs/guide.md#setup), the [API](docs/api.md) and [the site](https://example.com).',
+        '',
+        '```md',
+        '[in a code block](nowhere.md)',
+        '```',
+        '',
+        'An image: ![logo](img/logo.png) and `[code span](nowhere.md)`.',
+        '',
+        '[ref]: docs/guide.md#no-such-heading',
+        '',
+      ].join('\n'),
+      'docs/guide.md':
+        '# Guide\n\n## Setup\n\nBack to the [top](../README.md#shop) or [outside](../../x.md).\n',
+      'img/logo.png': 'png',
+    });
+    commit(root, 'docs');
+    await wfs(root, ['session', 'start', '--new', 'writing docs']);
+    const first = await wfs(root, ['run', 'docs-check', '--json']);
+    expect(first.code).toBe(1);
+    const result = json<RunJson>(first);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toBe(
+      "3 broken links: README.md:3 docs/api.md (no such file: docs/api.md); README.md:11 docs/guide.md#no-such-heading (no heading #no-such-heading in docs/guide.md); docs/guide.md:5 ../../x.md (outside the repository) (all in the session's .summaries/docs-check.md)",
+    );
+    expect(summaryOf(root, 'docs-check')).toContain('- README.md:3: docs/api.md (no such file: docs/api.md)');
+
+    // Another session on the same tree reuses the result: nothing is scanned again.
+    await wfs(root, ['session', 'start', '--new', 'reviewing docs']);
+    const second = await wfs(root, ['run', 'docs-check', '--json']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/NOTE: Reusing the result WFS-writing-docs shared at .* for this tree/);
+    expect(json<RunJson>(second).steps.map((s) => s.name)).toEqual(['write summary']);
+
+    // Fixed and committed: a new tree, checked afresh, and clean.
+    fs.writeFileSync(path.join(root, 'docs', 'api.md'), '# API\n');
+    fs.writeFileSync(
+      path.join(root, 'README.md'),
+      '# Shop\n\nRead the [guide](docs/guide.md#setup) and the [API](docs/api.md).\n',
+    );
+    fs.writeFileSync(
+      path.join(root, 'docs', 'guide.md'),
+      '# Guide\n\n## Setup\n\nBack to the [top](../README.md#shop).\n',
+    );
+    commit(root, 'fix docs');
+    const third = await wfs(root, ['run', 'docs-check', '--json']);
+    expect(third.code).toBe(0);
+    expect(json<RunJson>(third).steps.map((s) => s.name)).toEqual([
+      'find markdown',
+      'check links',
+      'write summary',
+    ]);
+  });
+});
+
+const NODE_COVERAGE =
+  'node --test --experimental-test-coverage --test-reporter=lcov --test-reporter-destination=coverage/lcov.info';
+
+/** A small Node project whose tests run with Node's own coverage (a real lcov.info); each test run is counted. */
+function nodeProject(): string {
+  const root = makeRepo({
+    // Node's reporter does not make the report's folder.
+    'package.json': JSON.stringify({
+      name: 'fixture',
+      version: '1.0.0',
+      scripts: { coverage: `mkdir -p coverage && ${NODE_COVERAGE} test/math.test.js` },
+    }),
+    '.gitignore': 'coverage/\nruns.txt\n',
+    'src/math.js':
+      'exports.add = (a, b) => a + b;\nexports.sub = (a, b) => a - b;\nexports.unused = () => {\n  return 0;\n};\n',
+    'src/strings.js': 'exports.upper = (s) => s.toUpperCase();\n',
+    'test/math.test.js': [
+      "const test = require('node:test');",
+      "const assert = require('node:assert');",
+      "require('node:fs').appendFileSync('runs.txt', 'ran\\n');",
+      "const math = require('../src/math.js');",
+      "const strings = require('../src/strings.js');",
+      "test('add', () => assert.equal(math.add(1, 2), 3));",
+      "test('upper', () => assert.equal(strings.upper('a'), 'A'));",
+      '',
+    ].join('\n'),
+  });
+  commit(root, 'project');
+  return root;
+}
+
+function testRuns(root: string): number {
+  try {
+    return fs.readFileSync(path.join(root, 'runs.txt'), 'utf8').trim().split('\n').length;
+  } catch {
+    return 0;
+  }
+}
+
+describe('built-in test-coverage', () => {
+  it("runs the project's tests with coverage, reports totals and the least-covered files, and another session on the same tree reuses it", async () => {
+    const root = nodeProject();
+    await wfs(root, ['session', 'start', '--new', 'coverage one']);
+    const first = await wfs(root, ['run', 'test-coverage', '--json']);
+    expect(first.code).toBe(0);
+    expect(testRuns(root)).toBe(1);
+    expect(first.stderr).toMatch(/NOTE: Coverage: lines [\d.]+%, functions [\d.]+%, branches [\d.]+%/);
+    const summary = summaryOf(root, 'test-coverage');
+    expect(summary).toContain('`npm run coverage`; coverage/lcov.info');
+    expect(summary).toMatch(/- src\/math\.js: 8\d(\.\d+)?% \(\d+\/\d+\)/);
+    expect(summary.indexOf('src/math.js')).toBeLessThan(summary.indexOf('src/strings.js'));
+
+    await wfs(root, ['session', 'start', '--new', 'coverage two']);
+    const second = await wfs(root, ['run', 'test-coverage']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/NOTE: Reusing the result WFS-coverage-one shared at/);
+    expect(testRuns(root)).toBe(1);
+
+    // A new commit: a new tree, the tests run again.
+    fs.writeFileSync(
+      path.join(root, 'src', 'strings.js'),
+      'exports.upper = (s) => s.toUpperCase();\nexports.lower = (s) => s.toLowerCase();\n',
+    );
+    commit(root, 'lower');
+    expect((await wfs(root, ['run', 'test-coverage'])).code).toBe(0);
+    expect(testRuns(root)).toBe(2);
+    // An uncommitted edit is a new tree too.
+    fs.appendFileSync(path.join(root, 'src', 'math.js'), '// edited\n');
+    expect((await wfs(root, ['run', 'test-coverage'])).code).toBe(0);
+    expect(testRuns(root)).toBe(3);
+  });
+
+  it('reads an istanbul coverage-summary.json from the configured command; failing tests fail the run; no command is a clear error', async () => {
+    const root = makeRepo({
+      'write-summary.js': [
+        "const fs = require('fs');",
+        "fs.mkdirSync('coverage', { recursive: true });",
+        'const c = (covered, total) => ({ total, covered, skipped: 0, pct: (100 * covered) / total });',
+        'fs.writeFileSync("coverage/coverage-summary.json", JSON.stringify({',
+        '  total: { lines: c(90, 100), statements: c(91, 100), functions: c(8, 10), branches: c(3, 4) },',
+        '  [process.cwd() + "/src/a.js"]: { lines: c(10, 40), statements: c(10, 40), functions: c(1, 2), branches: c(0, 0) },',
+        '  [process.cwd() + "/src/b.js"]: { lines: c(80, 60 + 20), statements: c(1, 1), functions: c(1, 1), branches: c(0, 0) },',
+        '}));',
+        'process.exit(Number(process.env.FAIL ?? 0));',
+        '',
+      ].join('\n'),
+      '.gitignore': 'coverage/\n',
+    });
+    fs.mkdirSync(path.join(root, '.workflow'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, '.workflow', 'config.json'),
+      JSON.stringify({ workflows: { 'test-coverage': { command: 'node write-summary.js' } } }),
+    );
+    commit(root, 'project');
+    await wfs(root, ['session', 'start', '--new', 'istanbul']);
+    const run = await wfs(root, ['run', 'test-coverage', '--json']);
+    expect(run.code).toBe(0);
+    expect(json<{ status: string }>(run).status).toBe('completed');
+    const summary = summaryOf(root, 'test-coverage');
+    expect(summary).toContain('| lines | 90/100 | 90% |');
+    expect(summary).toContain('| statements | 91/100 | 91% |');
+    expect(summary).toContain('- src/a.js: 25% (10/40)');
+
+    fs.appendFileSync(path.join(root, 'write-summary.js'), '// changed\n');
+    commit(root, 'change');
+    const failing = await wfs(root, ['run', 'test-coverage', '--json'], { env: { FAIL: '3' } });
+    expect(failing.code).toBe(1);
+    expect(json<{ reason: string }>(failing).reason).toBe(
+      'The tests failed: node write-summary.js exited with 3',
+    );
+
+    const bare = makeRepo({ 'a.txt': 'a\n' });
+    commit(bare, 'bare');
+    await wfs(bare, ['session', 'start', '--new', 'no tests']);
+    const none = await wfs(bare, ['run', 'test-coverage']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/ERROR: No coverage command: add a "coverage" script to package\.json/);
+  });
+});
