@@ -31,6 +31,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: 'ms',
         help: "the workflow lease's TTL, renewed while it runs (default 60000)",
       },
+      apply: {
+        type: 'boolean',
+        help: 'release-prep: write CHANGELOG.md and the version (default: a dry run)',
+      },
     },
     load: async () => (await import('./commands/workflow.js')).run,
   },

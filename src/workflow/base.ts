@@ -24,6 +24,8 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Where progress lines go (default: nowhere). */
   progress?: (event: ProgressEvent) => void;
+  /** Let a workflow that offers a dry run (release-prep) write its changes. */
+  apply?: boolean;
   /** Where the standard output of the commands steps run goes: ours (default), or our stderr (when stdout is for --json). */
   stdout?: 'inherit' | 'stderr';
 }

@@ -57,7 +57,16 @@ export async function findWorkflow(
   validateWorkflowName(name);
   const file = declarationFile(ctx, name);
   const builtin = BUILTINS[name];
-  if (file === undefined && builtin !== undefined) return builtin({ ...options, project: ctx });
+  if (file === undefined && builtin !== undefined) {
+    if (options.apply && name !== 'release-prep')
+      throw new WfsError('E_USAGE', `--apply is for workflows with a dry run (release-prep), not ${name}`);
+    return builtin({ ...options, project: ctx });
+  }
+  if (file !== undefined && options.apply)
+    throw new WfsError(
+      'E_USAGE',
+      `--apply is for workflows with a dry run (release-prep), not the declared ${name}`,
+    );
   if (file === undefined)
     throw new WfsError(
       'E_NOT_FOUND',

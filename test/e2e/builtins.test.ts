@@ -205,3 +205,77 @@ describe('built-in test-coverage', () => {
     expect(none.stderr).toMatch(/ERROR: No coverage command: add a "coverage" script to package\.json/);
   });
 });
+
+describe('built-in release-prep', () => {
+  function releaseRepo(
+    testScript = "node -e \"require('fs').appendFileSync('tests.txt', 'ran\\\\n')\"",
+  ): string {
+    const root = makeRepo({
+      'package.json': `${JSON.stringify({ name: 'rel', version: '1.2.3', scripts: { test: testScript } }, null, 2)}\n`,
+      '.gitignore': 'tests.txt\n',
+      'CHANGELOG.md':
+        '# Changelog\n\nAll notable changes.\n\n## [1.2.3] - 2026-01-01\n\n- the first release\n',
+    });
+    commit(root, 'chore: init');
+    spawnSync('git', ['tag', 'v1.2.3'], { cwd: root });
+    fs.writeFileSync(path.join(root, 'search.js'), 'search\n');
+    commit(root, 'feat(api): add search');
+    fs.writeFileSync(path.join(root, 'fix.js'), 'fix\n');
+    commit(root, 'fix: crash on empty input');
+    return root;
+  }
+
+  it('a dry run by default; --apply writes the CHANGELOG section and the version; the checks are reused on the same tree', async () => {
+    const root = releaseRepo();
+    const before = fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8');
+    await wfs(root, ['session', 'start', '--new', 'releasing']);
+    const dry = await wfs(root, ['run', 'release-prep']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('NOTE: Next version: 1.2.3 -> 1.3.0 (minor, 2 commits since v1.2.3)');
+    expect(dry.stderr).toContain('NOTE: Dry run: nothing written');
+    expect(fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8')).toBe(before);
+    expect(testRunsIn(root)).toBe(1);
+
+    await wfs(root, ['session', 'start', '--new', 'second releaser']);
+    const applied = await wfs(root, ['run', 'release-prep', '--apply']);
+    expect(applied.code).toBe(0);
+    expect(applied.stderr).toMatch(/NOTE: Reusing the result WFS-releasing shared at/);
+    expect(testRunsIn(root)).toBe(1);
+    const changelog = fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8');
+    expect(changelog).toMatch(
+      /^# Changelog\n\nAll notable changes\.\n\n## \[1\.3\.0\] - \d{4}-\d\d-\d\d\n\n### Features\n\n- \*\*api:\*\* add search \([0-9a-f]{7}\)\n\n### Bug fixes\n\n- crash on empty input \([0-9a-f]{7}\)\n\n## \[1\.2\.3\] - 2026-01-01\n/,
+    );
+    const manifest = fs.readFileSync(path.join(root, 'package.json'), 'utf8');
+    expect(JSON.parse(manifest).version).toBe('1.3.0');
+    expect(manifest).toContain('\n  "version": "1.3.0",\n');
+  });
+
+  it('refuses a dirty tree and failing tests; a breaking change is a major; --apply elsewhere is bad usage', async () => {
+    const root = releaseRepo();
+    await wfs(root, ['session', 'start', '--new', 'checks']);
+    fs.writeFileSync(path.join(root, 'search.js'), 'edited\n');
+    const dirty = await wfs(root, ['run', 'release-prep', '--json']);
+    expect(dirty.code).toBe(1);
+    expect(json<{ reason: string }>(dirty).reason).toMatch(/^The working tree is not clean: M search\.js/);
+    fs.writeFileSync(path.join(root, 'search.js'), 'search\n');
+    fs.writeFileSync(path.join(root, 'api.js'), 'v2\n');
+    commit(root, 'feat(api)!: remove the v1 endpoints');
+    const major = await wfs(root, ['run', 'release-prep']);
+    expect(major.stderr).toContain('NOTE: Next version: 1.2.3 -> 2.0.0 (major, 3 commits since v1.2.3)');
+    expect((await wfs(root, ['run', 'docs-check', '--apply'])).code).toBe(2);
+
+    const failing = releaseRepo('node -e "process.exit(2)"');
+    await wfs(failing, ['session', 'start', '--new', 'failing']);
+    const run = await wfs(failing, ['run', 'release-prep', '--json']);
+    expect(run.code).toBe(1);
+    expect(json<{ reason: string }>(run).reason).toBe('npm run test failed (exit 2)');
+  });
+});
+
+function testRunsIn(root: string): number {
+  try {
+    return fs.readFileSync(path.join(root, 'tests.txt'), 'utf8').trim().split('\n').length;
+  } catch {
+    return 0;
+  }
+}

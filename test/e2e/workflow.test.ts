@@ -367,6 +367,7 @@ describe('conflicts and declarations', () => {
     // The built-ins, and the declared ones, broken ones with their problem.
     expect(list.workflows.map((w) => [w.name, w.problem === undefined])).toEqual([
       ['docs-check', true],
+      ['release-prep', true],
       ['renamed', false],
       ['test-coverage', true],
       ['twice', false],

@@ -51,6 +51,7 @@ export async function run(io: CliIo, out: Output, values: OptionValues, [name]: 
     ...(session ? { session } : {}),
     ...(resume ? { resume } : {}),
     ...(ttlText ? { lockTtlMs: Number(ttlText) } : {}),
+    ...(values.apply === true ? { apply: true } : {}),
     handleSignals: true,
     progress: progressPrinter(io),
     stdout: out.json ? 'stderr' : 'inherit',

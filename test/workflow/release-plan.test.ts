@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bumpFor,
+  bumpManifest,
+  changelogSection,
+  insertSection,
+  nextVersion,
+  parseCommits,
+} from '../../src/workflow/builtin/release-plan.js';
+
+const commits = (...messages: string[]) =>
+  parseCommits(messages.map((message, i) => ({ hash: `${i}`.repeat(40).slice(0, 40), message })));
+
+describe('release plan', () => {
+  it('the bump from Conventional Commits: breaking > feat > fix/perf; nothing else releases', () => {
+    expect(bumpFor(commits('docs: x', 'chore: y', 'not conventional'), '1.0.0')).toBeNull();
+    expect(bumpFor(commits('fix: a', 'docs: b'), '1.0.0')).toBe('patch');
+    expect(bumpFor(commits('perf: a'), '1.0.0')).toBe('patch');
+    expect(bumpFor(commits('fix: a', 'feat(ui): b'), '1.0.0')).toBe('minor');
+    expect(bumpFor(commits('feat: a', 'fix!: b'), '1.0.0')).toBe('major');
+    expect(bumpFor(commits('fix: a\n\nBREAKING CHANGE: renamed'), '1.0.0')).toBe('major');
+    // 0.y.z: a breaking change moves the minor.
+    expect(bumpFor(commits('feat!: a'), '0.4.1')).toBe('minor');
+    expect(nextVersion('1.2.3', 'minor')).toBe('1.3.0');
+    expect(() => nextVersion('one', 'patch')).toThrow(/not a semantic version/);
+  });
+
+  it('the CHANGELOG section, where it goes, and the version bumped in place', () => {
+    const section = changelogSection(
+      '2.0.0',
+      '2026-11-21',
+      commits('feat(api)!: drop v1', 'fix: crash', 'docs: typo'),
+    );
+    expect(section).toBe(
+      '## [2.0.0] - 2026-11-21\n\n### Breaking changes\n\n- **api:** drop v1 (0000000)\n\n### Bug fixes\n\n- crash (1111111)\n',
+    );
+    expect(insertSection(undefined, section)).toBe(`# Changelog\n\n${section}`);
+    expect(insertSection('# Changelog\n\nIntro.\n', section)).toBe(`# Changelog\n\nIntro.\n\n${section}`);
+    expect(insertSection('# C\n\n## [1.0.0]\n', section)).toBe(`# C\n\n${section}\n## [1.0.0]\n`);
+    expect(bumpManifest('{\n  "name": "x",\n  "version": "1.0.0"\n}\n', '2.0.0')).toBe(
+      '{\n  "name": "x",\n  "version": "2.0.0"\n}\n',
+    );
+    expect(() => bumpManifest('{}', '1.0.0')).toThrow(/no "version"/);
+  });
+});
