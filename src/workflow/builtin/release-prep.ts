@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
 import { WfsError } from '../../core/errors.js';
