@@ -7,6 +7,8 @@ export interface CliIo {
   stderr(text: string): void;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
+  /** Whether progress may redraw its line (a terminal); plain lines otherwise. */
+  readonly stderrIsTTY?: boolean;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
 }
@@ -47,6 +49,9 @@ export function processIo(): CliIo {
     },
     get stdoutIsTTY() {
       return tty.isatty(1);
+    },
+    get stderrIsTTY() {
+      return tty.isatty(2);
     },
     cwd: process.cwd(),
     env: process.env,

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, json, makeRepo, wfs } from '../helpers.js';
 
@@ -8,7 +10,12 @@ import { CLI, json, makeRepo, wfs } from '../helpers.js';
  */
 const plain = (screen: string) => screen.replace(/\u001b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\r/g, '');
 
-function onTerminal(cwd: string, args: string, answers: { when: string; send: string }[]): Promise<string> {
+function onTerminal(
+  cwd: string,
+  args: string,
+  answers: { when: string; send: string }[],
+  raw: string[] = [],
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'script',
@@ -26,6 +33,7 @@ function onTerminal(cwd: string, args: string, answers: { when: string; send: st
       reject(new Error(`terminal session timed out; screen so far:\n${screen}`));
     }, 30_000);
     child.stdout.on('data', (chunk: Buffer) => {
+      raw.push(chunk.toString());
       screen += chunk.toString();
       const visible = plain(screen);
       while (pending.length > 0 && visible.includes(pending[0]!.when))
@@ -74,5 +82,26 @@ describe('session start on a terminal', () => {
       json<{ session: { session_id: string } }>(await wfs(root, ['session', 'show', '--json'])).session
         .session_id,
     ).toBe('WFS-older');
+  });
+
+  it('wfs run shows the running step with its elapsed time on a terminal, plain lines elsewhere', async () => {
+    const root = makeRepo();
+    await wfs(root, ['session', 'start', '--new', 'watching']);
+    fs.mkdirSync(path.join(root, '.workflow', 'workflows'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, '.workflow', 'workflows', 'wait.json'),
+      JSON.stringify({
+        name: 'wait',
+        steps: [{ name: 'pause', run: ['node', '-e', 'setTimeout(() => {}, 1000)'] }],
+      }),
+    );
+    const raw: string[] = [];
+    const screen = await onTerminal(root, 'run wait', [], raw);
+    // The line is redrawn in place (carriage return, erase line) as the time goes by.
+    expect(raw.join('')).toMatch(/\r\u001b\[KSTEP: pause \.\.\. 0\.[2-9] s/);
+    expect(screen).toMatch(/STEP: pause completed \(1\.\d s\)/);
+    expect(screen).toContain('RESULT: completed');
+    const piped = await wfs(root, ['run', 'wait']);
+    expect(piped.stderr).toMatch(/^STEP: pause \.\.\.\nSTEP: pause completed \(1\.\d s\)\n$/);
   });
 });

@@ -9,17 +9,41 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** Progress lines on stderr: stdout is for the result (and for one JSON document with --json). */
+/**
+ * Progress on stderr (stdout is for the result, and for one JSON document with --json). On a
+ * terminal the running step's line shows its elapsed time, redrawn every 200 ms; otherwise plain
+ * lines, one when a step starts and one when it ends (logs and agents read those).
+ */
 function progressPrinter(io: CliIo): (event: ProgressEvent) => void {
+  let ticker: NodeJS.Timeout | undefined;
+  const live = io.stderrIsTTY === true;
+  const endLine = () => {
+    if (ticker) clearInterval(ticker);
+    ticker = undefined;
+    if (live) io.stderr('\r\u001b[K');
+  };
   return (event) => {
     switch (event.kind) {
-      case 'step-start':
-        io.stderr(`STEP: ${event.step} ...\n`);
+      case 'step-start': {
+        if (!live) {
+          io.stderr(`STEP: ${event.step} ...\n`);
+          break;
+        }
+        const started = performance.now();
+        io.stderr(`STEP: ${event.step} ... 0.0 s`);
+        ticker = setInterval(
+          () => io.stderr(`\r\u001b[KSTEP: ${event.step} ... ${seconds(performance.now() - started)}`),
+          200,
+        );
+        ticker.unref();
         break;
+      }
       case 'step-done':
+        endLine();
         io.stderr(`STEP: ${event.step} completed (${seconds(event.ms)})\n`);
         break;
       case 'step-failed':
+        endLine();
         io.stderr(`STEP: ${event.step} failed (${seconds(event.ms)}): ${event.error}\n`);
         break;
       case 'step-skipped':
