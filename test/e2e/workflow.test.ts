@@ -234,25 +234,26 @@ describe('durable steps', () => {
     expect(logOf(root)).toEqual(['one', 'long', 'after']);
   }, 60_000);
 
-  it('SIGINT stops the running command and the run, releases the lease, and leaves it resumable', async () => {
-    const root = makeRepo();
-    declare(root, {
-      name: 'stoppable',
-      crossSession: true,
-      steps: [logStep('one'), logStep('two', 60_000), logStep('three')],
-    });
-    await wfs(root, ['session', 'start', '--new', 'interrupted']);
-    const run = background(root, ['stoppable']);
-    await until(() => logOf(root).includes('two'), 'step two');
-    process.kill(run.child.pid!, 'SIGINT');
-    expect(await run.exited).toBe(1);
-    expect(run.output().stderr).toMatch(
-      /ERROR: Interrupted by SIGINT: resume with wfs run stoppable --resume run-/,
-    );
-    // The lease was released at once (no waiting for its TTL), and the run resumes.
-    const resumed = await wfs(root, ['run', 'stoppable', '--json']);
-    expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
-  }, 60_000);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    it(`${signal} stops the running command and the run, releases the lease, and leaves it resumable`, async () => {
+      const root = makeRepo();
+      declare(root, {
+        name: 'stoppable',
+        crossSession: true,
+        steps: [logStep('one'), logStep('two', 60_000), logStep('three')],
+      });
+      await wfs(root, ['session', 'start', '--new', 'interrupted']);
+      const run = background(root, ['stoppable']);
+      await until(() => logOf(root).includes('two'), 'step two');
+      process.kill(run.child.pid!, signal);
+      expect(await run.exited).toBe(1);
+      expect(run.output().stderr).toMatch(
+        new RegExp(`ERROR: Interrupted by ${signal}: resume with wfs run stoppable --resume run-`),
+      );
+      // The lease was released at once (no waiting for its TTL), and the run resumes.
+      const resumed = await wfs(root, ['run', 'stoppable', '--json']);
+      expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
+    }, 60_000);
 
   it('a failing step fails the run (exit 1); --resume of the failed run skips what completed; a completed run cannot be resumed', async () => {
     const root = makeRepo();
