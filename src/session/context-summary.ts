@@ -4,6 +4,7 @@ import { errnoCode, isWfsError } from '../core/errors.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { listSessionFolders } from '../store/session-files.js';
+import { unfinishedRuns } from '../workflow/runs.js';
 import { callerPid, SESSION_PRESENCE_TTL_MS } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { readSessionRepairing } from './show.js';
@@ -30,6 +31,8 @@ export interface ContextSummary {
     };
     last_checkpoint: SessionState['last_checkpoint'] | null;
     directory: string;
+    /** Workflow runs of this session that neither completed nor failed: `wfs run NAME` resumes one. */
+    unfinished_runs: ReturnType<typeof unfinishedRuns>;
   };
   open_sessions: number;
   coordination: CoordinationView;
@@ -218,6 +221,7 @@ export async function contextSummary(ctx: ProjectContext): Promise<ContextSummar
       todos: { ...countTodos(todos), shown: todosShown(todos) },
       last_checkpoint: state.last_checkpoint ?? null,
       directory: `.workflow/${session.location}/${session.id}`,
+      unfinished_runs: unfinishedRuns(session.dir),
     },
     open_sessions: openSessions,
     coordination: await coordinationView(ctx, session.id, warnings),
@@ -264,6 +268,10 @@ export function contextMarkdown(summary: ContextSummary): string {
         `- Last checkpoint: ${s.last_checkpoint.id} (${s.last_checkpoint.trigger}, ${s.last_checkpoint.phase}, ${s.last_checkpoint.timestamp})`,
       );
     lines.push(`- Files: ${s.directory}/ (planning-notes.md, .task/, .summaries/)`);
+    for (const run of s.unfinished_runs)
+      lines.push(
+        `- Unfinished workflow run: ${run.workflow} ${run.run_id} (${run.status} at ${run.updated_at}; done: ${run.completed_steps.join(', ') || 'nothing'}): wfs run ${run.workflow} resumes it`,
+      );
   }
   if (summary.open_sessions > (s === null ? 0 : 1))
     lines.push(`- Other open sessions: ${summary.open_sessions - (s === null ? 0 : 1)} (wfs session list)`);

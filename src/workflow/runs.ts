@@ -75,3 +75,37 @@ export function listRuns(sessionDir: string, workflow: string): RunRecord[] {
 export function unfinishedRun(sessionDir: string, workflow: string): RunRecord | undefined {
   return listRuns(sessionDir, workflow).find((r) => r.status === 'running' || r.status === 'interrupted');
 }
+
+/**
+ * The session's runs that neither completed nor failed, every workflow's: what `wfs context` shows
+ * so an agent picks an interrupted run up. `running` may mean running now, elsewhere, or killed.
+ */
+export function unfinishedRuns(sessionDir: string): {
+  workflow: string;
+  run_id: string;
+  status: RunRecord['status'];
+  completed_steps: string[];
+  updated_at: string;
+  reason?: string;
+}[] {
+  let workflows: string[];
+  try {
+    workflows = fs.readdirSync(path.join(sessionDir, '.process', 'runs'));
+  } catch {
+    return [];
+  }
+  return workflows.flatMap((workflow) => {
+    const run = unfinishedRun(sessionDir, workflow);
+    if (run === undefined) return [];
+    return [
+      {
+        workflow,
+        run_id: run.run_id,
+        status: run.status,
+        completed_steps: run.steps.filter((s) => s.status === 'completed').map((s) => s.name),
+        updated_at: run.updated_at,
+        ...(run.reason ? { reason: run.reason } : {}),
+      },
+    ];
+  });
+}

@@ -250,6 +250,18 @@ describe('durable steps', () => {
       expect(run.output().stderr).toMatch(
         new RegExp(`ERROR: Interrupted by ${signal}: resume with wfs run stoppable --resume run-`),
       );
+      // wfs context tells the next turn about it.
+      const context = json<{
+        active_session: {
+          unfinished_runs: { workflow: string; status: string; completed_steps: string[] }[];
+        };
+      }>(await wfs(root, ['context', '--json']));
+      expect(context.active_session.unfinished_runs).toEqual([
+        expect.objectContaining({ workflow: 'stoppable', status: 'interrupted', completed_steps: ['one'] }),
+      ]);
+      expect((await wfs(root, ['context'])).stdout).toMatch(
+        /- Unfinished workflow run: stoppable run-\S+ \(interrupted at .*; done: one\): wfs run stoppable resumes it/,
+      );
       // The lease was released at once (no waiting for its TTL), and the run resumes.
       const resumed = await wfs(root, ['run', 'stoppable', '--json']);
       expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
