@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
@@ -10,6 +9,7 @@ import type { ProjectContext } from '../session/context.js';
 import { sessionEnv } from '../session/exec.js';
 import { changeSessionPhase } from '../session/state.js';
 import { BaseWorkflow, type RunOptions, type WorkflowContext } from './base.js';
+import { describeOutcome, runCommand, succeeded } from './command.js';
 import { validateWorkflowName } from './runs.js';
 import type { WorkflowOptions } from './types.js';
 
@@ -157,7 +157,7 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
     return { steps };
   }
 
-  private command(
+  private async command(
     ctx: WorkflowContext,
     step: DeclaredStep,
     signal: AbortSignal,
@@ -174,34 +174,19 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
       WFS_WORKFLOW: this.name,
       WFS_STEP: step.name,
     };
-    const stdout = this.options.stdout === 'stderr' ? 2 : 'inherit';
-    const started = performance.now();
-    return new Promise((resolve, reject) => {
-      // An array runs without a shell; a string runs in the platform's shell (SPEC 6).
-      const child = Array.isArray(step.run)
-        ? spawn(step.run[0]!, step.run.slice(1), { cwd, env, stdio: ['ignore', stdout, 'inherit'] })
-        : spawn(step.run, { cwd, env, shell: true, stdio: ['ignore', stdout, 'inherit'] });
-      const stop = () => child.kill('SIGTERM');
-      signal.addEventListener('abort', stop, { once: true });
-      child.on('error', (error) => {
-        signal.removeEventListener('abort', stop);
-        reject(
-          new WfsError('E_STEP_FAILED', `Step ${step.name}: cannot run ${describe(step)}: ${error.message}`),
-        );
-      });
-      child.on('exit', (code, killedBy) => {
-        signal.removeEventListener('abort', stop);
-        const duration = Math.round(performance.now() - started);
-        if (code === 0) resolve({ exit_code: 0, duration_ms: duration });
-        else
-          reject(
-            new WfsError(
-              'E_STEP_FAILED',
-              `Step ${step.name} failed: ${describe(step)} ${killedBy ? `was killed by ${killedBy}` : `exited with ${code}`}`,
-            ),
-          );
-      });
+    const outcome = await runCommand({
+      run: step.run,
+      cwd,
+      env,
+      signal,
+      stdout: this.options.stdout ?? 'inherit',
     });
+    if (!succeeded(outcome))
+      throw new WfsError(
+        'E_STEP_FAILED',
+        `Step ${step.name} failed: ${describe(step)} ${describeOutcome(outcome)}`,
+      );
+    return { exit_code: 0, duration_ms: outcome.ms };
   }
 }
 

@@ -268,7 +268,7 @@ describe('built-in release-prep', () => {
     await wfs(failing, ['session', 'start', '--new', 'failing']);
     const run = await wfs(failing, ['run', 'release-prep', '--json']);
     expect(run.code).toBe(1);
-    expect(json<{ reason: string }>(run).reason).toBe('npm run test failed (exit 2)');
+    expect(json<{ reason: string }>(run).reason).toBe('npm run test failed: it exited with 2');
   });
 });
 

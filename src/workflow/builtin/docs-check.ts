@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../../core/errors.js';
 import { scanRepository } from '../../project/scan.js';
-import { writeFileAtomic } from '../../store/atomic.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
 import { treeKey } from '../tree.js';
-import { reuseOrCompute } from './shared.js';
+import { reuseOrCompute, writeSummary } from './shared.js';
 
 export interface BrokenLink {
   file: string;
@@ -129,12 +128,7 @@ export class DocsCheck extends BaseWorkflow<void, DocsCheckOutput> {
       const checked = await ctx.step('check links', () => checkLinks(root, files));
       return { tree, files_checked: files.length, links_checked: checked.links, broken: checked.broken };
     });
-    await ctx.step('write summary', () => {
-      const dir = path.join(ctx.session.dir, '.summaries');
-      fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(path.join(dir, 'docs-check.md'), summary(output));
-      return `.summaries/docs-check.md`;
-    });
+    await writeSummary(ctx, 'docs-check', summary(output));
     if (output.broken.length > 0) {
       const shown = output.broken.slice(0, 5).map((b) => `${b.file}:${b.line} ${b.target} (${b.problem})`);
       const more = output.broken.length > 5 ? `; and ${output.broken.length - 5} more` : '';

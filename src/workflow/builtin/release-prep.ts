@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import semver from 'semver';
 import { WfsError } from '../../core/errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
+import { describeOutcome, runCommand, succeeded } from '../command.js';
 import { treeKey } from '../tree.js';
 import {
   type Bump,
@@ -39,24 +40,6 @@ function git(root: string, args: string[]): string {
   return run.stdout;
 }
 
-function npmScript(
-  root: string,
-  script: string,
-  signal: AbortSignal,
-  stdout: 'inherit' | 2,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', script], { cwd: root, stdio: ['ignore', stdout, 'inherit'] });
-    const stop = () => child.kill('SIGTERM');
-    signal.addEventListener('abort', stop, { once: true });
-    child.on('error', reject);
-    child.on('exit', (code, killedBy) => {
-      signal.removeEventListener('abort', stop);
-      resolve(code ?? (killedBy ? 128 : 1));
-    });
-  });
-}
-
 /**
  * `release-prep` (built in, cross-session): a clean tree, passing `test` and `build` scripts, the
  * next semantic version from the Conventional Commits since the last tag, the CHANGELOG.md section
@@ -70,7 +53,7 @@ export class ReleasePrep extends BaseWorkflow<void, ReleasePrepOutput> {
 
   protected async run(ctx: WorkflowContext): Promise<ReleasePrepOutput> {
     const root = ctx.project.layout.root;
-    const stdout = this.options.stdout === 'stderr' ? 2 : 'inherit';
+    const stdout = this.options.stdout ?? 'inherit';
     const manifestFile = path.join(root, 'package.json');
     const plan = await reuseOrCompute<ReleasePlan>(ctx, `release-prep:${treeKey(root)}`, async (tree) => {
       await ctx.step('check clean tree', () => {
@@ -92,9 +75,10 @@ export class ReleasePrep extends BaseWorkflow<void, ReleasePrepOutput> {
           continue;
         }
         await ctx.step(`npm run ${script}`, async (signal) => {
-          const code = await npmScript(root, script, signal, stdout);
-          if (code !== 0) throw new WfsError('E_STEP_FAILED', `npm run ${script} failed (exit ${code})`);
-          return code;
+          const outcome = await runCommand({ run: ['npm', 'run', script], cwd: root, signal, stdout });
+          if (!succeeded(outcome))
+            throw new WfsError('E_STEP_FAILED', `npm run ${script} failed: it ${describeOutcome(outcome)}`);
+          return outcome.ms;
         });
         checks.push(`npm run ${script}`);
       }

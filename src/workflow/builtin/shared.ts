@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../../store/atomic.js';
 import type { WorkflowContext } from '../base.js';
 
 /**
@@ -26,4 +29,14 @@ export async function reuseOrCompute<T extends { reused_from?: { session: string
   const computed = await compute(tree);
   await ctx.shareResult(key, JSON.stringify(computed));
   return computed;
+}
+
+/** The step every built-in ends with: its summary, in Markdown, in the session's `.summaries/`. */
+export function writeSummary(ctx: WorkflowContext, name: string, text: string): Promise<string> {
+  return ctx.step('write summary', () => {
+    const dir = path.join(ctx.session.dir, '.summaries');
+    fs.mkdirSync(dir, { recursive: true });
+    writeFileAtomic(path.join(dir, `${name}.md`), text);
+    return `.summaries/${name}.md`;
+  });
 }

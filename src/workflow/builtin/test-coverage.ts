@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readConfig } from '../../coord/open.js';
 import { WfsError } from '../../core/errors.js';
 import type { ProjectContext } from '../../session/context.js';
-import { writeFileAtomic } from '../../store/atomic.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
+import { describeOutcome, runCommand, succeeded } from '../command.js';
 import { treeKey } from '../tree.js';
 import {
   type CoverageReport,
@@ -14,7 +13,7 @@ import {
   parseIstanbulSummary,
   parseLcov,
 } from './coverage-report.js';
-import { reuseOrCompute } from './shared.js';
+import { reuseOrCompute, writeSummary } from './shared.js';
 
 export interface TestCoverageOutput {
   tree: string;
@@ -57,19 +56,6 @@ export function coverageCommand(ctx: ProjectContext): string {
   );
 }
 
-function runShell(command: string, cwd: string, signal: AbortSignal, stdout: 'inherit' | 2): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, { cwd, shell: true, stdio: ['ignore', stdout, 'inherit'] });
-    const stop = () => child.kill('SIGTERM');
-    signal.addEventListener('abort', stop, { once: true });
-    child.on('error', (error) => reject(error));
-    child.on('exit', (code, killedBy) => {
-      signal.removeEventListener('abort', stop);
-      resolve(code ?? (killedBy ? 128 : 1));
-    });
-  });
-}
-
 function summary(output: TestCoverageOutput): string {
   const t = output.totals;
   const row = (name: string, c: { covered: number; total: number; pct: number } | undefined) =>
@@ -110,7 +96,7 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
 
   protected async run(ctx: WorkflowContext): Promise<TestCoverageOutput> {
     const root = ctx.project.layout.root;
-    const stdout = this.options.stdout === 'stderr' ? 2 : 'inherit';
+    const stdout = this.options.stdout ?? 'inherit';
     const output = await reuseOrCompute<TestCoverageOutput>(
       ctx,
       `test-coverage:${treeKey(root)}`,
@@ -118,9 +104,9 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
         const command = coverageCommand(ctx.project);
         const ran = await ctx.step('run tests with coverage', async (signal) => {
           const started = Date.now();
-          const code = await runShell(command, root, signal, stdout);
-          if (code !== 0)
-            throw new WfsError('E_STEP_FAILED', `The tests failed: ${command} exited with ${code}`);
+          const outcome = await runCommand({ run: command, cwd: root, signal, stdout });
+          if (!succeeded(outcome))
+            throw new WfsError('E_STEP_FAILED', `The tests failed: ${command} ${describeOutcome(outcome)}`);
           return { started };
         });
         const report = await ctx.step('read report', () => {
@@ -154,12 +140,7 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
         };
       },
     );
-    await ctx.step('write summary', () => {
-      const dir = path.join(ctx.session.dir, '.summaries');
-      fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomic(path.join(dir, 'test-coverage.md'), summary(output));
-      return '.summaries/test-coverage.md';
-    });
+    await writeSummary(ctx, 'test-coverage', summary(output));
     ctx.note(
       `Coverage: lines ${output.totals.lines.pct}%, functions ${output.totals.functions.pct}%, branches ${output.totals.branches.pct}%`,
     );
