@@ -95,7 +95,7 @@ for (const backend of backends) {
     it('two sessions start the same workflow at once: exactly one runs, the other is skipped with its holder (exit 4)', async () => {
       const root = makeRepo();
       const env = backend.env();
-      declare(root, { name: 'slow', crossSession: true, steps: [logStep('work', 1_500)] });
+      declare(root, { name: 'slow', crossSession: true, steps: [logStep('work', 3_000)] });
       const a = sessionIdOf(await wfs(root, ['session', 'start', '--new', 'first'], { env }));
       const b = sessionIdOf(await wfs(root, ['session', 'start', '--new', 'second'], { env }));
       const [ra, rb] = await Promise.all([
@@ -179,9 +179,13 @@ describe('durable steps', () => {
     await until(() => logOf(root).includes('two'), 'step two to start');
     process.kill(-first.child.pid!, 'SIGKILL');
     await first.exited;
-    // The dead run's lease ends at its TTL (1 s here); until then the workflow is held.
-    await sleep(1_200);
-    const again = await wfs(root, ['run', 'three', '--json']);
+    // The dead run's lease ends at its TTL (1 s here); until then the workflow is held (exit 4).
+    await sleep(1_000);
+    let again = await wfs(root, ['run', 'three', '--json']);
+    for (let i = 0; i < 20 && again.code === 4; i++) {
+      await sleep(250);
+      again = await wfs(root, ['run', 'three', '--json']);
+    }
     expect(again.code).toBe(0);
     const result = json<RunJson>(again);
     expect(result).toMatchObject({
@@ -215,9 +219,13 @@ describe('durable steps', () => {
     // Stopped past its TTL (its child goes on), another process takes the lease meanwhile.
     process.kill(run.child.pid!, 'SIGSTOP');
     await sleep(1_300);
-    const taken = await wfs(root, ['lock', 'acquire', 'workflow:guarded', '--ttl', '60000', '--json'], {
-      env: { WFS_SESSION_ID: 'WFS-thief' },
-    });
+    const taken = await wfs(
+      root,
+      ['lock', 'acquire', 'workflow:guarded', '--ttl', '60000', '--wait', '5000', '--json'],
+      {
+        env: { WFS_SESSION_ID: 'WFS-thief' },
+      },
+    );
     expect(taken.code).toBe(0);
     process.kill(run.child.pid!, 'SIGCONT');
     expect(await run.exited).toBe(1);
@@ -301,7 +309,17 @@ describe('conflicts and declarations', () => {
       name: 'refactor',
       crossSession: true,
       scope: ['src/**'],
-      steps: [logStep('refactor', 3_000)],
+      // Holds its claim until the test says so, however slow the machine.
+      steps: [
+        {
+          name: 'refactor',
+          run: [
+            'node',
+            '-e',
+            "const fs = require('fs'); fs.appendFileSync('log.txt', 'refactor\\n'); const t = setInterval(() => { if (fs.existsSync('done.flag')) clearInterval(t); }, 50);",
+          ],
+        },
+      ],
     });
     declare(root, {
       name: 'login',
@@ -331,6 +349,7 @@ describe('conflicts and declarations', () => {
     expect(warned.stderr).toContain(
       `WARNING: Conflicting changes declared by other sessions: src/login.ts overlaps src/** (${a})`,
     );
+    fs.writeFileSync(path.join(root, 'done.flag'), '');
     expect(await first.exited).toBe(0);
     const events = json<{ events: { type: string }[] }>(await wfs(root, ['events', '--json']));
     expect(events.events.filter((e) => e.type === 'conflict.detected')).toHaveLength(2);
