@@ -184,24 +184,32 @@ class Run<Output> {
 
   /** Opens the backend and takes the lease; a result when the run must not start. */
   private async coordinate(): Promise<WorkflowResult<Output> | undefined> {
-    const options = this.workflow.options;
-    const policy = options.onUnavailable ?? coordinationSettings(this.project).onUnreachable;
+    const policy = this.workflow.options.onUnavailable ?? coordinationSettings(this.project).onUnreachable;
     try {
       this.coordinator = await openCoordinator(this.project);
+      return await this.claimAndLock(this.coordinator);
     } catch (error) {
-      let decision: ReturnType<typeof decideUnreachable>;
-      try {
-        decision = decideUnreachable(policy, error);
-      } catch {
-        this.coordination = 'unlocked';
-        return this.result('failed', { reason: `${(error as Error).message} (policy fail: not started)` });
-      }
+      // Only a backend that cannot be reached is the policy's to decide; anything else is an error.
+      if (!isWfsError(error) || error.code !== 'E_UNREACHABLE') throw error;
+      // Lost after connecting (while claiming or locking): go on, or not, without it.
+      this.kept?.stop();
+      if (this.claimTimer) clearInterval(this.claimTimer);
+      await this.coordinator?.close().catch(() => {});
+      this.coordinator = undefined;
+      this.kept = undefined;
+      this.lease = undefined;
       this.coordination = 'unlocked';
+      if (policy === 'fail')
+        return this.result('failed', { reason: `${error.message} (policy fail: not started)` });
+      const decision = decideUnreachable(policy, error);
       if (decision.status === 'skipped') return this.result('skipped', { reason: decision.reason });
       this.warnings.push(decision.reason);
       return undefined;
     }
-    const c = this.coordinator;
+  }
+
+  private async claimAndLock(c: Coordinator): Promise<WorkflowResult<Output> | undefined> {
+    const options = this.workflow.options;
     if (options.scope !== undefined && options.scope.length > 0) {
       const conflicts = await c.claimPaths({
         session: this.session.id,

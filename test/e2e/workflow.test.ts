@@ -156,6 +156,12 @@ for (const backend of backends) {
       expect(json<RunJson>(unlocked)).toMatchObject({ status: 'completed', coordination: 'unlocked' });
       expect(unlocked.stderr).toMatch(/WARNING: Cannot reach Redis .*policy run-unlocked/);
       expect(logOf(root)).toEqual(['work']);
+      // A bad setting is not an unreachable backend: an ERROR, whatever the policy.
+      const bad = await wfs(root, ['run', 'job'], {
+        env: { WFS_COORD: 'zookeeper', WFS_ON_UNREACHABLE: 'run-unlocked' },
+      });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^ERROR: WFS_COORD="zookeeper"/);
       // The declaration's own policy wins over the project's.
       declare(root, { name: 'job', crossSession: true, onUnavailable: 'skip', steps: [logStep('work')] });
       expect(
