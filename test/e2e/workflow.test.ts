@@ -211,42 +211,46 @@ describe('durable steps', () => {
     expect(next.run_id).not.toBe(result.run_id);
   }, 60_000);
 
-  it('a lease lost mid-run stops the run before its next step; --resume continues it', async () => {
-    const root = makeRepo();
-    declare(root, {
-      name: 'guarded',
-      crossSession: true,
-      lockTtlMs: 1_000,
-      steps: [logStep('one'), logStep('long', 2_500), logStep('after')],
-    });
-    await wfs(root, ['session', 'start', '--new', 'stopped']);
-    const run = background(root, ['guarded', '--json']);
-    await until(() => logOf(root).includes('long'), 'the long step');
-    // Stopped past its TTL (its child goes on), another process takes the lease meanwhile.
-    process.kill(run.child.pid!, 'SIGSTOP');
-    await sleep(1_300);
-    const taken = await wfs(
-      root,
-      ['lock', 'acquire', 'workflow:guarded', '--ttl', '60000', '--wait', '5000', '--json'],
-      {
-        env: { WFS_SESSION_ID: 'WFS-thief' },
-      },
-    );
-    expect(taken.code).toBe(0);
-    process.kill(run.child.pid!, 'SIGCONT');
-    expect(await run.exited).toBe(1);
-    const result = JSON.parse(run.output().stdout) as RunJson;
-    expect(result.status).toBe('failed');
-    expect(result.reason).toMatch(/lease workflow:guarded .*was lost.*stopped before the next step/);
-    expect(logOf(root)).toEqual(['one', 'long']);
-    const events = json<{ events: { type: string }[] }>(await wfs(root, ['events', '--json']));
-    expect(events.events.map((e) => e.type)).toContain('lock.lost');
-    // Once the lease is free, the run continues after its last completed step.
-    await wfs(root, ['lock', 'release', 'workflow:guarded', '--token', json<{ token: string }>(taken).token]);
-    const resumed = await wfs(root, ['run', 'guarded', '--resume', result.run_id!, '--json']);
-    expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one', 'long'] });
-    expect(logOf(root)).toEqual(['one', 'long', 'after']);
-  }, 60_000);
+  for (const backend of backends)
+    it(`a lease lost mid-run stops the run before its next step; --resume continues it (${backend.name})`, async () => {
+      const root = makeRepo();
+      const env = backend.env();
+      declare(root, {
+        name: 'guarded',
+        crossSession: true,
+        lockTtlMs: 1_000,
+        steps: [logStep('one'), logStep('long', 2_500), logStep('after')],
+      });
+      await wfs(root, ['session', 'start', '--new', 'stopped'], { env });
+      const run = background(root, ['guarded', '--json'], env);
+      await until(() => logOf(root).includes('long'), 'the long step');
+      // Stopped past its TTL (its child goes on), another process takes the lease meanwhile.
+      process.kill(run.child.pid!, 'SIGSTOP');
+      await sleep(1_300);
+      const taken = await wfs(
+        root,
+        ['lock', 'acquire', 'workflow:guarded', '--ttl', '60000', '--wait', '5000', '--json'],
+        { env: { ...env, WFS_SESSION_ID: 'WFS-thief' } },
+      );
+      expect(taken.code).toBe(0);
+      process.kill(run.child.pid!, 'SIGCONT');
+      expect(await run.exited).toBe(1);
+      const result = JSON.parse(run.output().stdout) as RunJson;
+      expect(result.status).toBe('failed');
+      expect(result.reason).toMatch(/lease workflow:guarded .*was lost.*stopped before the next step/);
+      expect(logOf(root)).toEqual(['one', 'long']);
+      const events = json<{ events: { type: string }[] }>(await wfs(root, ['events', '--json'], { env }));
+      expect(events.events.map((e) => e.type)).toContain('lock.lost');
+      // Once the lease is free, the run continues after its last completed step.
+      await wfs(
+        root,
+        ['lock', 'release', 'workflow:guarded', '--token', json<{ token: string }>(taken).token],
+        { env },
+      );
+      const resumed = await wfs(root, ['run', 'guarded', '--resume', result.run_id!, '--json'], { env });
+      expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one', 'long'] });
+      expect(logOf(root)).toEqual(['one', 'long', 'after']);
+    }, 60_000);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     it(`${signal} stops the running command and the run, releases the lease, and leaves it resumable`, async () => {
