@@ -1,12 +1,13 @@
 import { type KeptLease, keepLease } from '../coord/keep-lease.js';
 import { coordinationSettings, openCoordinator } from '../coord/open.js';
 import { decideUnreachable } from '../coord/policy.js';
+import { thisHost } from '../coord/rules.js';
 import type { Coordinator, Holder, Lease, SharedResult } from '../coord/types.js';
 import { isWfsError, WfsError } from '../core/errors.js';
 import { openProject, type ProjectContext } from '../session/context.js';
 import { readSessionRepairing } from '../session/show.js';
 import type { LoadedSession } from '../store/session-files.js';
-import { loadRun, newRunId, saveRun, unfinishedRun, validateWorkflowName } from './runs.js';
+import { loadRun, newRunId, runnerAlive, saveRun, unfinishedRun, validateWorkflowName } from './runs.js';
 import type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './types.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
@@ -113,6 +114,17 @@ export abstract class BaseWorkflow<Input = void, Output = unknown> {
           `Run ${previous.run_id} of ${this.name} has completed: nothing to resume`,
         );
     } else previous = unfinishedRun(session.dir, this.name);
+    if (previous !== undefined && runnerAlive(previous, thisHost())) {
+      const runner = previous.runner!;
+      return {
+        status: 'skipped',
+        run_id: previous.run_id,
+        steps: previous.steps.map((s) => ({ name: s.name, status: s.status })),
+        reason: `Run ${previous.run_id} of ${this.name} is running now (pid ${runner.pid} on ${runner.host})`,
+        holder: { session: session.id, pid: runner.pid, host: runner.host },
+        warnings,
+      };
+    }
 
     const run = new Run(this, project, session, previous, warnings);
     return run.go((ctx) => this.run(ctx, input));
@@ -359,6 +371,7 @@ class Run<Output> {
             steps: [],
           };
       delete this.record.reason;
+      this.record.runner = { pid: process.pid, host: thisHost() };
       this.save();
       if (this.previous) this.progress({ kind: 'note', message: `Resuming run ${this.record.run_id}` });
       await this.announce('workflow.started', {
@@ -385,6 +398,7 @@ class Run<Output> {
     try {
       const output = await body(this.context(signal));
       this.record.status = 'completed';
+      delete this.record.runner;
       this.record.output = output === undefined ? null : JSON.parse(JSON.stringify(output));
       this.save();
       await this.announce('workflow.completed', { run_id: this.record.run_id });
@@ -394,6 +408,7 @@ class Run<Output> {
       const lost = isWfsError(reason) && reason.code === 'E_LEASE_LOST';
       const interrupted = reason instanceof Stop;
       this.record.status = lost || interrupted ? 'interrupted' : 'failed';
+      delete this.record.runner;
       this.record.reason = lost
         ? `${(reason as Error).message}; stopped before the next step. Resume with wfs run ${this.name} --resume ${this.record.run_id}`
         : (reason as Error).message;

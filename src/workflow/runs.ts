@@ -109,3 +109,25 @@ export function unfinishedRuns(sessionDir: string): {
     ];
   });
 }
+
+/**
+ * Whether the process a `running` record names is running it still: same host, and a live node
+ * process of that pid. (A pid reused by some other program is not taken for it: its command line
+ * must be node's. Another host's runner cannot be seen from here: its record is trusted as dead,
+ * and a cross-session workflow's lease is what keeps two hosts apart.)
+ */
+export function runnerAlive(record: RunRecord, host: string): boolean {
+  const runner = record.runner;
+  if (record.status !== 'running' || runner === undefined || runner.host !== host) return false;
+  if (runner.pid === process.pid) return false;
+  try {
+    process.kill(runner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return fs.readFileSync(`/proc/${runner.pid}/cmdline`, 'utf8').includes('node');
+  } catch {
+    return true; // no /proc: the pid alone says so
+  }
+}

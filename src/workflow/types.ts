@@ -39,6 +39,8 @@ export interface RunRecord {
   updated_at: string;
   /** How many times the run was started (1, then +1 per resume). */
   attempts: number;
+  /** The process running it (while `running`): a second process must not run the same steps. */
+  runner?: { pid: number; host: string };
   steps: StepRecord[];
   reason?: string;
   output?: unknown;

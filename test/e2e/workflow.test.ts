@@ -285,6 +285,27 @@ describe('durable steps', () => {
       expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
     }, 60_000);
 
+  it('a run that is running now in another process is not run a second time (exit 4), even without cross-session', async () => {
+    const root = makeRepo();
+    declare(root, { name: 'local-only', steps: [logStep('one'), logStep('long', 60_000), logStep('three')] });
+    await wfs(root, ['session', 'start', '--new', 'twice at once']);
+    const first = background(root, ['local-only']);
+    await until(() => logOf(root).includes('long'), 'the long step');
+    const second = await wfs(root, ['run', 'local-only', '--json']);
+    expect(second.code).toBe(4);
+    expect(json<RunJson>(second)).toMatchObject({
+      status: 'skipped',
+      holder: { session: 'WFS-twice-at-once', pid: first.child.pid },
+    });
+    expect(json<RunJson>(second).reason).toMatch(/^Run run-\S+ of local-only is running now \(pid \d+ on /);
+    // Killed: no longer running; the next wfs run resumes it.
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.exited;
+    const resumed = await wfs(root, ['run', 'local-only', '--json']);
+    expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
+    expect(logOf(root)).toEqual(['one', 'long', 'long', 'three']);
+  }, 60_000);
+
   it('a failing step fails the run (exit 1); --resume of the failed run skips what completed; a completed run cannot be resumed', async () => {
     const root = makeRepo();
     declare(root, {
