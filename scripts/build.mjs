@@ -12,9 +12,8 @@ import { build } from 'esbuild';
  * Modules that only some commands use are built as files of their own beside the bundle and
  * required when first imported, so the commands agents call all the time do not compile them: the
  * prompt library for the interactive `session start`, the repository analyser and its .gitignore
- * parser, the two coordination backends (used by the session lifecycle commands and `wfs
- * context`), and the commands run now and then (doctor,
- * migrate, events, lock, results, exec). Each
+ * parser, the Redis backend with ioredis, the Markdown and YAML parsers of the workflows, and the
+ * commands run now and then (doctor, migrate, events, lock, results, exec, run/workflow). Each
  * maps one dynamic import() in the source to its file.
  */
 const LAZY = [
@@ -35,12 +34,6 @@ const LAZY = [
     entry: `src/cli/commands/${command}.ts`,
     out: `lazy/${command}-command.cjs`,
   })),
-  {
-    filter: /^\.\/local\/leases\.js$/,
-    importer: /src\/coord\/open\.ts$/,
-    entry: 'src/coord/local/leases.ts',
-    out: 'lazy/local-coord.cjs',
-  },
   {
     filter: /^yaml$/,
     importer: /src\/workflow\/declared\.ts$/,

@@ -7,6 +7,7 @@ import {
 import { type ProjectIdentity, projectIdentity } from '../project/identity.js';
 import type { ProjectContext } from '../session/context.js';
 import { readTextIfExists } from '../store/atomic.js';
+import { LocalCoordinator } from './local/leases.js';
 import { coordinationDir } from './location.js';
 import type { Coordinator } from './types.js';
 
@@ -31,12 +32,9 @@ export function identityOf(ctx: ProjectContext, options: { fresh?: boolean } = {
  */
 export async function openCoordinator(ctx: ProjectContext): Promise<Coordinator> {
   const settings = coordinationSettings(ctx);
-  if (settings.backend === 'local') {
-    // Loaded when used: in the CLI each backend is a file of its own (scripts/build.mjs), kept out
-    // of the bundle that every command, announcing or not, compiles at start.
-    const { LocalCoordinator } = await import('./local/leases.js');
-    return new LocalCoordinator(coordinationDir(ctx.layout.root));
-  }
+  // The embedded backend is in the bundle: the lifecycle commands and `wfs context` use it on
+  // every call, and loading it as a file of its own measured 4-6% slower for them.
+  if (settings.backend === 'local') return new LocalCoordinator(coordinationDir(ctx.layout.root));
   const { RedisCoordinator } = await import('./redis/coordinator.js');
   return RedisCoordinator.connect({
     url: settings.redisUrl!,
