@@ -78,7 +78,7 @@ export function writeFilesAtomic(files: readonly FileWrite[], options?: { durabl
       writeAndSync(temp, file.data, durable);
     }
   } catch (error) {
-    for (const { temp } of written) fs.rmSync(temp, { force: true });
+    for (const { temp } of written) removeFileIfExists(temp);
     throw error;
   }
   const directories = new Set<string>();
@@ -113,5 +113,17 @@ export function readTextIfExists(file: string): string | undefined {
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
     throw error;
+  }
+}
+
+/**
+ * Removes a file if it is there. Not `fs.rmSync(file, {force: true})`: its first call loads Node's
+ * recursive-removal module (~0.5-1 ms of a CLI start) to delete one file.
+ */
+export function removeFileIfExists(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
 import { PHASES, type Phase } from '../core/session.js';
-import { writeFileAtomic } from './atomic.js';
+import { removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { uniqueSuffix } from './unique.js';
 
 /**
@@ -89,6 +89,6 @@ export function pruneCheckpoints(sessionDir: string, keep = CHECKPOINTS_KEPT): n
   const all = listCheckpoints(sessionDir);
   if (all.length <= keep + PRUNE_SLACK) return 0;
   const prune = new Set(checkpointsToPrune(all, keep));
-  for (const checkpoint of all) if (prune.has(checkpoint.id)) fs.rmSync(checkpoint.file, { force: true });
+  for (const checkpoint of all) if (prune.has(checkpoint.id)) removeFileIfExists(checkpoint.file);
   return prune.size;
 }

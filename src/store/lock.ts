@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
+import { removeFileIfExists } from './atomic.js';
 import type { Layout } from './layout.js';
 import { uniqueSuffix } from './unique.js';
 
@@ -110,7 +111,7 @@ function breakStaleLock(lockPath: string, judged: { holder?: LockHolder }): void
       // Someone else holds it now; the displaced holder's release will find its file gone.
     }
   }
-  fs.rmSync(aside, { force: true });
+  removeFileIfExists(aside);
 }
 
 function tryCreate(lockPath: string, holder: LockHolder): boolean {
@@ -170,7 +171,7 @@ async function acquire(lockPath: string, name: string, timeoutMs: number): Promi
 function release(lockPath: string, holder: LockHolder): void {
   const current = readHolder(lockPath);
   // Only our own file: if ours was broken as stale, the file there now belongs to someone else.
-  if (current?.holder?.nonce === holder.nonce) fs.rmSync(lockPath, { force: true });
+  if (current?.holder?.nonce === holder.nonce) removeFileIfExists(lockPath);
 }
 
 export async function withLock<T>(

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import { parseSessionText, type SessionState } from '../core/session.js';
-import { writeFileAtomic } from './atomic.js';
+import { removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
 
@@ -170,7 +170,7 @@ export function listBackups(dir: string): BackupFile[] {
 }
 
 function pruneBackups(dir: string): void {
-  for (const old of listBackups(dir).slice(BACKUPS_KEPT)) fs.rmSync(old.file, { force: true });
+  for (const old of listBackups(dir).slice(BACKUPS_KEPT)) removeFileIfExists(old.file);
 }
 
 /**

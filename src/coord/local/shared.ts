@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../../core/errors.js';
-import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
+import { readTextIfExists, removeFileIfExists, writeFileAtomic } from '../../store/atomic.js';
 import { conflictsWith } from '../claims.js';
 import {
   ENTRY_MAX_TTL_MS,
@@ -59,7 +59,7 @@ function sweep(dir: string, now: number): void {
     const text = readTextIfExists(file);
     try {
       if (text !== undefined && (JSON.parse(text) as { expires_at: number }).expires_at <= now)
-        fs.rmSync(file, { force: true });
+        removeFileIfExists(file);
     } catch {
       // not ours to judge
     }
@@ -143,7 +143,7 @@ export async function leave(c: LocalCoordinator, session: string): Promise<void>
   // A heartbeat racing this for the same ending session would only live out its TTL.
   if (!files.some((file) => fs.existsSync(file))) return;
   return c.withEpoch(() => {
-    for (const file of files) fs.rmSync(file, { force: true });
+    for (const file of files) removeFileIfExists(file);
   });
 }
 
@@ -179,7 +179,7 @@ export async function claimPaths(
 export async function releaseClaims(c: LocalCoordinator, session: string): Promise<void> {
   validateEntryKey(session, 'session');
   return c.withEpoch(() => {
-    fs.rmSync(fileOf(path.join(c.dir, 'claims'), session), { force: true });
+    removeFileIfExists(fileOf(path.join(c.dir, 'claims'), session));
   });
 }
 
