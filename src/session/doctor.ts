@@ -359,6 +359,48 @@ class Doctor {
     );
   }
 
+  /** Workflow run records that cannot be read: such a run cannot be resumed, and is never hidden. */
+  checkRuns(sessions: readonly LoadedSession[]): void {
+    const damaged: string[] = [];
+    for (const session of sessions) {
+      const runsDir = path.join(session.dir, '.process', 'runs');
+      let workflows: string[];
+      try {
+        workflows = fs.readdirSync(runsDir);
+      } catch {
+        continue;
+      }
+      for (const workflow of workflows) {
+        let names: string[] = [];
+        try {
+          names = fs.readdirSync(path.join(runsDir, workflow));
+        } catch {
+          continue;
+        }
+        for (const name of names.filter((n) => n.startsWith('run-') && n.endsWith('.json'))) {
+          const file = path.join(runsDir, workflow, name);
+          try {
+            JSON.parse(fs.readFileSync(file, 'utf8'));
+          } catch {
+            damaged.push(file);
+          }
+        }
+      }
+    }
+    if (damaged.length === 0) return;
+    this.problem(
+      'workflow-runs',
+      `${damaged.length} damaged workflow run record(s), which cannot be resumed (${damaged
+        .slice(0, 3)
+        .map((f) => this.rel(f))
+        .join(', ')})`,
+      () => {
+        for (const file of damaged) this.moveAside(file);
+        return 'moved aside to .workflow/.backups/ (run those workflows afresh)';
+      },
+    );
+  }
+
   checkLegacy(): void {
     let names: string[];
     try {
@@ -472,6 +514,7 @@ export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } 
     doctor.checkManifest(sessions);
     doctor.checkLocks();
     doctor.checkTempFiles();
+    doctor.checkRuns(sessions);
     // Last: the repairs above may have changed sessions the registry indexes.
     doctor.checkRegistry(options.fix ? readableSessions(ctx) : sessions);
     const problems = doctor.findings.filter((f) => f.severity === 'problem');

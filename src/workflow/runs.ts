@@ -65,7 +65,7 @@ export function listRuns(sessionDir: string, workflow: string): RunRecord[] {
     try {
       runs.push(loadRun(sessionDir, workflow, name.slice(0, -5)));
     } catch {
-      // damaged: not resumable; wfs doctor territory
+      // damaged: not resumable; wfs doctor reports it and moves it aside
     }
   }
   return runs.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));

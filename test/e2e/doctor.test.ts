@@ -153,6 +153,24 @@ describe('wfs doctor', () => {
         expect(fs.readdirSync(path.join(active, 'WFS-two')).some((f) => f.endsWith('.wfs-tmp'))).toBe(false),
     ],
     [
+      'a damaged workflow run record',
+      'workflow-runs',
+      ({ active }) => {
+        const runs = path.join(active, 'WFS-two', '.process', 'runs', 'slow');
+        fs.mkdirSync(runs, { recursive: true });
+        fs.writeFileSync(path.join(runs, 'run-20261121T000000Z-abc.json'), '{"run_id": "run-2026');
+      },
+      ({ root, active }) => {
+        expect(fs.readdirSync(path.join(active, 'WFS-two', '.process', 'runs', 'slow'))).toEqual([]);
+        // Kept aside, never deleted.
+        expect(
+          treeOf(path.join(root, '.workflow', '.backups')).some((f) =>
+            f.endsWith('run-20261121T000000Z-abc.json'),
+          ),
+        ).toBe(true);
+      },
+    ],
+    [
       'a damaged manifest',
       'manifest',
       ({ root }) => {
