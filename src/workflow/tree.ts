@@ -1,13 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../core/errors.js';
-
-function git(root: string, args: string[]): string | undefined {
-  const run = spawnSync('git', args, { cwd: root, encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 });
-  return run.status === 0 ? run.stdout.toString('latin1') : undefined;
-}
+import { gitOutput } from './git.js';
 
 /**
  * What a built-in's shared result is keyed by: the tree of HEAD plus the state of the working tree
@@ -17,7 +12,7 @@ function git(root: string, args: string[]): string | undefined {
  * create`, no objects).
  */
 export function treeKey(root: string): string {
-  const tree = git(root, ['rev-parse', 'HEAD^{tree}'])?.trim();
+  const tree = gitOutput(root, ['rev-parse', 'HEAD^{tree}'])?.trim();
   if (tree === undefined || !/^[0-9a-f]{40,64}$/.test(tree))
     throw new WfsError(
       'E_INVALID_STATE',
@@ -25,8 +20,9 @@ export function treeKey(root: string): string {
     );
   // wfs's own state is not the project's: every run writes to it.
   const notOurs = ['--', '.', ':(exclude).workflow'];
-  const diff = git(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color', ...notOurs]) ?? '';
-  const untracked = (git(root, ['ls-files', '--others', '--exclude-standard', '-z', ...notOurs]) ?? '')
+  const diff =
+    gitOutput(root, ['diff', 'HEAD', '--binary', '--no-ext-diff', '--no-color', ...notOurs], 'latin1') ?? '';
+  const untracked = (gitOutput(root, ['ls-files', '--others', '--exclude-standard', '-z', ...notOurs]) ?? '')
     .split('\0')
     .filter(Boolean);
   if (diff === '' && untracked.length === 0) return tree;

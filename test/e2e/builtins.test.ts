@@ -117,9 +117,10 @@ function nodeProject(): string {
   return root;
 }
 
-function testRuns(root: string): number {
+/** How many times the fixture's tests ran: each run appends a line to `file`. */
+function testRuns(root: string, file = 'runs.txt'): number {
   try {
-    return fs.readFileSync(path.join(root, 'runs.txt'), 'utf8').trim().split('\n').length;
+    return fs.readFileSync(path.join(root, file), 'utf8').trim().split('\n').length;
   } catch {
     return 0;
   }
@@ -234,13 +235,13 @@ describe('built-in release-prep', () => {
     expect(dry.stderr).toContain('NOTE: Next version: 1.2.3 -> 1.3.0 (minor, 2 commits since v1.2.3)');
     expect(dry.stderr).toContain('NOTE: Dry run: nothing written');
     expect(fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8')).toBe(before);
-    expect(testRunsIn(root)).toBe(1);
+    expect(testRuns(root, 'tests.txt')).toBe(1);
 
     await wfs(root, ['session', 'start', '--new', 'second releaser']);
     const applied = await wfs(root, ['run', 'release-prep', '--apply']);
     expect(applied.code).toBe(0);
     expect(applied.stderr).toMatch(/NOTE: Reusing the result WFS-releasing shared at/);
-    expect(testRunsIn(root)).toBe(1);
+    expect(testRuns(root, 'tests.txt')).toBe(1);
     const changelog = fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8');
     expect(changelog).toMatch(
       /^# Changelog\n\nAll notable changes\.\n\n## \[1\.3\.0\] - \d{4}-\d\d-\d\d\n\n### Features\n\n- \*\*api:\*\* add search \([0-9a-f]{7}\)\n\n### Bug fixes\n\n- crash on empty input \([0-9a-f]{7}\)\n\n## \[1\.2\.3\] - 2026-01-01\n/,
@@ -271,11 +272,3 @@ describe('built-in release-prep', () => {
     expect(json<{ reason: string }>(run).reason).toBe('npm run test failed: it exited with 2');
   });
 });
-
-function testRunsIn(root: string): number {
-  try {
-    return fs.readFileSync(path.join(root, 'tests.txt'), 'utf8').trim().split('\n').length;
-  } catch {
-    return 0;
-  }
-}

@@ -2,16 +2,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { WfsEvent } from '../../src/coord/types.js';
 import { CLI, json, makeRepo, wfs } from '../helpers.js';
 
-type Event = {
-  id: number;
-  type: string;
-  at: string;
-  session: string | null;
-  host: string;
-  data: Record<string, unknown>;
-};
+type Event = WfsEvent;
 
 describe('wfs events', () => {
   it('session lifecycle commands announce, in order, with growing IDs; --since and --limit select', async () => {

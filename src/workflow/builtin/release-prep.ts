@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import semver from 'semver';
 import { WfsError } from '../../core/errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
 import { describeOutcome, runCommand, succeeded } from '../command.js';
+import { git } from '../git.js';
 import { treeKey } from '../tree.js';
 import {
   type Bump,
@@ -32,12 +32,6 @@ export interface ReleasePlan {
 export interface ReleasePrepOutput extends ReleasePlan {
   applied: boolean;
   written: string[];
-}
-
-function git(root: string, args: string[]): string {
-  const run = spawnSync('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  if (run.status !== 0) throw new WfsError('E_STEP_FAILED', `git ${args[0]} failed: ${run.stderr.trim()}`);
-  return run.stdout;
 }
 
 /**
