@@ -18,6 +18,10 @@ const codeToExit = {
   E_INVALID_TYPE: ExitCode.usage,
   E_INVALID_ID: ExitCode.usage,
   E_INVALID_STATUS: ExitCode.usage,
+  // A refused password or a TLS failure is a setting to correct, not a backend that is down: the
+  // unreachable-backend policies (run-unlocked, skip) never apply to it (SPEC 5).
+  E_AUTH: ExitCode.usage,
+  E_CONFIG: ExitCode.usage,
   E_NOT_FOUND: ExitCode.failure,
   E_SESSION_NOT_FOUND: ExitCode.failure,
   E_NO_ACTIVE_SESSION: ExitCode.failure,
@@ -29,6 +33,8 @@ const codeToExit = {
   E_LOCK_TIMEOUT: ExitCode.failure,
   E_LEASE_LOST: ExitCode.failure,
   E_IO: ExitCode.failure,
+  // A symbolic link where wfs writes (SPEC 1): refused, nothing outside is touched.
+  E_SYMLINK: ExitCode.failure,
   E_UNREACHABLE: ExitCode.failure,
   E_STEP_FAILED: ExitCode.failure,
   E_INTERNAL: ExitCode.failure,
