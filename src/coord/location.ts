@@ -29,7 +29,19 @@ export function gitCommonDir(root: string): string | undefined {
   }
 }
 
+/**
+ * The embedded backend's folder. The git common directory is resolved through realpath: a
+ * worktree's `.git` file may name it through a symlinked path, and every write below it is checked
+ * for links (store/safe-path.ts), which must see its canonical path.
+ */
 export function coordinationDir(root: string): string {
   const common = gitCommonDir(root);
-  return common === undefined ? path.join(root, '.workflow', '.coord') : path.join(common, 'wfs');
+  if (common === undefined) return path.join(root, '.workflow', '.coord');
+  let canonical = common;
+  try {
+    canonical = fs.realpathSync.native(common);
+  } catch {
+    // Not there (a damaged worktree link): the folder is made, or fails clearly, at the first write.
+  }
+  return path.join(canonical, 'wfs');
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gitCommonDir } from '../coord/location.js';
 import { type IdentitySource, normaliseRemoteUrl, type WfsConfig } from '../core/config.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { ensureDirectory } from '../store/safe-path.js';
 
 /**
  * The project's identity (SPEC 5): the same in every clone on every machine, or cross-machine locks
@@ -81,7 +82,7 @@ export function rootCommit(root: string, common: string, fresh = false): string 
   const found = spawnRootCommit(root);
   if (found !== undefined) {
     try {
-      fs.mkdirSync(path.dirname(cache), { recursive: true });
+      ensureDirectory(path.dirname(cache));
       // Not fsynced: it can always be found again.
       writeFileAtomic(cache, `${found}\n`, { durable: false });
     } catch {

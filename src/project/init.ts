@@ -4,6 +4,7 @@ import { WfsError } from '../core/errors.js';
 import { nowIso, type ProjectContext } from '../session/context.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { withProjectLock } from '../store/lock.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import { type Analysis, analyzeRepository } from './analyze.js';
 import { scanRepository } from './scan.js';
 import {
@@ -74,7 +75,7 @@ function backupName(file: string, now: string): string {
 
 /** Keeps a copy of a file in `.workflow/.backups/` before it is replaced; returns the copy's path. */
 function keepBackup(ctx: ProjectContext, file: string, now: string): string {
-  fs.mkdirSync(ctx.layout.backupsDir, { recursive: true });
+  ensureDirectory(ctx.layout.backupsDir);
   const name = backupName(file, now);
   for (let attempt = 1; ; attempt++) {
     const target = path.join(
@@ -98,7 +99,7 @@ export async function initProject(
   options: { force?: boolean } = {},
 ): Promise<InitResult> {
   const { layout } = ctx;
-  fs.mkdirSync(layout.workflowDir, { recursive: true });
+  ensureDirectory(layout.workflowDir);
   return withProjectLock(layout, () => {
     const now = nowIso(ctx);
     const warnings: string[] = [];

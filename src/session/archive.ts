@@ -7,6 +7,7 @@ import type { SessionState } from '../core/session.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { ARCHIVING_MARKER, type Layout, SESSION_FILE, sessionDir } from '../store/layout.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import { type LoadedSession, readSessionAt } from '../store/session-files.js';
 import { announceAll } from './announcements.js';
 import type { ProjectContext } from './context.js';
@@ -145,7 +146,7 @@ export function archiveSession(
     writeJsonAtomic(path.join(session.dir, ARCHIVING_MARKER), marker);
   }
   if (session.location === 'active') {
-    fs.mkdirSync(layout.archivesDir, { recursive: true });
+    ensureDirectory(layout.archivesDir);
     if (fs.existsSync(archiveDir)) {
       throw new WfsError(
         'E_INVALID_STATE',

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { type Layout, layoutFor } from '../store/layout.js';
 import { findRoot, type RootSource } from '../store/root.js';
 
@@ -25,8 +26,10 @@ export function openProject(options: ProjectOptions = {}): ProjectContext {
     env: options.env ?? process.env,
     cwd: options.cwd ?? process.cwd(),
   });
+  // Canonical (links resolved once, here): writes below the root are checked for symbolic links,
+  // which must not be confused with a link in the path the user typed (store/safe-path.ts).
   return {
-    layout: layoutFor(found.root),
+    layout: layoutFor(fs.realpathSync.native(found.root)),
     rootSource: found.source,
     clock: options.clock ?? (() => new Date()),
     env: options.env ?? process.env,

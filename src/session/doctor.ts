@@ -10,6 +10,7 @@ import { readTextIfExists, TEMP_SUFFIX, writeJsonAtomic } from '../store/atomic.
 import { ARCHIVING_MARKER, registryDirectory, type SessionLocation, sessionDir } from '../store/layout.js';
 import { type LockHolder, staleReason } from '../store/lock.js';
 import { entryFromState, readRegistry } from '../store/registry.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import {
   type LoadedSession,
   listSessionFolders,
@@ -73,7 +74,7 @@ class Doctor {
   moveAside(file: string): string {
     this.asideDir ??= path.join(this.layout.backupsDir, `doctor-${nowIso(this.ctx).replace(/[:.]/g, '-')}`);
     const target = path.join(this.asideDir, path.relative(this.layout.workflowDir, file));
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    ensureDirectory(path.dirname(target));
     fs.renameSync(file, target);
     return path.relative(this.layout.root, target);
   }

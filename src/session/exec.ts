@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { keepPresent } from './announcements.js';
 import type { ProjectContext } from './context.js';
@@ -44,7 +45,7 @@ export function auditPath(sessionDir: string): string {
 }
 
 function appendAudit(sessionDir: string, entry: Record<string, unknown>): void {
-  fs.mkdirSync(path.dirname(auditPath(sessionDir)), { recursive: true });
+  ensureDirectory(path.dirname(auditPath(sessionDir)));
   let line = `${JSON.stringify(entry)}\n`;
   if (Buffer.byteLength(line) > LINE_BYTES)
     line = `${JSON.stringify({ ...entry, args: '(too long to record)' })}\n`;
@@ -112,7 +113,7 @@ export async function execInSession(
       throw new WfsError('E_INVALID_STATE', `Session ${session.id} is archived`);
     workspace = session.dir;
     outputDir = path.join(session.dir, '.process', 'outputs');
-    fs.mkdirSync(outputDir, { recursive: true });
+    ensureDirectory(outputDir);
   }
   // Failures of the heartbeat while the command runs are reported when it ends (onEnd).
   const late: string[] = [];

@@ -6,6 +6,7 @@ import { migrateSession } from '../core/migrate.js';
 import { type SessionState, validateSession } from '../core/session.js';
 import { readTextIfExists } from '../store/atomic.js';
 import { SESSION_FILE, SESSION_SUBDIRS, type SessionLocation, sessionDir } from '../store/layout.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
 import { nowIso, type ProjectContext } from './context.js';
 import { inTransaction, rebuildRegistryEntries } from './transaction.js';
@@ -107,7 +108,7 @@ export async function migrateProject(ctx: ProjectContext): Promise<MigrateReport
     // The whole of .workflow/ as it was, apart from older backups and locks.
     const backup = path.join(layout.backupsDir, `migrate-${nowIso(ctx).replace(/[:.]/g, '-')}`);
     // Entry by entry: a folder cannot be copied into its own subfolder in one call.
-    fs.mkdirSync(backup, { recursive: true });
+    ensureDirectory(backup);
     for (const entry of fs.readdirSync(layout.workflowDir)) {
       if (entry === '.backups' || entry === '.locks') continue;
       fs.cpSync(path.join(layout.workflowDir, entry), path.join(backup, entry), { recursive: true });
@@ -144,9 +145,9 @@ export async function migrateProject(ctx: ProjectContext): Promise<MigrateReport
       else if (state.status === 'active') state = { ...state, status: 'paused' };
       const location: SessionLocation = state.status === 'archived' ? 'archives' : 'active';
       const target = sessionDir(layout, id, location);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      ensureDirectory(path.dirname(target));
       fs.renameSync(item.dir, target);
-      for (const sub of SESSION_SUBDIRS) fs.mkdirSync(path.join(target, sub), { recursive: true });
+      for (const sub of SESSION_SUBDIRS) ensureDirectory(path.join(target, sub));
       tx.save(target, location, state);
       report.moved.push({
         from: path.relative(layout.root, item.dir),

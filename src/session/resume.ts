@@ -8,6 +8,7 @@ import { countTodos, todosOf } from '../core/todos.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { listCheckpoints } from '../store/checkpoints.js';
 import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS } from '../store/layout.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { nextStep } from './context-summary.js';
 
@@ -53,7 +54,7 @@ export function planResume(
   for (const sub of SESSION_SUBDIRS) {
     const dir = path.join(session.dir, sub);
     if (!fs.existsSync(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
+      ensureDirectory(dir);
       warnings.push(`${sub}/ was missing: recreated empty (what it held is lost)`);
     }
   }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { compareText } from '../core/ids.js';
 import * as lifecycle from '../core/lifecycle.js';
@@ -13,6 +12,7 @@ import {
   readRegistry,
   writeRegistry,
 } from '../store/registry.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import {
   type LoadedSession,
   listSessionFolders,
@@ -208,7 +208,7 @@ export async function inTransaction<T>(
   ctx: ProjectContext,
   fn: (tx: SessionTransaction) => T | Promise<T>,
 ): Promise<T> {
-  fs.mkdirSync(ctx.layout.workflowDir, { recursive: true });
+  ensureDirectory(ctx.layout.workflowDir);
   return withProjectLock(ctx.layout, async () => {
     const tx = new SessionTransaction(ctx);
     const result = await fn(tx);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
+import { ensureDirectory, proveDirectory } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
 export interface FileWrite {
@@ -70,6 +71,9 @@ export function writeFilesAtomic(files: readonly FileWrite[], options?: { durabl
   // a killed process leaves the old or the new version) without the fsyncs; only for state whose
   // loss in a machine crash is harmless by design (see coord/local/leases.ts).
   const durable = options?.durable !== false;
+  // Never through a link (SPEC 1): each folder is proven link-free (once per process) before the
+  // temp file is made; the temp file's O_EXCL and the rename then cannot follow one either.
+  for (const file of files) proveDirectory(path.dirname(file.path));
   const written: { temp: string; target: string }[] = [];
   try {
     for (const file of files) {
@@ -101,8 +105,9 @@ export function writeJsonAtomic(target: string, value: unknown): void {
   writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Creates a directory and makes its entry durable in the parent. */
+/** Creates a directory (EEXIST if it is there) and makes its entry durable in the parent. */
 export function makeDirectoryDurable(dir: string): void {
+  ensureDirectory(path.dirname(dir));
   fs.mkdirSync(dir);
   syncDirectory(path.dirname(dir));
 }

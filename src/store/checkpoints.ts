@@ -4,6 +4,7 @@ import { errnoCode } from '../core/errors.js';
 import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
 import { PHASES, type Phase } from '../core/session.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
+import { ensureDirectory } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
 /**
@@ -37,7 +38,7 @@ const FILE_NAME = /^(CP-[A-Za-z0-9-]+)\.(PLAN|IMPLEMENT|REVIEW)\.json$/;
 
 export function writeCheckpoint(sessionDir: string, checkpoint: CheckpointFile): string {
   const dir = checkpointsDir(sessionDir);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   const file = path.join(dir, `${checkpoint.checkpoint_id}.${checkpoint.phase}.json`);
   // Compact: checkpoints are read by programs, and the todo snapshot is most of their bytes.
   writeFileAtomic(file, `${JSON.stringify(checkpoint)}\n`);

@@ -5,6 +5,7 @@ import { parseSessionText, type SessionState } from '../core/session.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
+import { ensureDirectory } from './safe-path.js';
 
 export type SessionRead =
   | {
@@ -126,7 +127,7 @@ export function backupsDir(dir: string): string {
  */
 function keepBackup(dir: string, file: string, revision: number): void {
   const backups = backupsDir(dir);
-  fs.mkdirSync(backups, { recursive: true });
+  ensureDirectory(backups);
   for (let attempt = 1; ; attempt++) {
     const target = path.join(
       backups,
