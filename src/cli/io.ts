@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import { WfsError } from '../core/errors.js';
 import { printable } from '../core/input.js';
+import { groupDigits } from '../core/json-input.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
@@ -11,6 +13,11 @@ export interface CliIo {
   readonly stderrIsTTY?: boolean;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * All of stdin, refused with E_INVALID_INPUT as soon as it holds more than `maxBytes` (SPEC 4:
+   * memory never grows with an input past its bound).
+   */
+  readStdin(maxBytes: number, what: string): Buffer;
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -39,6 +46,34 @@ function writeAll(fd: number, text: string): void {
 // node:tty loaded at the moment it is needed (an import would load it, and net, at every start).
 const tty = { isatty: (fd: number): boolean => process.getBuiltinModule('node:tty').isatty(fd) };
 
+/** Reads fd 0 up to `maxBytes` + 1 bytes, in chunks, never all of an oversized input. */
+function readBoundedStdin(maxBytes: number, what: string): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunk = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let read: number;
+    try {
+      read = fs.readSync(0, chunk, 0, chunk.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // A non-blocking stdin with nothing yet: wait a moment; a closed one is the end.
+      if (code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 5);
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw error;
+    }
+    if (read === 0) break;
+    total += read;
+    if (total > maxBytes)
+      throw new WfsError('E_INVALID_INPUT', `${what} is too large: at most ${groupDigits(maxBytes)} bytes`);
+    chunks.push(Buffer.from(chunk.subarray(0, read)));
+  }
+  return Buffer.concat(chunks, total);
+}
+
 export function processIo(): CliIo {
   return {
     stdout: (text) => writeAll(1, text),
@@ -55,6 +90,7 @@ export function processIo(): CliIo {
     },
     cwd: process.cwd(),
     env: process.env,
+    readStdin: readBoundedStdin,
   };
 }
 
@@ -65,8 +101,12 @@ export class Output {
     readonly json: boolean,
   ) {}
 
+  /**
+   * A line for people. Made printable: lines carry names other processes chose (a lock holder's
+   * session, a host, an event's data), and an escape sequence in one must not drive this terminal.
+   */
   line(text = ''): void {
-    if (!this.json) this.io.stdout(`${text}\n`);
+    if (!this.json) this.io.stdout(`${printable(text)}\n`);
   }
 
   /** Compact: `--json` is for programs, and indenting 10,000 list rows costs milliseconds. */

@@ -1,4 +1,4 @@
-import { ExitCode, isWfsError, WfsError } from '../core/errors.js';
+import { ExitCode, faultFromSystemError, isWfsError, WfsError } from '../core/errors.js';
 import { printable } from '../core/input.js';
 import { resolve } from './args.js';
 import { COMMANDS } from './commands.js';
@@ -44,10 +44,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       resolution.passed ?? [],
     );
   } catch (error) {
-    if (isWfsError(error)) {
-      reportError(io, json, error.code, error.message, error.details);
-      if (io.env.WFS_DEBUG === '1' && error.stack) io.stderr(`${error.stack}\n`);
-      return error.exitCode;
+    // A fault of the machine (permission, disk full, a folder where a file belongs) is named as
+    // such with the path and the cause, never as an internal error (SPEC 3).
+    const known = isWfsError(error) ? error : faultFromSystemError(error);
+    if (known !== undefined) {
+      reportError(io, json, known.code, known.message, known.details);
+      if (io.env.WFS_DEBUG === '1') io.stderr(`${(error as Error).stack ?? ''}\n`);
+      return known.exitCode;
     }
     const internal = new WfsError(
       'E_INTERNAL',

@@ -81,3 +81,81 @@ export function errnoCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Faults of the machine or the environment, in words a person can act on (SPEC 3: never "internal error"). */
+const FAULTS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device (the disk is full)',
+  EDQUOT: 'the disk quota is exceeded',
+  EFBIG: 'the file is too large for this system (a file size limit, ulimit -f?)',
+  EISDIR: 'a folder stands where a file belongs',
+  ENOTDIR: 'a file stands where a folder belongs',
+  ENOTEMPTY: 'the folder is not empty',
+  EEXIST: 'something already exists there',
+  ENOENT: 'no such file or folder',
+  EMFILE: 'too many open files in this process (raise the limit: ulimit -n)',
+  ENFILE: 'too many open files on this system',
+  EIO: 'an input/output error (a failing disk or a lost network file system?)',
+  ENAMETOOLONG: 'the file name is too long',
+  EBUSY: 'the file or folder is busy',
+  ETXTBSY: 'the file is busy',
+  EXDEV: 'the files are on different file systems',
+  ESTALE: 'a stale network file handle',
+  EAGAIN: 'the resource is temporarily unavailable',
+  ENOMEM: 'out of memory',
+};
+
+const VERBS: Record<string, string> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  rename: 'rename',
+  mkdir: 'create the folder',
+  rmdir: 'remove the folder',
+  unlink: 'remove',
+  link: 'link',
+  symlink: 'link',
+  fsync: 'flush to disk',
+  scandir: 'list',
+  stat: 'look at',
+  lstat: 'look at',
+  copyfile: 'copy',
+  utime: 'touch',
+  chmod: 'change the mode of',
+};
+
+/**
+ * A Node system error (ENOSPC, EACCES, ...) as an E_IO naming the path and the cause; a link met
+ * where wfs does not follow one (ELOOP) as E_SYMLINK. Undefined for anything else.
+ */
+export function faultFromSystemError(error: unknown): WfsError | undefined {
+  if (isWfsError(error)) return undefined;
+  const code = errnoCode(error);
+  if (code === undefined) return undefined;
+  const e = error as NodeJS.ErrnoException & { dest?: string };
+  const where = e.path ? ` ${e.path}${e.dest ? ` -> ${e.dest}` : ''}` : '';
+  const action = e.syscall ? `cannot ${VERBS[e.syscall] ?? e.syscall}${where}` : `failed${where}`;
+  if (code === 'ELOOP')
+    return new WfsError(
+      'E_SYMLINK',
+      `A symbolic link stands where wfs does not follow one: ${action} (${code})`,
+      {
+        cause: error,
+        details: { errno: code, ...(e.path ? { path: e.path } : {}) },
+      },
+    );
+  const cause = FAULTS[code];
+  if (cause === undefined && !/^E[A-Z0-9]+$/.test(code)) return undefined;
+  return new WfsError('E_IO', `${cause ?? `system error ${code}`}: ${action} (${code})`, {
+    cause: error,
+    details: { errno: code, ...(e.path ? { path: e.path } : {}) },
+  });
+}
+
+/** What went wrong, in one line: a WfsError's message, a system fault described, else the message. */
+export function describeFault(error: unknown): string {
+  if (isWfsError(error)) return error.message;
+  return faultFromSystemError(error)?.message ?? (error as Error)?.message ?? String(error);
+}

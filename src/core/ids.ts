@@ -53,12 +53,12 @@ const SESSION_ID_PATTERN = /^WFS-[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,118}[A-Za-z0-9])
  * Validates a session ID typed by a user or an agent. Accepts the bare slug too (`my-task` means
  * `WFS-my-task`). Anything that could escape the session folder is refused before any file is touched.
  */
-export function parseSessionId(input: string): string {
+export function parseSessionId(input: string, source?: string): string {
   const candidate = input.startsWith(SESSION_ID_PREFIX) ? input : `${SESSION_ID_PREFIX}${input}`;
   if (!SESSION_ID_PATTERN.test(candidate) || candidate.includes('..')) {
     throw new WfsError(
       'E_INVALID_ID',
-      `Invalid session ID ${JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}...` : input)}: expected WFS-<slug> (letters, digits and -)`,
+      `Invalid session ID ${JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}...` : input)}${source ? ` in ${source}` : ''}: expected WFS-<slug> (letters, digits and -)`,
     );
   }
   return candidate;

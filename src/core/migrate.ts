@@ -32,12 +32,23 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
-/** True for a parsed file that predates session_version 2. */
+// Fields every older writer put in a session file beside its ID (CCW's CLI and prompt layers).
+const OLDER_SCHEMA_FIELDS = ['status', 'project', 'description', 'title', 'type', 'current_phase', 'phase'];
+
+/**
+ * True for a parsed file that predates session_version 2, recognised by positive evidence (SPEC 4):
+ * no session_version (or 1.x), the session's ID, and at least one field an older writer always
+ * wrote. Anything else that does not validate (`{}`, `[]`, a truncated 2.0 file) is damage, restored
+ * from a backup, never "migrated" into an empty session.
+ */
 export function needsMigration(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const version = (value as { session_version?: unknown }).session_version;
-  if (version === undefined) return true;
-  return typeof version === 'string' && Number.parseInt(version, 10) < 2;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  const version = v.session_version;
+  const older = version === undefined || (typeof version === 'string' && Number.parseInt(version, 10) < 2);
+  if (!older) return false;
+  const identified = typeof v.session_id === 'string' || typeof v.id === 'string';
+  return identified && OLDER_SCHEMA_FIELDS.some((field) => typeof v[field] === 'string' && v[field] !== '');
 }
 
 /** Returns the 2.0 form of an older session file; fields it does not know are kept. */

@@ -1,4 +1,5 @@
 import { WfsError } from './errors.js';
+import { DEFAULT_MAX_DEPTH, parseBoundedJson } from './json-input.js';
 import { PHASES, type Phase, type PhaseCheckpoint, type SessionState } from './session.js';
 
 /** SPEC 2 phases as pure functions: PLAN -> IMPLEMENT -> REVIEW, each change recorded. */
@@ -35,17 +36,21 @@ export function parsePhase(value: string | undefined): Phase {
 }
 
 /** `--data` / `--handoff`: a JSON object typed on the command line. */
+/**
+ * Bounds of the JSON options (SPEC 4). A handoff is copied into the state twice (the transition and
+ * the context chain), once per phase change, so it stays small; checkpoint data lives in the
+ * checkpoint's own file.
+ */
+export const HANDOFF_MAX_BYTES = 16 * 1024;
+export const CHECKPOINT_DATA_MAX_BYTES = 64 * 1024;
+
 export function parseJsonObject(
   text: string | undefined,
   option: string,
+  maxBytes = CHECKPOINT_DATA_MAX_BYTES,
 ): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new WfsError('E_INVALID_INPUT', `${option} is not valid JSON (${(error as Error).message})`);
-  }
+  const value = parseBoundedJson(text, { what: option, maxBytes, maxDepth: DEFAULT_MAX_DEPTH });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new WfsError('E_INVALID_INPUT', `${option} must be a JSON object, e.g. '{"summary": "..."}'`);
   }

@@ -1,4 +1,5 @@
 import { WfsError } from './errors.js';
+import { DEFAULT_MAX_DEPTH, parseBoundedJson } from './json-input.js';
 import type { SessionState, Todo, TodoStatus } from './session.js';
 
 /**
@@ -7,6 +8,21 @@ import type { SessionState, Todo, TodoStatus } from './session.js';
  */
 
 export const TODO_MAX_LENGTH = 2_000;
+/**
+ * Todos a session holds at most (SPEC 4: inputs are bounded). The whole list is rewritten on every
+ * save, so it bounds the cost of every command; an agent's todo list holds tens.
+ */
+export const TODOS_MAX = 1_000;
+/** A TodoWrite list on stdin: TODOS_MAX todos of TODO_MAX_LENGTH characters fit, with room for JSON. */
+export const TODO_LIST_MAX_BYTES = 4 * 1024 * 1024;
+
+function checkCount(count: number): void {
+  if (count > TODOS_MAX)
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Too many todos: ${count} (a session holds at most ${TODOS_MAX}); complete or remove some first`,
+    );
+}
 
 export function todosOf(state: SessionState): Todo[] {
   return state.todos ?? [];
@@ -53,6 +69,7 @@ function validText(text: string | undefined): string {
 
 export function addTodo(state: SessionState, text: string, now: string): { state: SessionState; todo: Todo } {
   const todos = todosOf(state);
+  checkCount(todos.length + 1);
   const id = todos.reduce((max, t) => Math.max(max, t.id), 0) + 1;
   const todo: Todo = {
     id,
@@ -110,18 +127,18 @@ export interface TodoWriteItem {
 
 /** Reads and checks a TodoWrite list (`[{content, status, activeForm}]`, or `{todos: [...]}`). */
 export function parseTodoWrite(text: string): TodoWriteItem[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new WfsError('E_INVALID_INPUT', `The todo list on stdin is not JSON (${(error as Error).message})`);
-  }
+  const value = parseBoundedJson(text, {
+    what: 'The todo list on stdin',
+    maxBytes: TODO_LIST_MAX_BYTES,
+    maxDepth: DEFAULT_MAX_DEPTH,
+  });
   const list = Array.isArray(value) ? value : (value as { todos?: unknown } | null)?.todos;
   if (!Array.isArray(list))
     throw new WfsError(
       'E_INVALID_INPUT',
       'Expected a TodoWrite list on stdin: [{"content", "status", "activeForm"}]',
     );
+  checkCount(list.length);
   return list.map((item, index) => {
     const it = item as Record<string, unknown>;
     if (
@@ -150,6 +167,7 @@ export function syncTodos(
   items: readonly TodoWriteItem[],
   now: string,
 ): { state: SessionState; completedNow: number } {
+  checkCount(items.length);
   const previous = new Map(todosOf(state).map((t) => [t.content, t]));
   let nextId = todosOf(state).reduce((max, t) => Math.max(max, t.id), 0) + 1;
   let completedNow = 0;

@@ -1,14 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
-import { errnoCode } from '../core/errors.js';
+import { describeFault, errnoCode, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import { checkProjectFile, projectGuidelinesSchema, projectTechSchema } from '../project/schema.js';
 import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
 import { readTextIfExists, TEMP_SUFFIX, writeJsonAtomic } from '../store/atomic.js';
-import { ARCHIVING_MARKER, registryDirectory, type SessionLocation, sessionDir } from '../store/layout.js';
-import { type LockHolder, staleReason } from '../store/lock.js';
+import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
+import {
+  ARCHIVING_MARKER,
+  CREATING_DIR,
+  registryDirectory,
+  SESSION_FILE,
+  type SessionLocation,
+  sessionDir,
+} from '../store/layout.js';
+import { describeHolder, inspectLocks } from '../store/lock.js';
 import { entryFromState, readRegistry } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import {
@@ -49,11 +57,41 @@ class Doctor {
   readonly findings: Finding[] = [];
   private asideDir: string | undefined;
 
+  /**
+   * `transaction` is undefined for a read-only diagnosis (the project lock could not be taken):
+   * then nothing is repaired, and no check may touch it.
+   */
   constructor(
     private readonly ctx: ProjectContext,
-    private readonly tx: SessionTransaction,
+    private readonly transaction: SessionTransaction | undefined,
     private readonly fix: boolean,
+    /** The project lock this run holds, which its lock check must not report. */
+    private readonly heldLock: string | undefined,
   ) {}
+
+  private get tx(): SessionTransaction {
+    if (this.transaction === undefined)
+      throw new WfsError('E_INTERNAL', 'A repair ran without the project lock');
+    return this.transaction;
+  }
+
+  /**
+   * Runs one check; an error it meets (a file that cannot be read, a folder where a file belongs)
+   * is a finding of its own, so one damaged file never hides the rest of the report.
+   */
+  run(check: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      const described = describeFault(error);
+      this.problem(
+        check,
+        `cannot be checked: ${described}`,
+        undefined,
+        'see the message; wfs doctor --fix cannot repair this',
+      );
+    }
+  }
 
   private get layout() {
     return this.ctx.layout;
@@ -61,8 +99,13 @@ class Doctor {
 
   problem(check: string, message: string, repair?: () => string, manual?: string): void {
     const finding: Finding = { check, severity: 'problem', message };
-    if (repair !== undefined && this.fix) finding.fixed = repair();
-    else if (repair === undefined && manual !== undefined) finding.manual = manual;
+    if (repair !== undefined && this.fix) {
+      try {
+        finding.fixed = repair();
+      } catch (error) {
+        finding.manual = `the repair failed: ${describeFault(error)}`;
+      }
+    } else if (repair === undefined && manual !== undefined) finding.manual = manual;
     this.findings.push(finding);
   }
 
@@ -70,13 +113,112 @@ class Doctor {
     this.findings.push({ check, severity: 'info', message });
   }
 
+  private get stamp(): string {
+    return nowIso(this.ctx).replace(/[:.]/g, '-');
+  }
+
   /** Moves a file or folder under .workflow/ into this run's aside folder, keeping its path. */
   moveAside(file: string): string {
-    this.asideDir ??= path.join(this.layout.backupsDir, `doctor-${nowIso(this.ctx).replace(/[:.]/g, '-')}`);
+    // The aside folder itself cannot hold what stood in its place: that goes beside it.
+    if (file === this.layout.backupsDir) {
+      const beside = `${file}.damaged-${this.stamp}`;
+      fs.renameSync(file, beside);
+      return path.relative(this.layout.root, beside);
+    }
+    this.asideDir ??= path.join(this.layout.backupsDir, `doctor-${this.stamp}`);
     const target = path.join(this.asideDir, path.relative(this.layout.workflowDir, file));
     ensureDirectory(path.dirname(target));
     fs.renameSync(file, target);
     return path.relative(this.layout.root, target);
+  }
+
+  /** The files and folders of the layout: each of the kind it must be, and never a link. */
+  checkFileKinds(): void {
+    const folders = [
+      this.layout.backupsDir,
+      this.layout.activeDir,
+      this.layout.archivesDir,
+      this.layout.locksDir,
+    ];
+    const files = [
+      this.layout.registryPath,
+      this.layout.activePointerPath,
+      this.layout.manifestPath,
+      this.layout.techPath,
+      this.layout.guidelinesPath,
+      this.layout.configPath,
+    ];
+    for (const [paths, wanted] of [
+      [folders, 'folder'],
+      [files, 'file'],
+    ] as const) {
+      for (const file of paths) {
+        const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+        if (stat === undefined) continue;
+        const what = stat.isSymbolicLink()
+          ? 'a symbolic link'
+          : stat.isDirectory()
+            ? 'a folder'
+            : stat.isFile()
+              ? 'a file'
+              : 'a special file';
+        if (what === `a ${wanted}`) continue;
+        this.problem(
+          'files',
+          `${this.rel(file)} is ${what} where a ${wanted} belongs${stat.isSymbolicLink() ? ' (wfs never writes through links)' : ''}`,
+          () => `moved aside to ${this.moveAside(file)}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * SPEC 4: a session whose creation never finished is no session. Its remains (a staging folder
+   * in .workflow/.creating/, or a folder in active/ with no state, backups or checkpoints, left by a
+   * wfs from before creations were staged) are moved aside, never deleted.
+   */
+  checkUnfinishedCreations(): void {
+    const creating = path.join(this.layout.workflowDir, CREATING_DIR);
+    let staged: string[] = [];
+    try {
+      staged = fs.readdirSync(creating);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    }
+    for (const name of staged) {
+      const dir = path.join(creating, name);
+      this.problem(
+        'creation',
+        `${this.rel(dir)}: a session creation that never finished${this.transaction === undefined ? ' (or one in progress right now)' : ''}`,
+        () => `moved aside to ${this.moveAside(dir)}`,
+      );
+    }
+    for (const id of listSessionFolders(this.layout, 'active')) {
+      const read = readSessionAt(this.layout, id, 'active');
+      if (read.kind !== 'missing' || read.unfinished === undefined) continue;
+      this.problem(
+        'creation',
+        `${id}: the remains of a session creation that never finished (no ${SESSION_FILE}, no backups): it is no session`,
+        () => `moved aside to ${this.moveAside(read.unfinished!)}`,
+      );
+    }
+  }
+
+  /** The checkpoint each session's state names last must be readable: resume builds on it. */
+  checkCheckpoints(sessions: readonly LoadedSession[]): void {
+    for (const session of sessions) {
+      const last = session.state.last_checkpoint;
+      if (!last) continue;
+      const file = listCheckpoints(session.dir).find((c) => c.id === last.id)?.file;
+      if (file === undefined) continue; // resume reports a missing one and degrades
+      if (readCheckpointFile(file) !== undefined) continue;
+      this.problem(
+        'checkpoints',
+        `${session.id}: its last checkpoint ${last.id} is damaged (${this.rel(file)})`,
+        () =>
+          `moved aside to ${this.moveAside(file)}; wfs session resume restarts the phase from what was retained`,
+      );
+    }
   }
 
   rel(file: string): string {
@@ -295,38 +437,50 @@ class Doctor {
   }
 
   checkLocks(): void {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.layout.locksDir);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return;
-      throw error;
-    }
-    for (const name of names) {
-      const file = path.join(this.layout.locksDir, name);
-      if (name === 'project.lock') continue; // ours, held by this very run
-      let holder: LockHolder | undefined;
-      let mtimeMs: number;
-      try {
-        mtimeMs = fs.statSync(file).mtimeMs;
-        holder = JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder;
-      } catch {
-        mtimeMs = 0;
-      }
-      const stale = name.endsWith('.lock')
-        ? staleReason(holder ? { holder, mtimeMs } : { mtimeMs })
-        : 'left behind by a broken lock';
-      if (stale === undefined) {
-        this.info(
+    for (const lock of inspectLocks(this.layout.locksDir)) {
+      const name = path.basename(lock.path);
+      // Ours, held by this very run (a read-only run holds none).
+      if (lock.kind === 'lock' && this.heldLock !== undefined && lock.path === this.heldLock) continue;
+      if (lock.kind === 'other' || lock.kind === 'legacy') {
+        this.problem(
           'locks',
-          `${name} is held by pid ${holder?.pid} on ${holder?.host} since ${holder?.acquired_at}`,
+          `${name}: not a lock of this version of wfs (left by an older version, or by a person)`,
+          () => `moved aside to ${this.moveAside(lock.path)}`,
         );
         continue;
       }
-      this.problem(
+      if (lock.foreign !== undefined) {
+        this.problem(
+          'locks',
+          `${name}: holds ${lock.foreign.join(', ')}, which wfs did not make`,
+          () => `moved aside to ${this.moveAside(lock.path)}`,
+        );
+        continue;
+      }
+      const holder = lock.holder;
+      const judged = lock.judgement;
+      if (holder === undefined || judged === undefined) {
+        // An empty lock folder: a release interrupted between its two steps; the next lock takes it.
+        if (lock.kind === 'staging')
+          this.problem(
+            'locks',
+            `${name}: left by an interrupted lock`,
+            () => `moved aside to ${this.moveAside(lock.path)}`,
+          );
+        continue;
+      }
+      if (judged.gone) {
+        this.problem(
+          'locks',
+          `${name}: ${lock.kind === 'staging' ? 'left by an interrupted lock' : 'held by a process that is gone'} (${describeHolder(holder)}: ${judged.why})`,
+          () => `moved aside to ${this.moveAside(lock.path)}`,
+        );
+        continue;
+      }
+      if (lock.kind === 'staging') continue; // a lock being taken right now
+      this.info(
         'locks',
-        `${name}: a stale lock (${stale})`,
-        () => `moved aside to ${this.moveAside(file)}`,
+        `${name} is held by ${describeHolder(holder)}${judged.stopped ? ', which is stopped (Ctrl-Z or a debugger): resume it' : ''}${judged.remote ? ' (another machine: wfs cannot see whether it runs)' : ''}`,
       );
     }
   }
@@ -504,29 +658,75 @@ export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } 
       remaining: problems,
     };
   }
-  return inTransaction(ctx, (tx) => {
-    const doctor = new Doctor(ctx, tx, options.fix === true);
-    doctor.findings.push(...coordination);
-    doctor.checkProjectFiles();
-    doctor.checkLegacy();
-    doctor.checkArchiving();
-    const sessions = doctor.checkSessions();
-    doctor.checkActive(sessions);
-    doctor.checkManifest(sessions);
-    doctor.checkLocks();
-    doctor.checkTempFiles();
-    doctor.checkRuns(sessions);
-    // Last: the repairs above may have changed sessions the registry indexes.
-    doctor.checkRegistry(options.fix ? readableSessions(ctx) : sessions);
-    const problems = doctor.findings.filter((f) => f.severity === 'problem');
-    const fixed = problems.filter((f) => f.fixed !== undefined).length;
-    return {
-      root: ctx.layout.root,
-      sessions: sessions.length,
-      findings: doctor.findings,
-      problems: problems.length,
-      fixed,
-      remaining: problems.length - fixed,
-    };
+  let entered = false;
+  try {
+    return await inTransaction(
+      ctx,
+      (tx) => {
+        entered = true;
+        return diagnose(ctx, tx, options.fix === true, coordination);
+      },
+      { timeoutMs: DOCTOR_LOCK_WAIT_MS },
+    );
+  } catch (error) {
+    // SPEC 3: doctor runs, read-only, where it cannot take the lock (a read-only .workflow/, a
+    // holder that is stopped): what it finds is reported, nothing is repaired.
+    if (entered) throw error;
+    const why = describeFault(error);
+    return diagnose(ctx, undefined, false, [
+      ...coordination,
+      {
+        check: 'lock',
+        severity: options.fix ? 'problem' : 'info',
+        message: `could not take the project lock (${why}): a read-only diagnosis${options.fix ? '; nothing was repaired' : ''}`,
+        ...(options.fix ? { manual: 'correct the cause above, then run wfs doctor --fix again' } : {}),
+      },
+    ]);
+  }
+}
+
+// Doctor is run by a person who wants an answer: a lock held longer than this (a stopped or stuck
+// process) gets a read-only diagnosis that says who holds it, not a two-minute wait.
+const DOCTOR_LOCK_WAIT_MS = 5_000;
+
+function diagnose(
+  ctx: ProjectContext,
+  tx: SessionTransaction | undefined,
+  fix: boolean,
+  coordination: Finding[],
+): DoctorReport {
+  const doctor = new Doctor(
+    ctx,
+    tx,
+    fix,
+    tx === undefined ? undefined : path.join(ctx.layout.locksDir, 'project.lock'),
+  );
+  doctor.findings.push(...coordination);
+  let sessions: LoadedSession[] = [];
+  doctor.run('files', () => doctor.checkFileKinds());
+  doctor.run('project', () => doctor.checkProjectFiles());
+  doctor.run('layout', () => doctor.checkLegacy());
+  doctor.run('creation', () => doctor.checkUnfinishedCreations());
+  doctor.run('archiving', () => doctor.checkArchiving());
+  doctor.run('session', () => {
+    sessions = doctor.checkSessions();
   });
+  doctor.run('single-active', () => doctor.checkActive(sessions));
+  doctor.run('manifest', () => doctor.checkManifest(sessions));
+  doctor.run('checkpoints', () => doctor.checkCheckpoints(sessions));
+  doctor.run('locks', () => doctor.checkLocks());
+  doctor.run('temp-files', () => doctor.checkTempFiles());
+  doctor.run('workflow-runs', () => doctor.checkRuns(sessions));
+  // Last: the repairs above may have changed sessions the registry indexes.
+  doctor.run('registry', () => doctor.checkRegistry(fix ? readableSessions(ctx) : sessions));
+  const problems = doctor.findings.filter((f) => f.severity === 'problem');
+  const fixed = problems.filter((f) => f.fixed !== undefined).length;
+  return {
+    root: ctx.layout.root,
+    sessions: sessions.length,
+    findings: doctor.findings,
+    problems: problems.length,
+    fixed,
+    remaining: problems.length - fixed,
+  };
 }

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
-import { ensureDirectory } from '../store/safe-path.js';
+import { removeFileIfExists } from '../store/atomic.js';
+import { appendLineDurably, ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { keepPresent } from './announcements.js';
 import type { ProjectContext } from './context.js';
@@ -44,19 +45,34 @@ export function auditPath(sessionDir: string): string {
   return path.join(sessionDir, '.process', 'audit.jsonl');
 }
 
-function appendAudit(sessionDir: string, entry: Record<string, unknown>): void {
-  ensureDirectory(path.dirname(auditPath(sessionDir)));
+// The audit trail is rotated past this size, keeping this many older files: a session that runs
+// thousands of commands keeps a bounded trail (SPEC 4), and the newest runs are always there.
+const AUDIT_MAX_BYTES = 1024 * 1024;
+const AUDIT_ROTATED_KEPT = 3;
+
+/** Moves a full audit trail aside (audit.<time>.jsonl) and drops the oldest beyond the ones kept. */
+function rotateAudit(sessionDir: string, now: string): void {
+  const file = auditPath(sessionDir);
+  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (stat === undefined || !stat.isFile() || stat.size < AUDIT_MAX_BYTES) return;
+  const dir = path.dirname(file);
+  // A writer holding the old file open still lands its line whole, in the rotated file.
+  fs.renameSync(file, path.join(dir, `audit.${now.replace(/[:.]/g, '-')}.${process.pid}.jsonl`));
+  const rotated = fs
+    .readdirSync(dir)
+    .filter((name) => /^audit\..+\.jsonl$/.test(name))
+    .sort();
+  for (const old of rotated.slice(0, Math.max(0, rotated.length - AUDIT_ROTATED_KEPT)))
+    removeFileIfExists(path.join(dir, old));
+}
+
+function appendAudit(sessionDir: string, entry: Record<string, unknown>, now: string): void {
   let line = `${JSON.stringify(entry)}\n`;
   if (Buffer.byteLength(line) > LINE_BYTES)
     line = `${JSON.stringify({ ...entry, args: '(too long to record)' })}\n`;
-  const fd = fs.openSync(auditPath(sessionDir), 'a', 0o644);
-  try {
-    fs.writeSync(fd, line);
-    // The record of a run is acknowledged when wfs exits: it is on disk by then.
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  rotateAudit(sessionDir, now);
+  // Never through a link (SPEC 1); the record of a run is on disk when wfs exits.
+  appendLineDurably(auditPath(sessionDir), line);
 }
 
 async function sessionFor(
@@ -155,24 +171,32 @@ export async function execInSession(
   );
   const duration = Math.round(performance.now() - started);
   await stopPresence();
+  // A temporary workspace is temporary: removed unless the command left something in it.
+  if (session === undefined && fs.readdirSync(workspace).length === 0) fs.rmdirSync(workspace);
+  else if (session === undefined)
+    late.push(`The temporary workspace ${workspace} is kept: the command left files in it`);
   if (late.length > 0) {
     onEnd?.(late);
     warnings.push(...late);
   }
   if (session !== undefined) {
-    appendAudit(session.dir, {
-      at: startedAt,
-      session_id: session.id,
-      command: input.command,
-      args: input.args.map((a) => (a.length > ARG_CHARS ? `${a.slice(0, ARG_CHARS)}…` : a)),
-      cwd: input.cwd,
-      exit_code: outcome.code,
-      signal: outcome.signal,
-      duration_ms: duration,
-      host: os.hostname(),
-      pid: process.pid,
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
+    appendAudit(
+      session.dir,
+      {
+        at: startedAt,
+        session_id: session.id,
+        command: input.command,
+        args: input.args.map((a) => (a.length > ARG_CHARS ? `${a.slice(0, ARG_CHARS)}…` : a)),
+        cwd: input.cwd,
+        exit_code: outcome.code,
+        signal: outcome.signal,
+        duration_ms: duration,
+        host: os.hostname(),
+        pid: process.pid,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      },
+      nowIso(ctx),
+    );
   }
   if (outcome.error !== undefined) {
     throw new WfsError(

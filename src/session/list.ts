@@ -44,7 +44,7 @@ function summarise(
   id: string,
   location: SessionLocation,
   entry: RegistryEntry | undefined,
-): SessionSummary {
+): SessionSummary | undefined {
   // The index line is trusted only while the file is byte-for-byte the one it was written from.
   if (entry?.fingerprint !== undefined && entry.directory === registryDirectory(id, location)) {
     // Plain concatenation: path.join costs ~1 µs, and this runs once per session.
@@ -69,6 +69,8 @@ function summarise(
       location,
     };
   }
+  // Gone while listing, or the remains of a creation that never finished: no session (SPEC 4).
+  if (read.kind === 'missing') return undefined;
   // Damaged sessions are listed, never hidden: what the index last knew, marked corrupt.
   return {
     id,
@@ -79,7 +81,7 @@ function summarise(
     updated: entry?.updated ?? '',
     location,
     corrupt: true,
-    reason: read.kind === 'corrupt' ? read.reason : 'session folder vanished while listing',
+    reason: read.reason,
   };
 }
 
@@ -99,6 +101,7 @@ export function listSessions(ctx: ProjectContext, options: ListOptions = {}): Se
   for (const { location, ids } of folders) {
     for (const id of ids) {
       const summary = summarise(ctx, id, location, registry.peek(id));
+      if (summary === undefined) continue;
       if (options.status === undefined || summary.status === options.status || summary.corrupt)
         sessions.push(summary);
     }

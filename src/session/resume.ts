@@ -6,7 +6,7 @@ import { renderPlanningNotes } from '../core/planning-notes.js';
 import { PHASES, type Phase, type SessionState } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { listCheckpoints } from '../store/checkpoints.js';
+import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
 import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS } from '../store/layout.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
@@ -71,9 +71,15 @@ export function planResume(
 
   // The files agree with the state.
   const last = state.last_checkpoint;
-  if (last && !listCheckpoints(session.dir).some((c) => c.id === last.id)) {
-    warnings.push(`The last checkpoint ${last.id} is missing from .process/checkpoints/`);
-    degraded = true;
+  if (last) {
+    const file = listCheckpoints(session.dir).find((c) => c.id === last.id)?.file;
+    if (file === undefined) {
+      warnings.push(`The last checkpoint ${last.id} is missing from .process/checkpoints/`);
+      degraded = true;
+    } else if (readCheckpointFile(file) === undefined) {
+      warnings.push(`The last checkpoint ${last.id} is damaged (${path.basename(file)} cannot be read)`);
+      degraded = true;
+    }
   }
   for (const phase of PHASES) {
     const record = state.checkpoints[phaseKey(phase)];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../core/errors.js';
+import { errnoCode, WfsError } from '../core/errors.js';
 import { nextFreeSessionId, sessionIdFor, slugify } from '../core/ids.js';
 import { validateDescription } from '../core/input.js';
 import { renderPlanningNotes, userContent } from '../core/planning-notes.js';
@@ -8,9 +8,11 @@ import { judgeRelevance, type Relevance, shouldReuse } from '../core/relevance.j
 import { type Complexity, newSessionState, type SessionType } from '../core/session.js';
 import { ensureProjectInitialized } from '../project/ensure.js';
 import type { InitResult } from '../project/init.js';
-import { makeDirectoryDurable, readTextIfExists, writeFileAtomic } from '../store/atomic.js';
-import { PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
-import { listSessionFolders, readSessionAt } from '../store/session-files.js';
+import { readTextIfExists, syncDirectory, writeFileAtomic } from '../store/atomic.js';
+import { CREATING_DIR, PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
+import { ensureDirectory } from '../store/safe-path.js';
+import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
+import { uniqueSuffix } from '../store/unique.js';
 import { announceAll } from './announcements.js';
 import type { ProjectContext } from './context.js';
 import { listSessions, type SessionSummary } from './list.js';
@@ -41,37 +43,24 @@ function titleOf(description: string): string {
   return firstLine.length > 100 ? `${firstLine.slice(0, 99)}…` : firstLine;
 }
 
-// Probing the next few names costs a stat and a mkdir each; past this many, one listing of the
-// folders finds the highest suffix instead (a description reused thousands of times).
+// Probing the next few names costs a stat each; past this many, one listing of the folders finds
+// the highest suffix instead (a description reused thousands of times).
 const PROBES_BEFORE_LISTING = 32;
 
+/** Whether a session of this ID exists, open or archived (or anything else stands at its name). */
 function taken(tx: SessionTransaction, id: string): boolean {
-  return fs.existsSync(sessionDir(tx.layout, id, 'archives'));
+  return (
+    fs.lstatSync(sessionDir(tx.layout, id, 'active'), { throwIfNoEntry: false }) !== undefined ||
+    fs.lstatSync(sessionDir(tx.layout, id, 'archives'), { throwIfNoEntry: false }) !== undefined
+  );
 }
 
-/**
- * Makes the folder of a new session: `WFS-<slug>`, else `-2`, `-3`, ... among open and archived
- * sessions. mkdir is atomic, so even without the project lock two processes could never get the
- * same ID; under it, the first free name is taken on the first try.
- */
-function allocateSessionFolder(tx: SessionTransaction, description: string): { id: string; dir: string } {
+/** Free IDs for a description, in order: `WFS-<slug>`, else `-2`, `-3`, ... among open and archived. */
+function* candidateIds(tx: SessionTransaction, description: string): Generator<string> {
   const slug = slugify(description);
-  fs.mkdirSync(tx.layout.activeDir, { recursive: true });
-  const tryCreate = (id: string): string | undefined => {
-    if (taken(tx, id)) return undefined;
-    const dir = sessionDir(tx.layout, id, 'active');
-    try {
-      makeDirectoryDurable(dir);
-      return dir;
-    } catch (error) {
-      if (errnoCode(error) === 'EEXIST') return undefined;
-      throw error;
-    }
-  };
   for (let ordinal = 1; ordinal <= PROBES_BEFORE_LISTING; ordinal++) {
     const id = sessionIdFor(slug, ordinal);
-    const dir = tryCreate(id);
-    if (dir !== undefined) return { id, dir };
+    if (!taken(tx, id)) yield id;
   }
   const existing = new Set([
     ...listSessionFolders(tx.layout, 'active'),
@@ -79,34 +68,69 @@ function allocateSessionFolder(tx: SessionTransaction, description: string): { i
   ]);
   for (;;) {
     const id = nextFreeSessionId(slug, existing);
-    const dir = tryCreate(id);
-    if (dir !== undefined) return { id, dir };
     existing.add(id);
+    if (!taken(tx, id)) yield id;
   }
 }
 
+/**
+ * Creates a session so that it exists whole or not at all (SPEC 4: a creation that never finished
+ * is no session). Everything is made in a staging folder, `.workflow/.creating/<nonce>/`, written
+ * durably, and then renamed into `active/WFS-<id>` in one step. A kill at any instant leaves either
+ * a complete session or a staging folder that no command reads (`wfs doctor --fix` moves it aside).
+ * The active-session pointer names the new ID before the rename (see active-pointer.ts): a kill in
+ * between leaves a pointer to a folder that does not exist, which reads as no active session.
+ *
+ * The rename cannot take a name that is in use: a session folder is never empty, and rename onto a
+ * non-empty folder fails (ENOTEMPTY), so even outside the project lock two processes could never
+ * get the same ID; under it, the first free name is taken on the first try.
+ */
 function createSession(
   tx: SessionTransaction,
   input: Required<StartInput>,
 ): { id: string; paused: string[] } {
   // Pause first: a crash between the two steps leaves no active session, never two.
   const paused = tx.pauseActive();
-  const { id, dir } = allocateSessionFolder(tx, input.description);
-  for (const sub of SESSION_SUBDIRS) fs.mkdirSync(path.join(dir, sub));
-  writeFileAtomic(
-    path.join(dir, PLANNING_NOTES_FILE),
-    renderPlanningNotes({ id, description: input.description, created: tx.now }),
-  );
-  const state = newSessionState({
-    id,
-    project: titleOf(input.description),
-    description: input.description,
-    type: input.type,
-    complexity: input.complexity,
-    now: tx.now,
-  });
-  tx.save(dir, 'active', state, { created: true });
-  return { id, paused };
+  const staging = path.join(tx.layout.workflowDir, CREATING_DIR, uniqueSuffix());
+  ensureDirectory(staging);
+  try {
+    for (const sub of SESSION_SUBDIRS) fs.mkdirSync(path.join(staging, sub));
+    for (const id of candidateIds(tx, input.description)) {
+      // Written for this ID (the notes and the state name it): again if the ID must change.
+      writeFileAtomic(
+        path.join(staging, PLANNING_NOTES_FILE),
+        renderPlanningNotes({ id, description: input.description, created: tx.now }),
+      );
+      const state = newSessionState({
+        id,
+        project: titleOf(input.description),
+        description: input.description,
+        type: input.type,
+        complexity: input.complexity,
+        now: tx.now,
+      });
+      tx.pointActiveTo(id);
+      const saved = saveSession(staging, state, tx.now);
+      const dir = sessionDir(tx.layout, id, 'active');
+      ensureDirectory(tx.layout.activeDir);
+      try {
+        fs.renameSync(staging, dir);
+      } catch (error) {
+        // Taken behind the lock's back (by a person, say): the next free ID, written afresh.
+        const code = errnoCode(error);
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') continue;
+        throw error;
+      }
+      // The rename is the creation: durable before it is acknowledged.
+      syncDirectory(tx.layout.activeDir);
+      tx.recordCreated(saved);
+      return { id, paused };
+    }
+    throw new WfsError('E_INTERNAL', 'No free session ID was found'); // the generator never ends
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 function normalise(input: StartInput): Required<StartInput> {

@@ -1,5 +1,13 @@
 import { WfsError } from '../core/errors.js';
-import { applyCheckpointData, type CheckpointTrigger, changePhase, phaseKey } from '../core/phase.js';
+import { checkValueBounds, DEFAULT_MAX_DEPTH } from '../core/json-input.js';
+import {
+  applyCheckpointData,
+  CHECKPOINT_DATA_MAX_BYTES,
+  type CheckpointTrigger,
+  changePhase,
+  HANDOFF_MAX_BYTES,
+  phaseKey,
+} from '../core/phase.js';
 import type { Phase, SessionState, Todo, TodoStatus } from '../core/session.js';
 import { addTodo, countTodos, setTodoStatus, syncTodos, type TodoWriteItem, todosOf } from '../core/todos.js';
 import { newCheckpointId, pruneCheckpoints, writeCheckpoint } from '../store/checkpoints.js';
@@ -92,6 +100,12 @@ export function saveCheckpoint(
   ctx: ProjectContext,
   input: { trigger: CheckpointTrigger; data?: Record<string, unknown>; session?: string },
 ): Promise<StateResult> {
+  if (input.data !== undefined)
+    checkValueBounds(input.data, {
+      what: 'The checkpoint data',
+      maxBytes: CHECKPOINT_DATA_MAX_BYTES,
+      maxDepth: DEFAULT_MAX_DEPTH,
+    });
   return inTransaction(ctx, (tx) => {
     const session = target(tx, input.session);
     const { state, checkpoint } = withCheckpoint(tx, session, session.state, input.trigger, input.data);
@@ -109,6 +123,12 @@ export function changeSessionPhase(
   ctx: ProjectContext,
   input: { to: Phase; trigger?: string; handoff?: Record<string, unknown>; session?: string },
 ): Promise<PhaseResult> {
+  if (input.handoff !== undefined)
+    checkValueBounds(input.handoff, {
+      what: 'The handoff',
+      maxBytes: HANDOFF_MAX_BYTES,
+      maxDepth: DEFAULT_MAX_DEPTH,
+    });
   return inTransaction(ctx, (tx) => {
     const session = target(tx, input.session);
     const checkpointId = newCheckpointId(tx.now);

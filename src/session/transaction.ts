@@ -4,9 +4,10 @@ import * as lifecycle from '../core/lifecycle.js';
 import type { SessionState } from '../core/session.js';
 import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
 import type { SessionLocation } from '../store/layout.js';
-import { withProjectLock } from '../store/lock.js';
+import { type LockOptions, withProjectLock } from '../store/lock.js';
 import {
   entryFromState,
+  type Fingerprint,
   Registry,
   type RegistryEntry,
   readRegistry,
@@ -112,6 +113,20 @@ export class SessionTransaction {
     return this.pointer;
   }
 
+  /**
+   * Names `id` in the active-session pointer ahead of its activation on disk (see
+   * active-pointer.ts); `save` does it for a session it saves as active.
+   */
+  pointActiveTo(id: string): void {
+    this.setPointer(id);
+  }
+
+  /** Records a session this transaction created (saved elsewhere and moved into place). */
+  recordCreated(saved: { state: SessionState; fingerprint: Fingerprint }): void {
+    this.created.add(saved.state.session_id);
+    this.record(entryFromState(saved.state, 'active', saved.fingerprint), { fresh: true });
+  }
+
   private setPointer(id: string): void {
     if (this.currentPointer() === id) return;
     writeActivePointer(this.ctx.layout, id, this.now);
@@ -207,14 +222,19 @@ export function describeRestore(ctx: ProjectContext, restored: Restored): string
 export async function inTransaction<T>(
   ctx: ProjectContext,
   fn: (tx: SessionTransaction) => T | Promise<T>,
+  options?: LockOptions,
 ): Promise<T> {
   ensureDirectory(ctx.layout.workflowDir);
-  return withProjectLock(ctx.layout, async () => {
-    const tx = new SessionTransaction(ctx);
-    const result = await fn(tx);
-    tx.commit();
-    return result;
-  });
+  return withProjectLock(
+    ctx.layout,
+    async () => {
+      const tx = new SessionTransaction(ctx);
+      const result = await fn(tx);
+      tx.commit();
+      return result;
+    },
+    options,
+  );
 }
 
 /** The registry as the folders say it should be: used when it is missing or damaged. */

@@ -112,12 +112,22 @@ export function makeDirectoryDurable(dir: string): void {
   syncDirectory(path.dirname(dir));
 }
 
+/**
+ * A read's system error names its file: Node leaves the path out when the open succeeded and the
+ * read failed (EISDIR: a folder where a file belongs), and the message must say which file it is.
+ */
+export function withPath(error: unknown, file: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (errnoCode(error) !== undefined && e.path === undefined) e.path = file;
+  return error;
+}
+
 export function readTextIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
-    throw error;
+    throw withPath(error, file);
   }
 }
 

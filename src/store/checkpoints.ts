@@ -4,7 +4,7 @@ import { errnoCode } from '../core/errors.js';
 import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
 import { PHASES, type Phase } from '../core/session.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
-import { ensureDirectory } from './safe-path.js';
+import { ensureDirectory, readOwnFile } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
 /**
@@ -69,11 +69,15 @@ export function listCheckpoints(sessionDir: string): { id: string; phase: Phase;
   return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export function readCheckpoint(sessionDir: string, id: string): CheckpointFile | undefined {
-  const entry = listCheckpoints(sessionDir).find((c) => c.id === id);
-  if (entry === undefined) return undefined;
+/** A checkpoint file's content, or undefined when it cannot be read or is not a checkpoint. */
+export function readCheckpointFile(file: string): CheckpointFile | undefined {
+  const read = readOwnFile(file);
+  if (read === undefined || 'link' in read) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(entry.file, 'utf8')) as CheckpointFile;
+    const value = JSON.parse(read.text) as CheckpointFile;
+    return typeof value === 'object' && value !== null && typeof value.checkpoint_id === 'string'
+      ? value
+      : undefined;
   } catch {
     return undefined;
   }

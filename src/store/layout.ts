@@ -41,6 +41,8 @@ export const SESSION_FILE = 'workflow-session.json';
 export const PLANNING_NOTES_FILE = 'planning-notes.md';
 export const ARCHIVING_MARKER = '.archiving';
 export const SESSION_SUBDIRS = ['.process', '.task', '.summaries'] as const;
+/** Under `.workflow/`: where a new session is made before it is renamed into `active/` whole. */
+export const CREATING_DIR = '.creating';
 
 export function sessionDir(layout: Layout, id: string, location: SessionLocation): string {
   return path.join(location === 'active' ? layout.activeDir : layout.archivesDir, id);

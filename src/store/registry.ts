@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
-import { writeFileAtomic } from './atomic.js';
+import { withPath, writeFileAtomic } from './atomic.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
 /**
@@ -315,7 +315,7 @@ export function readRegistry(registryPath: string): Registry {
     return Registry.parse(fs.readFileSync(registryPath));
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return Registry.parse(undefined);
-    throw error;
+    throw withPath(error, registryPath);
   }
 }
 

@@ -26,19 +26,40 @@ export type SessionRead =
       reason: string;
       futureVersion?: string;
     }
-  | { kind: 'missing'; id: string };
+  /** No such session. `unfinished`: a folder is there, the remains of a creation that never finished. */
+  | { kind: 'missing'; id: string; unfinished?: string };
+
+/**
+ * A folder in `active/` without a state file, backups or checkpoints: the remains of a creation
+ * that never finished (made by a wfs from before creations were staged, or by hand). SPEC 4: it is
+ * no session; `wfs doctor --fix` moves it aside.
+ */
+function isUnfinishedCreation(dir: string): boolean {
+  const has = (sub: string) => {
+    try {
+      return fs.readdirSync(path.join(dir, '.process', sub)).length > 0;
+    } catch {
+      return false;
+    }
+  };
+  return !has('backups') && !has('checkpoints');
+}
 
 /** Reads and validates one session folder's state file; never throws for damage, only reports it. */
 export function readSessionAt(layout: Layout, id: string, location: SessionLocation): SessionRead {
   const dir = sessionDir(layout, id, location);
   const file = path.join(dir, SESSION_FILE);
+  const corrupt = (reason: string): SessionRead => ({ kind: 'corrupt', id, location, dir, reason });
   let text: string;
   let stat: fs.Stats;
   try {
-    const fd = fs.openSync(file, 'r');
+    // O_NOFOLLOW: a link planted where the state belongs is damage, never read through (and the
+    // restore that follows renames the link aside instead of writing through it).
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       // fstat on the open descriptor: the fingerprint describes exactly the bytes we read.
       stat = fs.fstatSync(fd);
+      if (stat.isDirectory()) return corrupt(`${SESSION_FILE} is a folder`);
       text = fs.readFileSync(fd, 'utf8');
     } finally {
       fs.closeSync(fd);
@@ -46,18 +67,17 @@ export function readSessionAt(layout: Layout, id: string, location: SessionLocat
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      if (fs.existsSync(dir))
-        return { kind: 'corrupt', id, location, dir, reason: `${SESSION_FILE} is missing` };
-      return { kind: 'missing', id };
+      const folder = fs.lstatSync(dir, { throwIfNoEntry: false });
+      if (folder === undefined) return { kind: 'missing', id };
+      if (folder.isSymbolicLink()) return corrupt('the session folder is a symbolic link');
+      if (!folder.isDirectory()) return corrupt('the session folder is not a folder');
+      if (location === 'active' && isUnfinishedCreation(dir)) return { kind: 'missing', id, unfinished: dir };
+      return corrupt(`${SESSION_FILE} is missing`);
     }
-    return {
-      kind: 'corrupt',
-      id,
-      location,
-      dir,
-      reason: `cannot read ${SESSION_FILE}: ${(error as Error).message}`,
-    };
+    if (code === 'ELOOP') return corrupt(`${SESSION_FILE} is a symbolic link`);
+    return corrupt(`cannot read ${SESSION_FILE}: ${(error as Error).message}`);
   }
+  if (fs.lstatSync(dir).isSymbolicLink()) return corrupt('the session folder is a symbolic link');
   const parsed = parseSessionText(text, id);
   if (!parsed.ok) {
     const result: SessionRead = { kind: 'corrupt', id, location, dir, reason: parsed.reason };
@@ -89,7 +109,8 @@ export function readSessionAt(layout: Layout, id: string, location: SessionLocat
 export function readSession(layout: Layout, id: string): SessionRead {
   const open = readSessionAt(layout, id, 'active');
   if (open.kind !== 'missing') return open;
-  return readSessionAt(layout, id, 'archives');
+  const archived = readSessionAt(layout, id, 'archives');
+  return archived.kind === 'missing' ? open : archived;
 }
 
 export type LoadedSession = Extract<SessionRead, { kind: 'ok' }>;
@@ -98,7 +119,13 @@ export type LoadedSession = Extract<SessionRead, { kind: 'ok' }>;
 export function loadSession(layout: Layout, id: string): LoadedSession {
   const read = readSession(layout, id);
   if (read.kind === 'ok') return read;
-  if (read.kind === 'missing') throw new WfsError('E_SESSION_NOT_FOUND', `Session ${id} not found`);
+  if (read.kind === 'missing')
+    throw new WfsError(
+      'E_SESSION_NOT_FOUND',
+      read.unfinished === undefined
+        ? `Session ${id} not found`
+        : `Session ${id} not found: its folder holds only the remains of a creation that never finished (wfs doctor --fix moves them aside)`,
+    );
   if (read.futureVersion !== undefined) {
     throw new WfsError(
       'E_FUTURE_VERSION',

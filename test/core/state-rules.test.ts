@@ -54,7 +54,7 @@ describe('todos', () => {
     ]);
     expect(synced.completedNow).toBe(1);
     expect(countTodos(synced.state.todos!)).toEqual({ total: 2, completed: 1, in_progress: 0 });
-    expect(() => parseTodoWrite('not json')).toThrow(/not JSON/);
+    expect(() => parseTodoWrite('not json')).toThrow(/not valid JSON/);
     expect(() => parseTodoWrite('[{"content":"x","status":"done"}]')).toThrow(/status/);
     expect(parseTodoWrite('{"todos":[{"content":"x","status":"pending"}]}')).toHaveLength(1);
   });

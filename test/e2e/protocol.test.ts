@@ -58,8 +58,26 @@ describe('wfs exec', () => {
     expect(run.stderr).toBe(
       `WARNING: No active session: running in a temporary workspace ${workspace} (start one: wfs session start --auto "TASK")\n`,
     );
-    expect(fs.statSync(workspace).isDirectory()).toBe(true);
+    // Temporary: gone once the command has ended, as it left nothing there.
+    expect(fs.existsSync(workspace)).toBe(false);
     expect(fs.existsSync(path.join(root, '.workflow'))).toBe(false);
+  });
+
+  it('keeps a temporary workspace the command left files in, and says so', async () => {
+    const root = makeRepo();
+    const run = await wfs(root, [
+      'exec',
+      '--',
+      process.execPath,
+      '-e',
+      "require('fs').writeFileSync(process.env.WFS_OUTPUT_DIR + '/out.txt', 'x'); console.log(process.env.WFS_SESSION_DIR)",
+    ]);
+    expect(run.code).toBe(0);
+    const workspace = run.stdout.trim();
+    expect(run.stderr).toContain(
+      `WARNING: The temporary workspace ${workspace} is kept: the command left files in it\n`,
+    );
+    expect(fs.readFileSync(path.join(workspace, 'out.txt'), 'utf8')).toBe('x');
     fs.rmSync(workspace, { recursive: true });
   });
 

@@ -473,14 +473,18 @@ describe('errors and output contract', () => {
     expect((await wfs(root, ['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('never prints a stack trace unless WFS_DEBUG=1', async () => {
+  it('names a fault of the environment with its path, and prints no stack trace unless WFS_DEBUG=1', async () => {
     const root = makeRepo();
-    // A registry that is a directory makes reading it fail in an unexpected way.
-    fs.mkdirSync(path.join(root, '.workflow', 'session_status.jsonl'), { recursive: true });
+    // A registry that is a directory: a fault of the environment, not an internal error (SPEC 3).
+    const registry = path.join(root, '.workflow', 'session_status.jsonl');
+    fs.mkdirSync(registry, { recursive: true });
     const run = await wfs(root, ['session', 'start', '--new', 'x']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^ERROR: Internal error: .*Please report it/);
-    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stderr).toBe(
+      `ERROR: a folder stands where a file belongs: cannot read ${registry} (EISDIR)\n`,
+    );
+    const asJson = await wfs(root, ['session', 'start', '--new', 'x', '--json']);
+    expect(json(asJson)).toMatchObject({ error: { code: 'E_IO', errno: 'EISDIR', path: registry } });
     const debug = await wfs(root, ['session', 'start', '--new', 'x'], { env: { WFS_DEBUG: '1' } });
     expect(debug.stderr).toMatch(/\n\s+at /);
   });

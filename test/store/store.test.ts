@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEMP_SUFFIX, writeFilesAtomic, writeJsonAtomic } from '../../src/store/atomic.js';
-import { withLock } from '../../src/store/lock.js';
+import { holderName, type LockHolder, withLock } from '../../src/store/lock.js';
+import { thisProcess } from '../../src/store/processes.js';
 import { parseRegistry, serializeRegistry } from '../../src/store/registry.js';
 import { findRoot } from '../../src/store/root.js';
 import { makeRepo } from '../helpers.js';
@@ -53,50 +54,133 @@ describe('the cross-process lock', () => {
     expect(fs.existsSync(path.join(dir, 'test.lock'))).toBe(false);
   });
 
-  const holderFile = (dir: string, holder: Record<string, unknown>, ageMs = 0) => {
-    const file = path.join(dir, 'held.lock');
-    fs.writeFileSync(file, JSON.stringify({ nonce: 'n', acquired_at: 'then', ...holder }));
-    const when = new Date(Date.now() - ageMs);
-    fs.utimesSync(file, when, when);
-    return file;
+  /** A lock folder as wfs makes it, held by `holder` (whose fields default to this very process). */
+  const heldBy = (dir: string, holder: Partial<LockHolder> = {}) => {
+    const lock = path.join(dir, 'held.lock');
+    fs.mkdirSync(lock, { recursive: true });
+    const file = path.join(lock, holderName({ ...thisProcess(), nonce: 'n0', ...holder }));
+    fs.writeFileSync(file, '');
+    return { lock, file };
   };
+
+  /** A process that has exited: its pid is free. */
+  const deadPid = () =>
+    Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+        .stdout,
+    );
 
   it('waits for a live holder and fails with E_LOCK_TIMEOUT naming it', async () => {
     const dir = makeRepo({}, { git: false });
-    holderFile(dir, { pid: process.pid, host: os.hostname() });
+    heldBy(dir);
     await expect(withLock(dir, 'held', () => 1, { timeoutMs: 150 })).rejects.toMatchObject({
       code: 'E_LOCK_TIMEOUT',
       message: expect.stringContaining(`held by pid ${process.pid} on ${os.hostname()}`),
     });
   });
 
+  it('never breaks a live holder for its age: an old lock of a live process still holds', async () => {
+    const dir = makeRepo({}, { git: false });
+    const { lock, file } = heldBy(dir);
+    const longAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(file, longAgo, longAgo);
+    fs.utimesSync(lock, longAgo, longAgo);
+    await expect(withLock(dir, 'held', () => 1, { timeoutMs: 150 })).rejects.toMatchObject({
+      code: 'E_LOCK_TIMEOUT',
+    });
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
   it('breaks at once a lock whose holder process on this host is gone', async () => {
     const dir = makeRepo({}, { git: false });
-    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
-      encoding: 'utf8',
-    });
-    holderFile(dir, { pid: Number(dead.stdout), host: os.hostname() });
+    heldBy(dir, { pid: deadPid() });
     await expect(withLock(dir, 'held', () => 'ran', { timeoutMs: 150 })).resolves.toBe('ran');
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
-  it('respects a fresh holder on another host, and breaks one not refreshed for longer than the stale time', async () => {
+  it('breaks a holder whose pid now belongs to another process, or that was made before a reboot', async () => {
     const dir = makeRepo({}, { git: false });
-    holderFile(dir, { pid: 1, host: 'other-machine' });
+    // Our own pid, but a start time that is not ours: the pid was reused.
+    heldBy(dir, { start: thisProcess().start + 1 });
+    await expect(withLock(dir, 'held', () => 'reused', { timeoutMs: 150 })).resolves.toBe('reused');
+    heldBy(dir, { boot: '00000000-0000-0000-0000-000000000000' });
+    await expect(withLock(dir, 'held', () => 'rebooted', { timeoutMs: 150 })).resolves.toBe('rebooted');
+  });
+
+  it('never breaks a holder on another host, and says so', async () => {
+    const dir = makeRepo({}, { git: false });
+    heldBy(dir, { host: 'other-machine', pid: 1 });
+    await expect(withLock(dir, 'held', () => 1, { timeoutMs: 100 })).rejects.toMatchObject({
+      code: 'E_LOCK_TIMEOUT',
+      message: expect.stringContaining('wfs cannot see processes on other-machine'),
+    });
+  });
+
+  it('waits for a stopped holder (Ctrl-Z) and says how to resume it', async () => {
+    const dir = makeRepo({}, { git: false });
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      const start = Number(
+        fs.readFileSync(`/proc/${child.pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[19],
+      );
+      child.kill('SIGSTOP');
+      heldBy(dir, { pid: child.pid!, start });
+      await expect(withLock(dir, 'held', () => 1, { timeoutMs: 200 })).rejects.toMatchObject({
+        code: 'E_LOCK_TIMEOUT',
+        message: expect.stringContaining(
+          `that process is stopped (Ctrl-Z or a debugger): resume it (fg, or kill -CONT ${child.pid})`,
+        ),
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a lock folder holding what wfs did not make, a link in its place, and a damaged legacy file', async () => {
+    const dir = makeRepo({}, { git: false });
+    fs.mkdirSync(path.join(dir, 'a.lock'));
+    fs.writeFileSync(path.join(dir, 'a.lock', 'notes.txt'), 'x');
+    await expect(withLock(dir, 'a', () => 1)).rejects.toMatchObject({ code: 'E_CORRUPT' });
+    const outside = makeRepo({}, { git: false });
+    fs.symlinkSync(outside, path.join(dir, 'b.lock'));
+    await expect(withLock(dir, 'b', () => 1)).rejects.toMatchObject({ code: 'E_SYMLINK' });
+    expect(fs.readdirSync(outside)).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'c.lock'), 'garbage');
+    await expect(withLock(dir, 'c', () => 1)).rejects.toMatchObject({ code: 'E_CORRUPT' });
+    // Nothing left behind by the refused attempts.
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.lock', 'b.lock', 'c.lock']);
+  });
+
+  it('takes over a lock file of the older format whose holder is gone, and waits for a live one', async () => {
+    const dir = makeRepo({}, { git: false });
+    const legacy = path.join(dir, 'held.lock');
+    fs.writeFileSync(legacy, JSON.stringify({ pid: deadPid(), host: os.hostname(), nonce: 'x' }));
+    await expect(withLock(dir, 'held', () => 'ran', { timeoutMs: 150 })).resolves.toBe('ran');
+    fs.writeFileSync(legacy, JSON.stringify({ pid: process.pid, host: os.hostname(), nonce: 'x' }));
     await expect(withLock(dir, 'held', () => 1, { timeoutMs: 100 })).rejects.toMatchObject({
       code: 'E_LOCK_TIMEOUT',
     });
-    holderFile(dir, { pid: 1, host: 'other-machine' }, 60_000);
-    await expect(withLock(dir, 'held', () => 'ran', { timeoutMs: 100 })).resolves.toBe('ran');
   });
 
-  it('releases only its own lock file', async () => {
+  it('an empty lock folder (a release interrupted between its two steps) is simply taken', async () => {
+    const dir = makeRepo({}, { git: false });
+    fs.mkdirSync(path.join(dir, 'held.lock'));
+    await expect(withLock(dir, 'held', () => 'ran', { timeoutMs: 150 })).resolves.toBe('ran');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('a holder broken while it holds (by a wrong judgement) does not remove its successor on release', async () => {
     const dir = makeRepo({}, { git: false });
     await withLock(dir, 'mine', () => {
-      // Someone judged us stale and took over: our release must not delete their file.
-      fs.writeFileSync(path.join(dir, 'mine.lock'), JSON.stringify({ pid: 1, host: 'x', nonce: 'theirs' }));
+      // Someone removed our holder file and took the lock: our release must leave theirs alone.
+      const lock = path.join(dir, 'mine.lock');
+      for (const name of fs.readdirSync(lock)) fs.unlinkSync(path.join(lock, name));
+      fs.writeFileSync(path.join(lock, holderName({ ...thisProcess(), nonce: 'theirs' })), '');
     });
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'mine.lock'), 'utf8')).nonce).toBe('theirs');
+    expect(fs.readdirSync(path.join(dir, 'mine.lock'))).toEqual([
+      holderName({ ...thisProcess(), nonce: 'theirs' }),
+    ]);
   });
 });
 

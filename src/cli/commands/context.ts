@@ -1,4 +1,5 @@
 import { WfsError } from '../../core/errors.js';
+import { printable } from '../../core/input.js';
 import { contextMarkdown, contextSummary } from '../../session/context-summary.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -11,6 +12,6 @@ export async function context(io: CliIo, out: Output, values: OptionValues): Pro
   const summary = await contextSummary(project(io, values));
   out.warnAll(summary.warnings);
   if (format === 'json' || out.json) out.document(summary);
-  else io.stdout(contextMarkdown(summary));
+  else io.stdout(printable(contextMarkdown(summary)));
   return 0;
 }

@@ -1,6 +1,7 @@
 import { withCoordinator } from '../../coord/open.js';
 import type { WfsEvent } from '../../coord/types.js';
 import { WfsError } from '../../core/errors.js';
+import { printable } from '../../core/input.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { project, stringOption } from './shared.js';
@@ -42,7 +43,7 @@ export async function events(io: CliIo, out: Output, values: OptionValues): Prom
   await withCoordinator(ctx, (c) =>
     c.followEvents(
       since,
-      (event) => io.stdout(`${out.json ? JSON.stringify(event) : line(event)}\n`),
+      (event) => io.stdout(`${out.json ? JSON.stringify(event) : printable(line(event))}\n`),
       controller.signal,
     ),
   );

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { withCoordinator } from '../../coord/open.js';
+import { RESULT_MAX_BYTES } from '../../coord/rules.js';
 import { WfsError } from '../../core/errors.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -22,7 +22,7 @@ function ttlOption(values: OptionValues): number {
 /** `wfs results put KEY [--ttl MS]`: the value is read from stdin, byte for byte. */
 export async function put(io: CliIo, out: Output, values: OptionValues, [key]: string[]): Promise<number> {
   const ctx = project(io, values);
-  const value = fs.readFileSync(0, 'utf8');
+  const value = io.readStdin(RESULT_MAX_BYTES, 'The result on stdin').toString('utf8');
   const session = actingSession(io, ctx);
   const ttlMs = ttlOption(values);
   const result = await withCoordinator(ctx, async (c) => {

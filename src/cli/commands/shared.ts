@@ -1,3 +1,4 @@
+import { parseSessionId } from '../../core/ids.js';
 import { openProject, type ProjectContext } from '../../session/context.js';
 import type { LifecycleResult } from '../../session/lifecycle.js';
 import type { SessionSummary } from '../../session/list.js';
@@ -68,6 +69,8 @@ export function printLifecycle(out: Output, result: LifecycleResult): void {
 
 /** The session a shell command acts for: the one `wfs exec` runs in, else the active one, else none. */
 export function actingSession(io: CliIo, ctx: ProjectContext): string | null {
-  if (io.env.WFS_SESSION_ID) return io.env.WFS_SESSION_ID;
+  // Set by `wfs exec` for the command it runs, or by a person: checked like any session ID, so
+  // nothing else (escape sequences for another user's terminal, a path) travels in it.
+  if (io.env.WFS_SESSION_ID) return parseSessionId(io.env.WFS_SESSION_ID, 'WFS_SESSION_ID');
   return findActiveSession(ctx)?.id ?? null;
 }

@@ -1,5 +1,5 @@
 import { parseSessionId } from '../../core/ids.js';
-import { parseJsonObject, parsePhase, parseTrigger } from '../../core/phase.js';
+import { HANDOFF_MAX_BYTES, parseJsonObject, parsePhase, parseTrigger } from '../../core/phase.js';
 import { changeSessionPhase, saveCheckpoint } from '../../session/state.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -12,7 +12,7 @@ export function sessionOption(values: OptionValues): string | undefined {
 
 export async function phase(io: CliIo, out: Output, values: OptionValues, [to]: string[]): Promise<number> {
   const target = parsePhase(to);
-  const handoff = parseJsonObject(stringOption(values, 'handoff'), '--handoff');
+  const handoff = parseJsonObject(stringOption(values, 'handoff'), '--handoff', HANDOFF_MAX_BYTES);
   const trigger = stringOption(values, 'trigger');
   const session = sessionOption(values);
   const result = await changeSessionPhase(project(io, values), {

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import type { Todo } from '../../core/session.js';
-import { parseTodoId, parseTodoWrite } from '../../core/todos.js';
+import { parseTodoId, parseTodoWrite, TODO_LIST_MAX_BYTES } from '../../core/todos.js';
 import {
   addSessionTodo,
   readSessionTodos,
@@ -75,7 +74,7 @@ export async function done(io: CliIo, out: Output, values: OptionValues, [id]: s
 
 /** Reads a TodoWrite list (`[{content, status, activeForm}]`) from stdin. */
 export async function sync(io: CliIo, out: Output, values: OptionValues): Promise<number> {
-  const items = parseTodoWrite(fs.readFileSync(0, 'utf8'));
+  const items = parseTodoWrite(io.readStdin(TODO_LIST_MAX_BYTES, 'The todo list on stdin').toString('utf8'));
   const result = await syncSessionTodos(project(io, values), items, sessionOption(values));
   const counts = result.todos.filter((t) => t.status === 'completed').length;
   return printResult(out, result, `TODOS: ${counts}/${result.todos.length} done`);
