@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
-import { errnoCode, isWfsError } from '../core/errors.js';
+import { errnoCode, faultFromSystemError, isWfsError } from '../core/errors.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { listSessionFolders } from '../store/session-files.js';
@@ -120,10 +120,16 @@ async function coordinationView(
       }));
     });
   } catch (error) {
-    if (!isWfsError(error) || error.code !== 'E_UNREACHABLE') throw error;
+    // The summary is what an agent reads at the start of every turn: a backend that cannot be
+    // used (unreachable, a refused password, a coordination folder that cannot be written) is
+    // said in it, and the session part stands on its own.
+    const known = isWfsError(error) ? error : faultFromSystemError(error);
+    if (known === undefined) throw error;
     view.reachable = false;
-    view.error = error.message;
-    warnings.push(`Coordination backend unreachable: ${error.message}`);
+    view.error = known.message;
+    warnings.push(
+      `Coordination backend ${known.code === 'E_UNREACHABLE' ? 'unreachable' : 'unusable'}: ${known.message}`,
+    );
   }
   return view;
 }

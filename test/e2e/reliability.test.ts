@@ -219,6 +219,19 @@ describe('faults of the environment are named, never internal errors (SPEC 3)', 
     expect(run.stderr).not.toMatch(/Internal error/);
   });
 
+  it('wfs context still gives the session when the coordination state cannot be used, and says why', async () => {
+    const root = makeRepo();
+    const id = await started(root, 'x');
+    const coord = coordinationDir(root);
+    fs.rmSync(coord, { recursive: true, force: true });
+    fs.writeFileSync(coord, 'a file where the coordination folder belongs');
+    const run = await wfs(root, ['context', '--json']);
+    expect(run.code).toBe(0);
+    expect(json<{ active_session: { id: string } }>(run).active_session.id).toBe(id);
+    expect(json<{ coordination: { reachable: boolean } }>(run).coordination.reachable).toBe(false);
+    expect(run.stderr).toMatch(/^WARNING: Coordination backend unusable: .*wfs/m);
+  });
+
   it('doctor finds a registry, pointer or manifest replaced by a folder, and --fix sets it right', async () => {
     const root = makeRepo();
     const id = await started(root, 'x');
