@@ -26,7 +26,8 @@ const LAYERS = {
   'main.ts': ['cli'],
 };
 /** Node built-ins the pure core may not touch (it is free of I/O). */
-const IO_MODULES = /^node:(fs|path|os|child_process|net|tls|http|https|process|worker_threads|dgram|readline|tty)(\/|$)/;
+const IO_MODULES =
+  /^node:(fs|path|os|child_process|net|tls|http|https|process|worker_threads|dgram|readline|tty)(\/|$)/;
 
 function sourceFiles(dir) {
   const out = [];

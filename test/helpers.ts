@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +30,7 @@ export function makeRepo(
 }
 
 /** Settings of the developer's own shell that must not leak into a test (empty reads as unset). */
-const ISOLATED = {
+export const ISOLATED = {
   WFS_ROOT: '',
   NO_COLOR: '1',
   WFS_COORD: '',
@@ -71,6 +71,53 @@ export function wfs(
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
+}
+
+/**
+ * The built CLI as a process of its own, for what needs one (following, signals, kills), with the
+ * same isolation from the developer's shell as `wfs`.
+ */
+export function spawnWfs(
+  cwd: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; detached?: boolean } = {},
+): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...ISOLATED, ...options.env },
+    ...(options.detached ? { detached: true } : {}),
+  });
+}
+
+/**
+ * Everything a process prints on stdout, kept from the start, and a wait for what it has printed:
+ * `until(pattern)` resolves (with all of it so far) once the pattern is in it.
+ */
+export function stdoutOf(child: ChildProcessWithoutNullStreams): {
+  text(): string;
+  until(pattern: string | RegExp): Promise<string>;
+} {
+  let out = '';
+  const waiting: { pattern: string | RegExp; resolve: (text: string) => void }[] = [];
+  const matches = (pattern: string | RegExp) =>
+    typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out);
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const wait of [...waiting])
+      if (matches(wait.pattern)) {
+        waiting.splice(waiting.indexOf(wait), 1);
+        wait.resolve(out);
+      }
+  });
+  return {
+    text: () => out,
+    until: (pattern) =>
+      new Promise((resolve, reject) => {
+        if (matches(pattern)) return resolve(out);
+        waiting.push({ pattern, resolve });
+        child.once('exit', () => reject(new Error(`exited before printing ${pattern}: ${out}`)));
+      }),
+  };
 }
 
 export function wfsSync(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {

@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseCount, parseDuration } from '../core/duration.js';
 import { WfsError } from '../core/errors.js';
 import type { CliIo, Output } from './io.js';
 
@@ -9,7 +10,8 @@ import type { CliIo, Output } from './io.js';
  * is strict about unknown options, which is what we need.
  */
 
-export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+/** What a command's handler gets: strings, booleans, lists, and numbers for the numeric kinds. */
+export type OptionValues = Record<string, string | boolean | string[] | number | undefined>;
 
 export type Handler = (
   io: CliIo,
@@ -20,7 +22,14 @@ export type Handler = (
 ) => Promise<number>;
 
 export interface OptionSpec {
-  type: 'string' | 'boolean';
+  /**
+   * `duration`: milliseconds, or with a unit (`30s`); `count`: a whole number. Both are parsed and
+   * checked against `min`/`max` here, once for every command (core/duration.ts), and reach the
+   * handler as numbers.
+   */
+  type: 'string' | 'boolean' | 'duration' | 'count';
+  min?: number;
+  max?: number;
   multiple?: boolean;
   short?: string;
   /** Shown in help: `--type <type>`. */
@@ -35,6 +44,10 @@ export interface CommandSpec {
   args?: readonly { name: string; required: boolean; variadic?: boolean }[];
   /** Everything after `--` is passed on as it is (`wfs exec -- CMD ARGS`). */
   passThrough?: boolean;
+  /** What `--help` says beyond the summary: rules a user needs before running it. */
+  details?: string;
+  /** Command lines that `--help` shows, each a real use of the command. */
+  examples?: readonly string[];
   options?: Record<string, OptionSpec>;
   load: () => Promise<Handler>;
 }
@@ -74,7 +87,20 @@ function commandWords(argv: readonly string[]): { words: string[]; rest: string[
 
 function optionLabel(name: string, spec: OptionSpec): string {
   const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}`;
-  return spec.type === 'string' ? `${flag} <${spec.value ?? 'value'}>` : flag;
+  return spec.type === 'boolean'
+    ? flag
+    : `${flag} <${spec.value ?? (spec.type === 'duration' ? 'ms' : 'value')}>`;
+}
+
+/** Numeric option kinds become numbers, checked against their bounds (bad: E_INVALID_INPUT, exit 2). */
+function typedValues(values: OptionValues, options: Record<string, OptionSpec>): OptionValues {
+  for (const [name, spec] of Object.entries(options)) {
+    const text = values[name];
+    if (typeof text !== 'string' || (spec.type !== 'duration' && spec.type !== 'count')) continue;
+    const bounds = { what: `--${name}`, min: spec.min ?? 0, max: spec.max ?? Number.MAX_SAFE_INTEGER };
+    values[name] = spec.type === 'duration' ? parseDuration(text, bounds) : parseCount(text, bounds);
+  }
+  return values;
 }
 
 export function commandHelp(spec: CommandSpec): string {
@@ -84,9 +110,27 @@ export function commandHelp(spec: CommandSpec): string {
     ([name, o]) => [optionLabel(name, o), o.help + (o.multiple ? ' (repeatable)' : '')] as const,
   );
   const width = Math.max(...rows.map(([label]) => label.length));
-  return `Usage: wfs ${spec.path.join(' ')}${args ? ` ${args}` : ''} [options]\n\n${spec.summary}\n\nOptions:\n${rows
+  const details = spec.details ? `\n${wrap(spec.details, 100)}\n` : '';
+  const examples = spec.examples?.length
+    ? `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n`
+    : '';
+  return `Usage: wfs ${spec.path.join(' ')}${args ? ` ${args}` : ''} [options]\n\n${spec.summary}\n${details}\nOptions:\n${rows
     .map(([label, help]) => `  ${label.padEnd(width)}  ${help}`)
-    .join('\n')}\n`;
+    .join('\n')}\n${examples}`;
+}
+
+/** Words of a paragraph in lines of at most `width` characters. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
 }
 
 export function groupHelp(
@@ -102,7 +146,7 @@ export function groupHelp(
   const width = Math.max(...rows.map(([label]) => label.length));
   const usage =
     prefix.length === 0 ? 'wfs <command> [options]' : `wfs ${prefix.join(' ')} <command> [options]`;
-  return `Usage: ${usage}\n\n${description}\n\nCommands:\n${rows.map(([label, summary]) => `  ${label.padEnd(width)}  ${summary}`).join('\n')}\n\nEvery command takes --json and --root <dir>; wfs <command> --help tells more.\n`;
+  return `Usage: ${usage}\n\n${description}\n\nCommands:\n${rows.map(([label, summary]) => `  ${label.padEnd(width)}  ${summary}`).join('\n')}\n\nEvery command takes --json (one JSON document on stdout) and --root <dir>; wfs <command> --help tells more.\nwfs --version prints the version. Exit codes: 0 success, 1 failure, 2 bad usage or input, 3 a person must decide, 4 skipped (another session holds the work).\n`;
 }
 
 function distance(a: string, b: string): number {
@@ -149,7 +193,8 @@ export function resolve(table: readonly CommandSpec[], argv: readonly string[], 
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   if (words.length === 0) {
     if (rest.includes('--version') || rest.includes('-V')) return { kind: 'version' };
-    if (wantsHelp || rest.length === 0)
+    // `wfs` and `wfs --json` alone: the help (as a document with --json).
+    if (wantsHelp || rest.every((arg) => arg === '--json'))
       return {
         kind: 'help',
         text: groupHelp(
@@ -183,9 +228,10 @@ export function resolve(table: readonly CommandSpec[], argv: readonly string[], 
   if (wantsHelp) return { kind: 'help', text: commandHelp(spec) };
 
   const options: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [name, o] of Object.entries({ ...(spec.options ?? {}), ...COMMON_OPTIONS })) {
+  const specs = { ...(spec.options ?? {}), ...COMMON_OPTIONS };
+  for (const [name, o] of Object.entries(specs)) {
     options[name] = {
-      type: o.type,
+      type: o.type === 'boolean' ? 'boolean' : 'string',
       ...(o.multiple ? { multiple: true } : {}),
       ...(o.short ? { short: o.short } : {}),
     };
@@ -196,6 +242,7 @@ export function resolve(table: readonly CommandSpec[], argv: readonly string[], 
   } catch (error) {
     throw translateParseError(error);
   }
+  typedValues(parsed.values, specs);
   let all = [...positionals, ...parsed.positionals];
   const declared = spec.args ?? [];
   if (spec.passThrough) {

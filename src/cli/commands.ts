@@ -1,3 +1,4 @@
+import { ENTRY_MAX_TTL_MS, LEASE_MAX_TTL_MS } from '../coord/rules.js';
 import type { CommandSpec } from './args.js';
 
 /**
@@ -20,116 +21,86 @@ const sessionOption = {
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
-    path: ['run'],
-    summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
-    args: [{ name: 'workflow', required: true }],
+    path: ['session', 'start'],
+    summary: 'discover the open sessions, reuse one (--auto) or create one (--new)',
     options: {
-      ...sessionOption,
-      resume: { type: 'string', value: 'run', help: 'continue this run (completed steps are not run again)' },
-      'lock-ttl': {
+      auto: {
         type: 'string',
-        value: 'ms',
-        help: "the workflow lease's TTL, renewed while it runs (default 60000)",
+        value: 'description',
+        help: 'reuse the open session if the task is relevant to it, else create one',
       },
-      apply: {
-        type: 'boolean',
-        help: 'release-prep: write CHANGELOG.md and the version (default: a dry run)',
-      },
+      new: { type: 'string', value: 'description', help: 'always create a new session' },
+      type: { type: 'string', value: 'type', help: 'workflow (default), review, tdd, test or docs' },
+      complexity: { type: 'string', value: 'level', help: 'simple, medium (default) or complex' },
     },
-    load: async () => (await import('./commands/workflow.js')).run,
+    details:
+      'Without --auto or --new it lists the open sessions (on a terminal it asks which one to use). --auto judges how relevant the task is to each open session and reuses the most relevant when relevance is high.',
+    examples: [
+      'wfs session start --auto "add the login page"',
+      'wfs session start --new "fix the flaky upload test" --type tdd',
+    ],
+    load: async () => (await import('./commands/session-start.js')).start,
   },
   {
-    path: ['workflow', 'list'],
-    summary: 'the workflows this project can run',
-    load: async () => (await import('./commands/workflow.js')).list,
-  },
-  {
-    path: ['results', 'put'],
-    summary: 'share a result with other sessions: the value is read from stdin',
-    args: [{ name: 'key', required: true }],
+    path: ['session', 'list'],
+    summary: 'open sessions, most recently updated first (with --all, archived too)',
     options: {
-      ttl: { type: 'string', value: 'ms', help: 'how long it may be reused (default 86400000, a day)' },
+      status: { type: 'string', value: 'status', help: 'only sessions with this status' },
+      all: { type: 'boolean', help: 'include archived sessions' },
     },
-    load: async () => (await import('./commands/results.js')).put,
+    examples: ['wfs session list', 'wfs session list --all --json', 'wfs session list --status paused'],
+    load: async () => (await import('./commands/session-read.js')).list,
   },
   {
-    path: ['results', 'get'],
-    summary: 'print a shared result exactly as it was put (exit 1 when missing or expired)',
-    args: [{ name: 'key', required: true }],
-    load: async () => (await import('./commands/results.js')).get,
+    path: ['session', 'show'],
+    summary: "one session's state (default: the active one)",
+    args: [{ name: 'id', required: false }],
+    examples: ['wfs session show', 'wfs session show WFS-add-login-page --json'],
+    load: async () => (await import('./commands/session-read.js')).show,
   },
   {
-    path: ['results', 'list'],
-    summary: 'the shared results that have not expired',
-    load: async () => (await import('./commands/results.js')).list,
+    path: ['session', 'switch'],
+    summary: 'make a session the active one (the one that was active is paused)',
+    args: [{ name: 'id', required: true }],
+    examples: ['wfs session switch WFS-add-login-page'],
+    load: async () => (await import('./commands/session-lifecycle.js')).switchTo,
   },
   {
-    path: ['events'],
-    summary: 'announcements from all sessions, oldest first; --follow prints them as they come',
-    options: {
-      since: { type: 'string', value: 'id', help: 'only events after this ID' },
-      limit: { type: 'string', value: 'n', help: 'at most the newest N (default 1000)' },
-      follow: {
-        type: 'boolean',
-        help: 'keep printing new events until interrupted (with --json: one JSON line each)',
-      },
-    },
-    load: async () => (await import('./commands/events.js')).events,
+    path: ['session', 'pause'],
+    summary: 'pause a session (default: the active one)',
+    args: [{ name: 'id', required: false }],
+    examples: ['wfs session pause'],
+    load: async () => (await import('./commands/session-lifecycle.js')).pause,
   },
   {
-    path: ['lock', 'acquire'],
-    summary: 'take a coordination lock (a lease with a fence); exit 4 when another holds it',
-    args: [{ name: 'name', required: true }],
-    options: {
-      ttl: { type: 'string', value: 'ms', help: 'how long it lasts unless renewed (default 60000)' },
-      wait: { type: 'string', value: 'ms', help: 'wait this long for the holder to release it (default 0)' },
-    },
-    load: async () => (await import('./commands/lock.js')).acquire,
+    path: ['session', 'resume'],
+    summary: 'resume a session (default: the most recently paused one)',
+    args: [{ name: 'id', required: false }],
+    details:
+      'Validates the session before it acts (artifacts, todos, phase prerequisites), repairs what it can, and prints a resume plan: RESUME_STRATEGY complete, partial or degraded, what is DONE and what is NEXT. When it cannot be resumed safely (an interrupted archiving, damage no backup repairs) the strategy is manual: exit 3 and nothing is changed, a person decides.',
+    examples: ['wfs session resume', 'wfs session resume WFS-add-login-page --json'],
+    load: async () => (await import('./commands/session-lifecycle.js')).resume,
   },
   {
-    path: ['lock', 'release'],
-    summary: 'release a lock; says released, not_owner or expired (exit 0 only for released)',
-    args: [{ name: 'name', required: true }],
-    options: { token: { type: 'string', value: 't', help: 'the token wfs lock acquire printed' } },
-    load: async () => (await import('./commands/lock.js')).release,
+    path: ['session', 'complete'],
+    summary: 'complete a session (default: the active one) and archive it',
+    args: [{ name: 'id', required: false }],
+    options: { 'no-archive': { type: 'boolean', help: 'complete without archiving' }, ...manifestOptions },
+    details:
+      'Archives by default: the folder moves to .workflow/archives/ and an entry is added to archives/manifest.json. An archiving interrupted by a crash is finished by running the command again.',
+    examples: [
+      'wfs session complete --tag auth --lesson "mock the clock in token tests"',
+      'wfs session complete --no-archive',
+    ],
+    load: async () => (await import('./commands/session-complete.js')).complete,
   },
   {
-    path: ['lock', 'list'],
-    summary: "the project's live locks",
-    load: async () => (await import('./commands/lock.js')).list,
-  },
-  {
-    path: ['migrate'],
-    summary:
-      'bring older layouts (.workflow/WFS-*, .workflow/sessions/, v1 metadata) to this version, with a backup',
-    load: async () => (await import('./commands/migrate.js')).migrate,
-  },
-  {
-    path: ['doctor'],
-    summary:
-      'check .workflow/ (registry, single active session, damaged files, markers, locks, temp files); --fix repairs',
-    options: {
-      fix: {
-        type: 'boolean',
-        help: 'repair what can be repaired; nothing is deleted (what goes is moved to .workflow/.backups/)',
-      },
-    },
-    load: async () => (await import('./commands/doctor.js')).doctor,
-  },
-  {
-    path: ['context'],
-    summary:
-      'what an agent needs at the start of a turn: the active session, phase, todos, last checkpoint, next step',
-    options: { format: { type: 'string', value: 'md|json', help: 'md (default) or json' } },
-    load: async () => (await import('./commands/context.js')).context,
-  },
-  {
-    path: ['exec'],
-    summary:
-      "run a command (no shell) in the active session's context: wfs exec [--session ID] -- CMD [ARGS...]",
-    options: sessionOption,
-    passThrough: true,
-    load: async () => (await import('./commands/exec.js')).exec,
+    path: ['session', 'archive'],
+    summary: 'archive a completed session, or finish an interrupted archiving',
+    args: [{ name: 'id', required: true }],
+    options: manifestOptions,
+    examples: ['wfs session archive WFS-add-login-page'],
+    load: async () => (await import('./commands/session-complete.js')).archive,
   },
   {
     path: ['phase'],
@@ -140,6 +111,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       handoff: { type: 'string', value: 'json', help: 'what the next phase needs to know, as a JSON object' },
       ...sessionOption,
     },
+    examples: [
+      'wfs phase IMPLEMENT',
+      'wfs phase REVIEW --handoff \'{"summary": "login form done, tests green"}\'',
+    ],
     load: async () => (await import('./commands/state.js')).phase,
   },
   {
@@ -158,12 +133,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       ...sessionOption,
     },
+    examples: [
+      'wfs checkpoint',
+      'wfs checkpoint --trigger agent_complete --data \'{"documents": ["IMPL_PLAN.md"]}\'',
+    ],
     load: async () => (await import('./commands/state.js')).checkpoint,
   },
   {
     path: ['todo', 'list'],
     summary: "the active session's todos",
     options: sessionOption,
+    examples: ['wfs todo list --json'],
     load: async () => (await import('./commands/todo.js')).list,
   },
   {
@@ -171,6 +151,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'add a todo',
     args: [{ name: 'text', required: true, variadic: true }],
     options: sessionOption,
+    examples: ['wfs todo add write the migration'],
     load: async () => (await import('./commands/todo.js')).add,
   },
   {
@@ -178,6 +159,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'mark todo N in progress',
     args: [{ name: 'n', required: true }],
     options: sessionOption,
+    examples: ['wfs todo start 2'],
     load: async () => (await import('./commands/todo.js')).start,
   },
   {
@@ -185,80 +167,171 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'mark todo N done (a checkpoint records the milestone)',
     args: [{ name: 'n', required: true }],
     options: sessionOption,
+    examples: ['wfs todo done 2'],
     load: async () => (await import('./commands/todo.js')).done,
   },
   {
     path: ['todo', 'sync'],
     summary: 'replace the todos with a TodoWrite list read on stdin: [{"content","status","activeForm"}]',
     options: sessionOption,
+    details:
+      'A list equal to the current one writes nothing (changed: false). Todos with the same text keep their numbers.',
+    examples: ['echo \'[{"content": "write tests", "status": "in_progress"}]\' | wfs todo sync'],
     load: async () => (await import('./commands/todo.js')).sync,
+  },
+  {
+    path: ['context'],
+    summary:
+      'what an agent needs at the start of a turn: the active session, phase, todos, last checkpoint, next step',
+    options: { format: { type: 'string', value: 'md|json', help: 'md (default) or json' } },
+    examples: ['wfs context', 'wfs context --format json'],
+    load: async () => (await import('./commands/context.js')).context,
+  },
+  {
+    path: ['exec'],
+    summary:
+      "run a command (no shell) in the active session's context: wfs exec [--session ID] -- CMD [ARGS...]",
+    options: sessionOption,
+    passThrough: true,
+    details:
+      "Runs CMD without a shell, with WFS_ROOT, WFS_SESSION_ID, WFS_SESSION_DIR, WFS_SESSION_TYPE, WFS_PHASE and WFS_OUTPUT_DIR set; its exit code is wfs's. With --json its own output goes to stderr.",
+    examples: ['wfs exec -- npm test', 'wfs exec --session WFS-add-login-page -- make lint'],
+    load: async () => (await import('./commands/exec.js')).exec,
   },
   {
     path: ['init'],
     summary: 'analyse the repository into .workflow/project-tech.json and scaffold project-guidelines.json',
     options: { force: { type: 'boolean', help: 're-analyse, keeping a backup of the old analysis' } },
+    examples: ['wfs init', 'wfs init --force'],
     load: async () => (await import('./commands/init.js')).init,
   },
   {
-    path: ['session', 'start'],
-    summary: 'discover the open sessions, reuse one (--auto) or create one (--new)',
+    path: ['doctor'],
+    summary:
+      'check .workflow/ (registry, single active session, damaged files, markers, locks, temp files); --fix repairs',
     options: {
-      auto: {
-        type: 'string',
-        value: 'description',
-        help: 'reuse the open session if the task is relevant to it, else create one',
+      fix: {
+        type: 'boolean',
+        help: 'repair what can be repaired; nothing is deleted (what goes is moved to .workflow/.backups/)',
       },
-      new: { type: 'string', value: 'description', help: 'always create a new session' },
-      type: { type: 'string', value: 'type', help: 'workflow (default), review, tdd, test or docs' },
-      complexity: { type: 'string', value: 'level', help: 'simple, medium (default) or complex' },
     },
-    load: async () => (await import('./commands/session-start.js')).start,
+    examples: ['wfs doctor', 'wfs doctor --fix'],
+    load: async () => (await import('./commands/doctor.js')).doctor,
   },
   {
-    path: ['session', 'list'],
-    summary: 'open sessions, most recently updated first (with --all, archived too)',
+    path: ['migrate'],
+    summary:
+      'bring older layouts (.workflow/WFS-*, .workflow/sessions/, v1 metadata) to this version, with a backup',
+    examples: ['wfs migrate'],
+    load: async () => (await import('./commands/migrate.js')).migrate,
+  },
+  {
+    path: ['lock', 'acquire'],
+    summary: 'take a coordination lock (a lease with a fence); exit 4 when another holds it',
+    args: [{ name: 'name', required: true }],
     options: {
-      status: { type: 'string', value: 'status', help: 'only sessions with this status' },
-      all: { type: 'boolean', help: 'include archived sessions' },
+      ttl: {
+        type: 'duration',
+        min: 1,
+        max: LEASE_MAX_TTL_MS,
+        help: 'how long it lasts unless renewed (default 60s; ms, or 30s, 5m, 2h)',
+      },
+      wait: {
+        type: 'duration',
+        max: LEASE_MAX_TTL_MS,
+        help: 'wait this long for the holder to release it (default 0)',
+      },
     },
-    load: async () => (await import('./commands/session-read.js')).list,
+    details:
+      "Prints the token and the fence. Exit 4 when another session holds it. When the backend cannot be reached, the project's policy decides (fail, run-unlocked or skip).",
+    examples: ['wfs lock acquire deploy --ttl 5m', 'wfs lock acquire db-migrate --wait 30s --json'],
+    load: async () => (await import('./commands/lock.js')).acquire,
   },
   {
-    path: ['session', 'show'],
-    summary: "one session's state (default: the active one)",
-    args: [{ name: 'id', required: false }],
-    load: async () => (await import('./commands/session-read.js')).show,
+    path: ['lock', 'release'],
+    summary: 'release a lock; says released, not_owner or expired (exit 0 only for released)',
+    args: [{ name: 'name', required: true }],
+    options: { token: { type: 'string', value: 't', help: 'the token wfs lock acquire printed' } },
+    examples: ['wfs lock release deploy --token TOKEN'],
+    load: async () => (await import('./commands/lock.js')).release,
   },
   {
-    path: ['session', 'switch'],
-    summary: 'make a session the active one (the one that was active is paused)',
-    args: [{ name: 'id', required: true }],
-    load: async () => (await import('./commands/session-lifecycle.js')).switchTo,
+    path: ['lock', 'list'],
+    summary: "the project's live locks",
+    examples: ['wfs lock list'],
+    load: async () => (await import('./commands/lock.js')).list,
   },
   {
-    path: ['session', 'pause'],
-    summary: 'pause a session (default: the active one)',
-    args: [{ name: 'id', required: false }],
-    load: async () => (await import('./commands/session-lifecycle.js')).pause,
+    path: ['events'],
+    summary: 'announcements from all sessions, oldest first; --follow prints them as they come',
+    options: {
+      since: { type: 'count', value: 'id', help: 'only events after this ID' },
+      limit: { type: 'count', min: 1, max: 100_000, value: 'n', help: 'at most the newest N (default 1000)' },
+      follow: {
+        type: 'boolean',
+        help: 'keep printing new events until interrupted (with --json: one JSON line each)',
+      },
+    },
+    examples: ['wfs events --limit 20', 'wfs events --follow', 'wfs events --since 4294967301 --json'],
+    load: async () => (await import('./commands/events.js')).events,
   },
   {
-    path: ['session', 'resume'],
-    summary: 'resume a session (default: the most recently paused one)',
-    args: [{ name: 'id', required: false }],
-    load: async () => (await import('./commands/session-lifecycle.js')).resume,
+    path: ['results', 'put'],
+    summary: 'share a result with other sessions: the value is read from stdin',
+    args: [{ name: 'key', required: true }],
+    options: {
+      ttl: {
+        type: 'duration',
+        min: 1,
+        max: ENTRY_MAX_TTL_MS,
+        help: 'how long it may be reused (default 1d; ms, or 30s, 5m, 2h, 1d)',
+      },
+    },
+    examples: ['npm test 2>&1 | wfs results put tests:$(git rev-parse HEAD) --ttl 1d'],
+    load: async () => (await import('./commands/results.js')).put,
   },
   {
-    path: ['session', 'complete'],
-    summary: 'complete a session (default: the active one) and archive it',
-    args: [{ name: 'id', required: false }],
-    options: { 'no-archive': { type: 'boolean', help: 'complete without archiving' }, ...manifestOptions },
-    load: async () => (await import('./commands/session-complete.js')).complete,
+    path: ['results', 'get'],
+    summary: 'print a shared result exactly as it was put (exit 1 when missing or expired)',
+    args: [{ name: 'key', required: true }],
+    examples: ['wfs results get tests:$(git rev-parse HEAD)'],
+    load: async () => (await import('./commands/results.js')).get,
   },
   {
-    path: ['session', 'archive'],
-    summary: 'archive a completed session, or finish an interrupted archiving',
-    args: [{ name: 'id', required: true }],
-    options: manifestOptions,
-    load: async () => (await import('./commands/session-complete.js')).archive,
+    path: ['results', 'list'],
+    summary: 'the shared results that have not expired',
+    examples: ['wfs results list'],
+    load: async () => (await import('./commands/results.js')).list,
+  },
+  {
+    path: ['run'],
+    summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
+    args: [{ name: 'workflow', required: true }],
+    options: {
+      ...sessionOption,
+      resume: { type: 'string', value: 'run', help: 'continue this run (completed steps are not run again)' },
+      'lock-ttl': {
+        type: 'duration',
+        min: 1_000,
+        max: LEASE_MAX_TTL_MS,
+        help: "the workflow lease's TTL, renewed while it runs (default 60000)",
+      },
+      apply: {
+        type: 'boolean',
+        help: 'release-prep: write CHANGELOG.md and the version (default: a dry run)',
+      },
+    },
+    examples: [
+      'wfs run docs-check',
+      'wfs run release-prep --apply',
+      'wfs run check --resume run-20261202T150000Z-abc',
+    ],
+    load: async () => (await import('./commands/workflow.js')).run,
+  },
+  {
+    path: ['workflow', 'list'],
+    summary: 'the workflows this project can run',
+    examples: ['wfs workflow list'],
+    load: async () => (await import('./commands/workflow.js')).list,
   },
 ];

@@ -27,12 +27,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const json = argv.includes('--json');
   try {
     const resolution = resolve(COMMANDS, argv, version);
+    // --json means one JSON document on stdout for every command (SPEC 3), help and version too.
     if (resolution.kind === 'version') {
-      io.stdout(`${version}\n`);
+      io.stdout(json ? `${JSON.stringify({ version })}\n` : `${version}\n`);
       return ExitCode.ok;
     }
     if (resolution.kind === 'help') {
-      io.stdout(resolution.text);
+      io.stdout(json ? `${JSON.stringify({ help: resolution.text })}\n` : resolution.text);
       return ExitCode.ok;
     }
     const handler = await resolution.spec.load();

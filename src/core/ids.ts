@@ -55,7 +55,9 @@ const SESSION_ID_PATTERN = /^WFS-[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,118}[A-Za-z0-9])
  */
 export function parseSessionId(input: string, source?: string): string {
   const candidate = input.startsWith(SESSION_ID_PREFIX) ? input : `${SESSION_ID_PREFIX}${input}`;
-  if (!SESSION_ID_PATTERN.test(candidate) || candidate.includes('..')) {
+  // `WFS` alone is the prefix typed without a slug, not the slug "WFS".
+  const bare = input.toUpperCase() === 'WFS' || input.toUpperCase() === SESSION_ID_PREFIX;
+  if (bare || !SESSION_ID_PATTERN.test(candidate) || candidate.includes('..')) {
     throw new WfsError(
       'E_INVALID_ID',
       `Invalid session ID ${JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}...` : input)}${source ? ` in ${source}` : ''}: expected WFS-<slug> (letters, digits and -)`,

@@ -38,3 +38,24 @@ export function printable(text: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/**
+ * A short text given with an option (`--tag`, `--lesson`): the rules of descriptions (no control
+ * characters, which would drive a terminal when printed), one line, and a bound of its own.
+ */
+export function validateLabel(text: string, what: string, maxLength: number): string {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new WfsError('E_INVALID_INPUT', `${what} is empty`);
+  if (trimmed.length > maxLength)
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `${what} is too long: ${trimmed.length} characters (at most ${maxLength})`,
+    );
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(trimmed);
+  if (control)
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `${what} contains a control character (U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')}) at position ${control.index}`,
+    );
+  return trimmed;
+}

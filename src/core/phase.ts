@@ -16,8 +16,13 @@ export const CHECKPOINT_TRIGGERS = [
 ] as const;
 export type CheckpointTrigger = (typeof CHECKPOINT_TRIGGERS)[number];
 
+/**
+ * One rule for every word from a fixed list (phases, triggers, types, statuses): any case is
+ * accepted (`review`, `REVIEW`), and the value is stored in the list's own case.
+ */
 export function parseTrigger(value: string | undefined, fallback: CheckpointTrigger): CheckpointTrigger {
   if (value === undefined) return fallback;
+  value = value.toLowerCase();
   if (!(CHECKPOINT_TRIGGERS as readonly string[]).includes(value)) {
     throw new WfsError(
       'E_INVALID_INPUT',
@@ -35,7 +40,6 @@ export function parsePhase(value: string | undefined): Phase {
   return upper as Phase;
 }
 
-/** `--data` / `--handoff`: a JSON object typed on the command line. */
 /**
  * Bounds of the JSON options (SPEC 4). A handoff is copied into the state twice (the transition and
  * the context chain), once per phase change, so it stays small; checkpoint data lives in the

@@ -93,6 +93,8 @@ export function isSessionType(value: string): value is SessionType {
 /** The exact message SPEC 2 gives for a bad `--type`. */
 export function parseSessionType(value: string | undefined): SessionType {
   if (value === undefined) return 'workflow';
+  // Any case, like phases and triggers (see parseTrigger in phase.ts).
+  value = value.toLowerCase();
   if (!isSessionType(value)) {
     throw new WfsError('E_INVALID_TYPE', `Invalid session type. Valid types: ${SESSION_TYPES.join(', ')}`);
   }
@@ -101,6 +103,7 @@ export function parseSessionType(value: string | undefined): SessionType {
 
 export function parseComplexity(value: string | undefined): Complexity {
   if (value === undefined) return 'medium';
+  value = value.toLowerCase();
   if (!(COMPLEXITIES as readonly string[]).includes(value)) {
     throw new WfsError('E_INVALID_INPUT', `Invalid complexity. Valid values: ${COMPLEXITIES.join(', ')}`);
   }
@@ -108,6 +111,7 @@ export function parseComplexity(value: string | undefined): Complexity {
 }
 
 export function parseSessionStatus(value: string): SessionStatus {
+  value = value.toLowerCase();
   if (!(SESSION_STATUSES as readonly string[]).includes(value)) {
     throw new WfsError('E_INVALID_STATUS', `Invalid status. Valid statuses: ${SESSION_STATUSES.join(', ')}`);
   }

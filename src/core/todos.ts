@@ -61,8 +61,12 @@ function validText(text: string | undefined): string {
       `Todo too long: ${trimmed.length} characters (at most ${TODO_MAX_LENGTH})`,
     );
   }
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(trimmed)) {
-    throw new WfsError('E_INVALID_INPUT', 'A todo may not contain control characters');
+  // One line: `wfs todo list` shows a todo a line, and a newline in one would break the list.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      'A todo is one line of text: no line breaks, tabs or other control characters',
+    );
   }
   return trimmed;
 }
@@ -151,7 +155,8 @@ export function parseTodoWrite(text: string): TodoWriteItem[] {
       );
     }
     return {
-      content: validText(it.content),
+      // An agent's list may wrap a todo over lines: the same todo, on one line.
+      content: validText(it.content.replace(/[\t\r\n]+/g, ' ')),
       status: it.status as TodoStatus,
       ...(typeof it.activeForm === 'string' ? { activeForm: it.activeForm } : {}),
     };
@@ -166,7 +171,7 @@ export function syncTodos(
   state: SessionState,
   items: readonly TodoWriteItem[],
   now: string,
-): { state: SessionState; completedNow: number } {
+): { state: SessionState; completedNow: number; changed: boolean } {
   checkCount(items.length);
   const previous = new Map(todosOf(state).map((t) => [t.content, t]));
   let nextId = todosOf(state).reduce((max, t) => Math.max(max, t.id), 0) + 1;
@@ -187,5 +192,9 @@ export function syncTodos(
       completed_at: item.status === 'completed' ? (before?.completed_at ?? now) : null,
     };
   });
-  return { state: withTodos(state, todos), completedNow };
+  // The same list (every todo the same object as before, in the same order) changes nothing: a hook
+  // that syncs after every todo tool call must not bump the revision each time.
+  const before = todosOf(state);
+  const changed = todos.length !== before.length || todos.some((todo, i) => todo !== before[i]);
+  return { state: changed ? withTodos(state, todos) : state, completedNow, changed };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
+import { validateLabel } from '../core/input.js';
 import * as rules from '../core/lifecycle.js';
 import { keywords } from '../core/relevance.js';
 import type { SessionState } from '../core/session.js';
@@ -186,6 +187,20 @@ function findTarget(_ctx: ProjectContext, tx: SessionTransaction, id: string | u
   return id === undefined ? requireActiveSession(tx) : tx.load(id);
 }
 
+// Tags are words for search; lessons are sentences. Both end up in the manifest of every archive.
+const TAG_MAX_LENGTH = 60;
+const LESSON_MAX_LENGTH = 2_000;
+
+function checkedOptions(options: CompleteOptions): CompleteOptions {
+  return {
+    ...options,
+    ...(options.tags ? { tags: options.tags.map((t) => validateLabel(t, 'A tag', TAG_MAX_LENGTH)) } : {}),
+    ...(options.lessons
+      ? { lessons: options.lessons.map((l) => validateLabel(l, 'A lesson', LESSON_MAX_LENGTH)) }
+      : {}),
+  };
+}
+
 /** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives. */
 function completeInTransaction(
   ctx: ProjectContext,
@@ -281,7 +296,7 @@ export async function completeSession(
   id: string | undefined,
   options: CompleteOptions = {},
 ): Promise<CompleteResult> {
-  const result = await completeInTransaction(ctx, id, options);
+  const result = await completeInTransaction(ctx, id, checkedOptions(options));
   await announceAll(ctx, result.warnings, completionAnnouncements(result));
   return result;
 }
@@ -292,7 +307,7 @@ export async function archiveCompletedSession(
   id: string,
   options: CompleteOptions = {},
 ): Promise<CompleteResult> {
-  const result = await archiveInTransaction(ctx, id, options);
+  const result = await archiveInTransaction(ctx, id, checkedOptions(options));
   await announceAll(
     ctx,
     result.warnings,

@@ -42,7 +42,8 @@ export interface ContextSummary {
 
 /** What other sessions are doing, as far as the coordination backend knows (SPEC 5). */
 export interface CoordinationView {
-  backend: 'local' | 'redis';
+  /** `unknown` when the settings themselves cannot be read (a damaged config.json). */
+  backend: 'local' | 'redis' | 'unknown';
   location: string | null;
   project_id: string;
   project_id_source: string;
@@ -76,8 +77,29 @@ async function coordinationView(
   activeId: string | null,
   warnings: string[],
 ): Promise<CoordinationView> {
-  const settings = coordinationSettings(ctx);
-  const identity = identityOf(ctx);
+  let settings: ReturnType<typeof coordinationSettings>;
+  let identity: ReturnType<typeof identityOf>;
+  try {
+    settings = coordinationSettings(ctx);
+    identity = identityOf(ctx);
+  } catch (error) {
+    // A typo in config.json must not cost an agent its turn-start context: the session part is
+    // shown, the coordination part says why it is not.
+    const known = isWfsError(error) ? error : faultFromSystemError(error);
+    if (known === undefined) throw error;
+    warnings.push(`Coordination is not shown: ${known.message}`);
+    return {
+      backend: 'unknown',
+      location: null,
+      project_id: '',
+      project_id_source: '',
+      reachable: false,
+      error: known.message,
+      other_live_sessions: [],
+      locks: [],
+      recent_events: [],
+    };
+  }
   const view: CoordinationView = {
     backend: settings.backend,
     location: null,
@@ -237,6 +259,7 @@ export async function contextSummary(ctx: ProjectContext): Promise<ContextSummar
 }
 
 function coordinationMarkdown(view: CoordinationView): string[] {
+  if (view.backend === 'unknown') return ['', '## Other sessions', '', `- Not shown: ${view.error}`];
   const lines = ['', `## Other sessions (${view.backend} coordination, project ${view.project_id})`, ''];
   if (!view.reachable) return [...lines, `- Unreachable: ${view.error}`];
   if (view.other_live_sessions.length === 0) lines.push('- No other live session.');

@@ -23,6 +23,8 @@ export interface ExecInput {
   session?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Where the command's standard output goes: ours (default), or our stderr (SPEC 3, `exec --json`). */
+  stdout?: 'inherit' | 'stderr';
 }
 
 export interface ExecResult {
@@ -146,7 +148,8 @@ export async function execInSession(
       const child = spawn(input.command, [...input.args], {
         cwd: input.cwd,
         env,
-        stdio: 'inherit',
+        // With --json, stdout is for one JSON document: the command's own output goes to stderr.
+        stdio: ['inherit', input.stdout === 'stderr' ? 2 : 'inherit', 'inherit'],
         shell: false,
       });
       const forward = (signal: NodeJS.Signals) => () => {

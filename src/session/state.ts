@@ -6,6 +6,7 @@ import {
   type CheckpointTrigger,
   changePhase,
   HANDOFF_MAX_BYTES,
+  parseTrigger,
   phaseKey,
 } from '../core/phase.js';
 import type { Phase, SessionState, Todo, TodoStatus } from '../core/session.js';
@@ -134,7 +135,7 @@ export function changeSessionPhase(
     const checkpointId = newCheckpointId(tx.now);
     const change = changePhase(session.state, input.to, {
       now: tx.now,
-      trigger: input.trigger ?? 'manual',
+      trigger: parseTrigger(input.trigger, 'manual'),
       ...(input.handoff ? { handoff: input.handoff } : {}),
       checkpointId,
     });
@@ -218,6 +219,7 @@ export function syncSessionTodos(
   return inTransaction(ctx, (tx) => {
     const session = target(tx, sessionId);
     const synced = syncTodos(session.state, items, tx.now);
+    if (!synced.changed) return todoResult(done(tx, session, session.state), session.state, false);
     let state = synced.state;
     let checkpoint: CheckpointSummary | undefined;
     if (synced.completedNow > 0) {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WfsEvent } from '../../src/coord/types.js';
-import { CLI, json, makeRepo, wfs } from '../helpers.js';
+import { json, makeRepo, spawnWfs, stdoutOf, wfs } from '../helpers.js';
 
 type Event = WfsEvent;
 
@@ -49,10 +49,7 @@ describe('wfs events', () => {
   it('--follow delivers new events to another process as they are published', async () => {
     const root = makeRepo();
     await wfs(root, ['session', 'start', '--new', 'watched']);
-    const follower = spawn(process.execPath, [CLI, 'events', '--follow', '--json'], {
-      cwd: root,
-      env: { ...process.env, WFS_ROOT: '' },
-    });
+    const follower = spawnWfs(root, ['events', '--follow', '--json']);
     let out = '';
     const seen = (pattern: string) =>
       new Promise<void>((resolve) => {
@@ -74,6 +71,28 @@ describe('wfs events', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Event);
     expect(lines.map((e) => e.type)).toEqual(['session.started', 'session.paused']);
+  });
+
+  it('--follow --limit N prints the newest N of the backlog, then what comes', async () => {
+    const root = makeRepo();
+    for (const name of ['a', 'b', 'c', 'd']) await wfs(root, ['session', 'start', '--new', name]);
+    const follower = spawnWfs(root, ['events', '--follow', '--limit', '1', '--json']);
+    const out = stdoutOf(follower);
+    const types = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => `${(JSON.parse(l) as Event).type} ${(JSON.parse(l) as Event).session}`);
+    try {
+      expect(types(await out.until('\n'))).toEqual(['session.started WFS-d']);
+      await wfs(root, ['session', 'pause']);
+      expect(types(await out.until('"session.paused"'))).toEqual([
+        'session.started WFS-d',
+        'session.paused WFS-d',
+      ]);
+    } finally {
+      follower.kill('SIGTERM');
+    }
   });
 
   it('a failed announcement is a WARNING; the session change stands', async () => {

@@ -63,6 +63,15 @@ describe('wfs exec', () => {
     expect(fs.existsSync(path.join(root, '.workflow'))).toBe(false);
   });
 
+  it('with --json, stdout is one JSON document: the command writes its output to stderr', async () => {
+    const root = makeRepo();
+    await wfs(root, ['session', 'start', '--new', 'json exec']);
+    const run = await wfs(root, ['exec', '--json', '--', 'echo', 'hello']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ exit_code: 0, session_id: 'WFS-json-exec' });
+    expect(run.stderr).toBe('hello\n');
+  });
+
   it('keeps a temporary workspace the command left files in, and says so', async () => {
     const root = makeRepo();
     const run = await wfs(root, [

@@ -22,7 +22,7 @@ describe('wfs phase', () => {
       '--handoff',
       '{"plan":"IMPL_PLAN.md"}',
       '--trigger',
-      'plan_approved',
+      'agent_complete',
       '--json',
     ]);
     expect(run.code).toBe(0);
@@ -34,7 +34,7 @@ describe('wfs phase', () => {
         from: 'PLAN',
         to: 'IMPLEMENT',
         timestamp: expect.any(String),
-        trigger: 'plan_approved',
+        trigger: 'agent_complete',
         handoff_data: { plan: 'IMPL_PLAN.md' },
       },
     ]);

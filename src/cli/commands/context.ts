@@ -1,4 +1,4 @@
-import { WfsError } from '../../core/errors.js';
+import { ExitCode, WfsError } from '../../core/errors.js';
 import { printable } from '../../core/input.js';
 import { contextMarkdown, contextSummary } from '../../session/context-summary.js';
 import type { OptionValues } from '../args.js';
@@ -13,5 +13,5 @@ export async function context(io: CliIo, out: Output, values: OptionValues): Pro
   out.warnAll(summary.warnings);
   if (format === 'json' || out.json) out.document(summary);
   else io.stdout(printable(contextMarkdown(summary)));
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import { runDoctor } from '../../session/doctor.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -9,7 +10,7 @@ export async function doctor(io: CliIo, out: Output, values: OptionValues): Prom
   const report = await runDoctor(project(io, values), { fix });
   if (out.json) {
     out.document(report);
-    return report.remaining > 0 ? 1 : 0;
+    return report.remaining > 0 ? ExitCode.failure : ExitCode.ok;
   }
   out.line(`wfs doctor: ${report.root} (${report.sessions} session${report.sessions === 1 ? '' : 's'})`);
   for (const finding of report.findings) {
@@ -23,5 +24,5 @@ export async function doctor(io: CliIo, out: Output, values: OptionValues): Prom
       `RESULT: ${report.problems} problem(s); wfs doctor --fix repairs ${report.findings.filter((f) => f.severity === 'problem' && !f.manual).length} of them`,
     );
   else out.line(`RESULT: ${report.problems} problem(s), ${report.fixed} fixed, ${report.remaining} left`);
-  return report.remaining > 0 ? 1 : 0;
+  return report.remaining > 0 ? ExitCode.failure : ExitCode.ok;
 }

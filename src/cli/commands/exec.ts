@@ -20,7 +20,14 @@ export async function exec(
   try {
     const result = await execInSession(
       project(io, values),
-      { command, args, cwd: io.cwd, env: io.env, ...(session ? { session } : {}) },
+      {
+        command,
+        args,
+        cwd: io.cwd,
+        env: io.env,
+        stdout: out.json ? 'stderr' : 'inherit',
+        ...(session ? { session } : {}),
+      },
       (warnings) => out.warnAll(warnings),
       (warnings) => out.warnAll(warnings),
     );

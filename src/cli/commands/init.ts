@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ExitCode } from '../../core/errors.js';
 import { initProject } from '../../project/init.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -20,7 +21,7 @@ export async function init(io: CliIo, out: Output, values: OptionValues): Promis
       warnings: result.warnings,
       tech: result.tech,
     });
-    return 0;
+    return ExitCode.ok;
   }
   const tech = result.tech;
   out.line(`PROJECT_STATE: ${result.projectState}`);
@@ -40,5 +41,5 @@ export async function init(io: CliIo, out: Output, values: OptionValues): Promis
   if (commands.length) out.line(`Commands: ${commands.join('; ')}`);
   for (const file of result.written) out.line(`Wrote ${relative(file)}`);
   for (const file of result.backups) out.line(`BACKUP: ${relative(file)}`);
-  return 0;
+  return ExitCode.ok;
 }

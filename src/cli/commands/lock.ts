@@ -2,24 +2,13 @@ import { coordinationSettings, withCoordinator } from '../../coord/open.js';
 import { decideUnreachable } from '../../coord/policy.js';
 import { validateLeaseName } from '../../coord/rules.js';
 import type { AcquireResult, LeaseInfo } from '../../coord/types.js';
-import { WfsError } from '../../core/errors.js';
+import { ExitCode, WfsError } from '../../core/errors.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { actingSession, project, stringOption } from './shared.js';
+import { actingSession, numberOption, project, stringOption } from './shared.js';
 
 /** A shell script's lock outlives this process, so its default TTL is a minute, not seconds. */
 const DEFAULT_TTL_MS = 60_000;
-
-function milliseconds(values: OptionValues, name: string, fallback: number): number {
-  const text = stringOption(values, name);
-  if (text === undefined) return fallback;
-  if (!/^[0-9]{1,9}$/.test(text))
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `--${name} takes a whole number of milliseconds, not ${JSON.stringify(text)}`,
-    );
-  return Number(text);
-}
 
 function describe(lease: LeaseInfo): string {
   return `${lease.holder.session ?? 'no session'} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
@@ -39,8 +28,8 @@ export async function acquire(
 ): Promise<number> {
   validateLeaseName(name!);
   const ctx = project(io, values);
-  const ttlMs = milliseconds(values, 'ttl', DEFAULT_TTL_MS);
-  const waitMs = milliseconds(values, 'wait', 0);
+  const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
+  const waitMs = numberOption(values, 'wait', 0);
   const settings = coordinationSettings(ctx);
   const session = actingSession(io, ctx);
   let result: AcquireResult;
@@ -52,7 +41,7 @@ export async function acquire(
     if (out.json)
       out.document({ status: decision.status, name, policy: decision.policy, reason: decision.reason });
     else if (decision.status === 'skipped') out.line(`SKIPPED: ${name}: ${decision.reason}`);
-    return decision.status === 'unlocked' ? 0 : 4;
+    return decision.status === 'unlocked' ? ExitCode.ok : ExitCode.held;
   }
   if (result.status === 'held') {
     if (out.json)
@@ -64,7 +53,7 @@ export async function acquire(
         expires_at: new Date(result.current.expiresAt).toISOString(),
       });
     else out.line(`HELD: ${name} by ${describe(result.current)}`);
-    return 4;
+    return ExitCode.held;
   }
   const lease = result.lease;
   if (out.json) {
@@ -75,13 +64,13 @@ export async function acquire(
       expires_at: new Date(lease.expiresAt).toISOString(),
       holder: lease.holder,
     });
-    return 0;
+    return ExitCode.ok;
   }
   out.line(`LOCK: ${lease.name}`);
   out.line(`TOKEN: ${lease.token}`);
   out.line(`FENCE: ${lease.fence}`);
   out.line(`EXPIRES: ${new Date(lease.expiresAt).toISOString()}`);
-  return 0;
+  return ExitCode.ok;
 }
 
 /** `wfs lock release NAME --token T`: exit 0 only for `released`. */
@@ -98,7 +87,7 @@ export async function release(
   const result = await withCoordinator(project(io, values), (c) => c.release({ name: name!, token }));
   if (out.json) out.document({ result });
   else out.line(`RESULT: ${result}`);
-  return result === 'released' ? 0 : 1;
+  return result === 'released' ? ExitCode.ok : ExitCode.failure;
 }
 
 /** `wfs lock list`: live locks of the project (tokens are never shown). */
@@ -113,7 +102,7 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
         holder: l.holder,
       })),
     });
-    return 0;
+    return ExitCode.ok;
   }
   if (locks.length === 0) out.line('No locks held.');
   else
@@ -128,5 +117,5 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
         new Date(l.expiresAt).toISOString(),
       ]),
     );
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import { migrateProject } from '../../session/migrate.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -8,16 +9,16 @@ export async function migrate(io: CliIo, out: Output, values: OptionValues): Pro
   out.warnAll(report.warnings);
   if (out.json) {
     out.document(report);
-    return 0;
+    return ExitCode.ok;
   }
   if (report.backup === null) {
     out.line('Nothing to migrate: .workflow/ already follows this version of wfs.');
-    return 0;
+    return ExitCode.ok;
   }
   out.line(`BACKUP: ${report.backup}`);
   for (const moved of report.moved) out.line(`MIGRATED: ${moved.from} -> ${moved.to} (${moved.status})`);
   for (const id of report.upgraded) out.line(`UPGRADED: ${id} to session_version 2.0`);
   for (const marker of report.markers) out.line(`REMOVED: ${marker} (kept in the backup)`);
   out.line('Registry rebuilt.');
-  return 0;
+  return ExitCode.ok;
 }

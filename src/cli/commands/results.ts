@@ -1,30 +1,21 @@
 import { withCoordinator } from '../../coord/open.js';
 import { RESULT_MAX_BYTES } from '../../coord/rules.js';
-import { WfsError } from '../../core/errors.js';
+import { ExitCode, WfsError } from '../../core/errors.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { actingSession, project, stringOption } from './shared.js';
+import { actingSession, numberOption, project } from './shared.js';
 
 /** A result is worth reusing for a day unless said otherwise (a new commit changes its key anyway). */
 const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
 
-function ttlOption(values: OptionValues): number {
-  const text = stringOption(values, 'ttl');
-  if (text === undefined) return DEFAULT_TTL_MS;
-  if (!/^[0-9]{1,12}$/.test(text))
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `--ttl takes a whole number of milliseconds, not ${JSON.stringify(text)}`,
-    );
-  return Number(text);
-}
-
 /** `wfs results put KEY [--ttl MS]`: the value is read from stdin, byte for byte. */
 export async function put(io: CliIo, out: Output, values: OptionValues, [key]: string[]): Promise<number> {
   const ctx = project(io, values);
+  if (io.stdinIsTTY)
+    io.stderr(`Reading the value of ${key} from the terminal; end it with Ctrl-D (or pipe it in).\n`);
   const value = io.readStdin(RESULT_MAX_BYTES, 'The result on stdin').toString('utf8');
   const session = actingSession(io, ctx);
-  const ttlMs = ttlOption(values);
+  const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
   const result = await withCoordinator(ctx, async (c) => {
     const put = await c.putResult({ key: key!, value, ttlMs, session });
     try {
@@ -51,7 +42,7 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
     out.line(
       `RESULT: ${result.key} (${Buffer.byteLength(value)} bytes, until ${new Date(result.expires_at).toISOString()})`,
     );
-  return 0;
+  return ExitCode.ok;
 }
 
 /** `wfs results get KEY`: prints the value exactly as it was put; a missing (or expired) key exits 1. */
@@ -68,7 +59,7 @@ export async function get(io: CliIo, out: Output, values: OptionValues, [key]: s
       expires_at: new Date(result.expires_at).toISOString(),
     });
   else io.stdout(result.value);
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
@@ -83,7 +74,7 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
         bytes: Buffer.byteLength(r.value),
       })),
     });
-    return 0;
+    return ExitCode.ok;
   }
   if (results.length === 0) out.line('No shared results.');
   else
@@ -96,5 +87,5 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
         new Date(r.expires_at).toISOString(),
       ]),
     );
-  return 0;
+  return ExitCode.ok;
 }

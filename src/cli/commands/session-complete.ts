@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import { parseSessionId } from '../../core/ids.js';
 import { archiveCompletedSession, type CompleteResult, completeSession } from '../../session/archive.js';
 import type { OptionValues } from '../args.js';
@@ -32,7 +33,7 @@ export async function complete(
     },
   );
   printComplete(out, result);
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function archive(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
@@ -41,5 +42,5 @@ export async function archive(io: CliIo, out: Output, values: OptionValues, [id]
     lessons: listOption(values, 'lesson'),
   });
   printComplete(out, result);
-  return 0;
+  return ExitCode.ok;
 }

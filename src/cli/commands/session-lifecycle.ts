@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import { parseSessionId } from '../../core/ids.js';
 import { pauseSession, resumeSession, switchSession } from '../../session/lifecycle.js';
 import type { OptionValues } from '../args.js';
@@ -13,12 +14,12 @@ export async function switchTo(
   [id]: string[],
 ): Promise<number> {
   printLifecycle(out, await switchSession(project(io, values), parseSessionId(id!)));
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function pause(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
   printLifecycle(out, await pauseSession(project(io, values), optionalId(id)));
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function resume(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
@@ -26,7 +27,7 @@ export async function resume(io: CliIo, out: Output, values: OptionValues, [id]:
   out.warnAll(result.warnings);
   if (out.json) {
     out.document(result);
-    return 0;
+    return ExitCode.ok;
   }
   const plan = result.plan;
   for (const paused of result.paused) out.line(`PAUSED: ${paused}`);
@@ -37,5 +38,5 @@ export async function resume(io: CliIo, out: Output, values: OptionValues, [id]:
   out.line(`DONE: ${plan.done.length > 0 ? plan.done.join('; ') : 'nothing yet'}`);
   if (plan.retained) out.line(`RETAINED: ${plan.retained.join('; ')}`);
   out.line(`NEXT: ${plan.next}`);
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import { parseSessionId } from '../../core/ids.js';
 import { parseSessionStatus } from '../../core/session.js';
 import { listSessions } from '../../session/list.js';
@@ -15,16 +16,16 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
   });
   if (out.json) {
     out.document({ sessions }, LIST_JSON_KEYS);
-    return 0;
+    return ExitCode.ok;
   }
   if (sessions.length === 0) {
     out.line(
       values.all || status ? 'No sessions.' : 'No open sessions. Start one: wfs session start --new "DESC"',
     );
-    return 0;
+    return ExitCode.ok;
   }
   printSessionTable(out, sessions);
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function show(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
@@ -36,7 +37,7 @@ export async function show(io: CliIo, out: Output, values: OptionValues, [id]: s
   const directory = `.workflow/${session.location}/${session.id}`;
   if (out.json) {
     out.document({ session: session.state, directory });
-    return 0;
+    return ExitCode.ok;
   }
   const s = session.state;
   out.line(`SESSION_ID: ${s.session_id}`);
@@ -59,5 +60,5 @@ export async function show(io: CliIo, out: Output, values: OptionValues, [id]: s
     );
   }
   out.line(`Directory: ${directory}`);
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,4 +1,4 @@
-import { WfsError } from '../../core/errors.js';
+import { ExitCode, WfsError } from '../../core/errors.js';
 import { type Complexity, parseComplexity, parseSessionType, type SessionType } from '../../core/session.js';
 import { ensureProjectInitialized } from '../../project/ensure.js';
 import type { ProjectContext } from '../../session/context.js';
@@ -24,7 +24,7 @@ export async function start(io: CliIo, out: Output, values: OptionValues): Promi
       ? await startAutoSession(ctx, { description: auto, type, complexity })
       : await startNewSession(ctx, { description: fresh!, type, complexity });
   printStart(out, result, auto !== undefined);
-  return 0;
+  return ExitCode.ok;
 }
 
 function printStart(out: Output, result: StartResult, auto: boolean): void {
@@ -75,7 +75,7 @@ async function discover(
       },
       [...LIST_JSON_KEYS, 'active', 'project_initialized'],
     );
-    return 0;
+    return ExitCode.ok;
   }
   if (sessions.length === 0) out.line('No open sessions.');
   else printSessionTable(out, sessions);
@@ -84,21 +84,24 @@ async function discover(
     out.line(
       'Use one: wfs session switch ID | new work: wfs session start --new "DESC" | let wfs decide: wfs session start --auto "DESC"',
     );
-    return 0;
+    return ExitCode.ok;
   }
   const prompts = await import('@clack/prompts');
   const usable = sessions.filter((s) => !s.corrupt && s.status !== 'completed');
   const NEW = '\u0000new';
+  const active = usable.find((s) => s.status === 'active');
   const choice = await prompts.select({
     message: 'Which session do you want to work in?',
+    ...(active ? { initialValue: active.id } : {}),
     options: [
       ...usable.map((s) => ({ value: s.id, label: s.id, hint: `${s.status}, ${s.phase}: ${s.project}` })),
       { value: NEW, label: 'Create a new session' },
     ],
   });
+  // Cancelled (Ctrl-C, Esc): nothing was chosen, which a script must not take for success.
   if (prompts.isCancel(choice)) {
     out.line('Cancelled; nothing changed.');
-    return 0;
+    return ExitCode.failure;
   }
   if (choice === NEW) {
     const description = await prompts.text({
@@ -107,11 +110,11 @@ async function discover(
     });
     if (prompts.isCancel(description)) {
       out.line('Cancelled; nothing changed.');
-      return 0;
+      return ExitCode.failure;
     }
     printStart(out, await startNewSession(ctx, { description, ...defaults }), false);
-    return 0;
+    return ExitCode.ok;
   }
   printLifecycle(out, await switchSession(ctx, choice));
-  return 0;
+  return ExitCode.ok;
 }

@@ -15,6 +15,12 @@ export function stringOption(values: OptionValues, name: string): string | undef
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A `duration` or `count` option, already parsed and checked by the argument parser. */
+export function numberOption(values: OptionValues, name: string, fallback: number): number {
+  const value = values[name];
+  return typeof value === 'number' ? value : fallback;
+}
+
 export function listOption(values: OptionValues, name: string): string[] {
   const value = values[name];
   return Array.isArray(value) ? value : [];

@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import { parseSessionId } from '../../core/ids.js';
 import { HANDOFF_MAX_BYTES, parseJsonObject, parsePhase, parseTrigger } from '../../core/phase.js';
 import { changeSessionPhase, saveCheckpoint } from '../../session/state.js';
@@ -24,12 +25,12 @@ export async function phase(io: CliIo, out: Output, values: OptionValues, [to]: 
   out.warnAll(result.warnings);
   if (out.json) {
     out.document(result);
-    return 0;
+    return ExitCode.ok;
   }
   out.line(`SESSION_ID: ${result.session_id}`);
   out.line(`PHASE: ${result.phase}${result.changed ? ` (from ${result.from})` : ' (unchanged)'}`);
   if (result.checkpoint) out.line(`CHECKPOINT: ${result.checkpoint.id}`);
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function checkpoint(io: CliIo, out: Output, values: OptionValues): Promise<number> {
@@ -44,9 +45,9 @@ export async function checkpoint(io: CliIo, out: Output, values: OptionValues): 
   out.warnAll(result.warnings);
   if (out.json) {
     out.document(result);
-    return 0;
+    return ExitCode.ok;
   }
   out.line(`SESSION_ID: ${result.session_id}`);
   out.line(`CHECKPOINT: ${result.checkpoint!.id} (${result.checkpoint!.trigger}, ${result.phase})`);
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,3 +1,4 @@
+import { ExitCode } from '../../core/errors.js';
 import type { Todo } from '../../core/session.js';
 import { parseTodoId, parseTodoWrite, TODO_LIST_MAX_BYTES } from '../../core/todos.js';
 import {
@@ -25,11 +26,11 @@ function printResult(out: Output, result: TodoResult, summary: string): number {
   out.warnAll(result.warnings);
   if (out.json) {
     out.document(result);
-    return 0;
+    return ExitCode.ok;
   }
   out.line(summary);
   if (result.checkpoint) out.line(`CHECKPOINT: ${result.checkpoint.id} (${result.checkpoint.trigger})`);
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
@@ -37,10 +38,10 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
   out.warnAll(result.warnings);
   if (out.json) {
     out.document(result);
-    return 0;
+    return ExitCode.ok;
   }
   printTodos(out, result.session_id, result.todos);
-  return 0;
+  return ExitCode.ok;
 }
 
 export async function add(io: CliIo, out: Output, values: OptionValues, [text]: string[]): Promise<number> {
@@ -74,6 +75,10 @@ export async function done(io: CliIo, out: Output, values: OptionValues, [id]: s
 
 /** Reads a TodoWrite list (`[{content, status, activeForm}]`) from stdin. */
 export async function sync(io: CliIo, out: Output, values: OptionValues): Promise<number> {
+  if (io.stdinIsTTY)
+    io.stderr(
+      'Reading a TodoWrite list (JSON: [{"content": "...", "status": "pending"}]) from the terminal; end it with Ctrl-D.\n',
+    );
   const items = parseTodoWrite(io.readStdin(TODO_LIST_MAX_BYTES, 'The todo list on stdin').toString('utf8'));
   const result = await syncSessionTodos(project(io, values), items, sessionOption(values));
   const counts = result.todos.filter((t) => t.status === 'completed').length;

@@ -1,4 +1,4 @@
-import { WfsError } from '../../core/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import type { ProgressEvent } from '../../workflow/base.js';
 import { findWorkflow, listWorkflows } from '../../workflow/catalog.js';
 import type { OptionValues } from '../args.js';
@@ -63,18 +63,13 @@ function progressPrinter(io: CliIo): (event: ProgressEvent) => void {
  */
 export async function run(io: CliIo, out: Output, values: OptionValues, [name]: string[]): Promise<number> {
   const ctx = project(io, values);
-  const ttlText = stringOption(values, 'lock-ttl');
-  if (ttlText !== undefined && !/^[0-9]{4,9}$/.test(ttlText))
-    throw new WfsError(
-      'E_INVALID_INPUT',
-      `--lock-ttl takes milliseconds, at least 1000, not ${JSON.stringify(ttlText)}`,
-    );
+  const lockTtl = values['lock-ttl'];
   const session = stringOption(values, 'session');
   const resume = stringOption(values, 'resume');
   const workflow = await findWorkflow(ctx, name!, {
     ...(session ? { session } : {}),
     ...(resume ? { resume } : {}),
-    ...(ttlText ? { lockTtlMs: Number(ttlText) } : {}),
+    ...(typeof lockTtl === 'number' ? { lockTtlMs: lockTtl } : {}),
     ...(values.apply === true ? { apply: true } : {}),
     handleSignals: true,
     progress: progressPrinter(io),
@@ -82,7 +77,12 @@ export async function run(io: CliIo, out: Output, values: OptionValues, [name]: 
   });
   const result = await workflow.execute();
   out.warnAll(result.warnings);
-  const code = result.status === 'completed' ? 0 : result.status === 'skipped' ? 4 : 1;
+  const code =
+    result.status === 'completed'
+      ? ExitCode.ok
+      : result.status === 'skipped'
+        ? ExitCode.held
+        : ExitCode.failure;
   if (out.json) {
     out.document({
       status: result.status,
@@ -112,11 +112,11 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
   const workflows = await listWorkflows(project(io, values));
   if (out.json) {
     out.document({ workflows });
-    return 0;
+    return ExitCode.ok;
   }
   if (workflows.length === 0) {
     out.line('No workflows: declare one in .workflow/workflows/NAME.json (see docs/workflows.md)');
-    return 0;
+    return ExitCode.ok;
   }
   out.table(
     ['NAME', 'CROSS-SESSION', 'SOURCE', 'DOES'],
@@ -127,5 +127,5 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
       w.problem ? w.problem : w.description || `steps: ${w.steps.join(', ')}`,
     ]),
   );
-  return 0;
+  return ExitCode.ok;
 }
