@@ -16,6 +16,7 @@ import {
   newestGoodBackup,
   readSessionAt,
 } from '../store/session-files.js';
+import { strayStepFindings } from '../workflow/runs.js';
 import { archiveSession, type ManifestEntry, manifestEntry } from './archive.js';
 import { nowIso, type ProjectContext } from './context.js';
 import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from './transaction.js';
@@ -401,6 +402,12 @@ class Doctor {
     );
   }
 
+  /** Step commands a killed `wfs run` left running (their run's process is gone): --fix stops them. */
+  checkStepProcesses(sessions: readonly LoadedSession[]): void {
+    for (const stray of strayStepFindings(sessions.map((s) => s.dir)))
+      this.problem('workflow-processes', stray.message, stray.repair, stray.manual);
+  }
+
   checkLegacy(): void {
     let names: string[];
     try {
@@ -515,6 +522,7 @@ export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } 
     doctor.checkLocks();
     doctor.checkTempFiles();
     doctor.checkRuns(sessions);
+    doctor.checkStepProcesses(sessions);
     // Last: the repairs above may have changed sessions the registry indexes.
     doctor.checkRegistry(options.fix ? readableSessions(ctx) : sessions);
     const problems = doctor.findings.filter((f) => f.severity === 'problem');
