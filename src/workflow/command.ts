@@ -31,9 +31,9 @@ export type CommandOutcome =
  */
 const GATE = 'read -r _ <&3 || exit 125; exec 3<&-; exec "$@"';
 
-/** The command as a person would write it, short enough for a record and a message. */
+/** The command as a person would write it, on one line (messages are lines) and short enough for one. */
 export function commandText(run: string | readonly string[]): string {
-  const text = typeof run === 'string' ? run : run.join(' ');
+  const text = (typeof run === 'string' ? run : run.join(' ')).replace(/\s+/g, ' ').trim();
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 

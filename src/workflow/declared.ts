@@ -9,7 +9,7 @@ import type { ProjectContext } from '../session/context.js';
 import { sessionEnv } from '../session/exec.js';
 import { changeSessionPhase } from '../session/state.js';
 import { BaseWorkflow, type RunOptions, type StepHandle, type WorkflowContext } from './base.js';
-import { describeOutcome, succeeded } from './command.js';
+import { commandText, describeOutcome, succeeded } from './command.js';
 import { validateWorkflowName } from './runs.js';
 import type { WorkflowOptions } from './types.js';
 
@@ -183,13 +183,8 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
     if (!succeeded(outcome))
       throw new WfsError(
         'E_STEP_FAILED',
-        `Step ${step.name} failed: ${describe(step)} ${describeOutcome(outcome)}`,
+        `Step ${step.name} failed: ${commandText(step.run)} ${describeOutcome(outcome)}`,
       );
     return { exit_code: 0, duration_ms: outcome.ms };
   }
-}
-
-function describe(step: DeclaredStep): string {
-  const text = Array.isArray(step.run) ? step.run.join(' ') : step.run;
-  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
