@@ -30,7 +30,7 @@ export function makeRepo(
 }
 
 /** Settings of the developer's own shell that must not leak into a test (empty reads as unset). */
-const ISOLATED = {
+export const ISOLATED = {
   WFS_ROOT: '',
   NO_COLOR: '1',
   WFS_COORD: '',
