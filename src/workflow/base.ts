@@ -33,7 +33,10 @@ export interface RunOptions {
   session?: string;
   /** Continue this run (default: the workflow's unfinished run in the session, if any). */
   resume?: string;
-  /** Stop at the next step on SIGINT/SIGTERM, releasing the lease (the CLI sets it). */
+  /**
+   * Stop on SIGINT, SIGTERM or SIGHUP (the running command with its whole group), releasing the
+   * lease (the CLI sets it).
+   */
   handleSignals?: boolean;
   /** Where progress lines go (default: nowhere). */
   progress?: (event: ProgressEvent) => void;
