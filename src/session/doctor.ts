@@ -25,6 +25,7 @@ import {
   newestGoodBackup,
   readSessionAt,
 } from '../store/session-files.js';
+import { strayStepFindings } from '../workflow/runs.js';
 import { archiveSession, type ManifestEntry, manifestEntry } from './archive.js';
 import { nowIso, type ProjectContext } from './context.js';
 import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from './transaction.js';
@@ -556,6 +557,12 @@ class Doctor {
     );
   }
 
+  /** Step commands a killed `wfs run` left running (their run's process is gone): --fix stops them. */
+  checkStepProcesses(sessions: readonly LoadedSession[]): void {
+    for (const stray of strayStepFindings(sessions.map((s) => s.dir)))
+      this.problem('workflow-processes', stray.message, stray.repair, stray.manual);
+  }
+
   checkLegacy(): void {
     let names: string[];
     try {
@@ -717,6 +724,7 @@ function diagnose(
   doctor.run('locks', () => doctor.checkLocks());
   doctor.run('temp-files', () => doctor.checkTempFiles());
   doctor.run('workflow-runs', () => doctor.checkRuns(sessions));
+  doctor.run('workflow-processes', () => doctor.checkStepProcesses(sessions));
   // Last: the repairs above may have changed sessions the registry indexes.
   doctor.run('registry', () => doctor.checkRegistry(fix ? readableSessions(ctx) : sessions));
   const problems = doctor.findings.filter((f) => f.severity === 'problem');

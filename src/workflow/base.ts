@@ -4,10 +4,22 @@ import { decideUnreachable } from '../coord/policy.js';
 import { thisHost } from '../coord/rules.js';
 import type { Coordinator, Holder, Lease, SharedResult } from '../coord/types.js';
 import { isWfsError, WfsError } from '../core/errors.js';
+import { isSessionFolderName } from '../core/ids.js';
 import { openProject, type ProjectContext } from '../session/context.js';
 import { readSessionRepairing } from '../session/show.js';
+import { sessionDir } from '../store/layout.js';
 import type { LoadedSession } from '../store/session-files.js';
-import { loadRun, newRunId, runnerAlive, saveRun, unfinishedRun, validateWorkflowName } from './runs.js';
+import { type CommandOutcome, type CommandRun, runCommand } from './command.js';
+import { duration, groupLiveness, processLiveness, processRecord, stopGroup } from './processes.js';
+import {
+  listRuns,
+  loadRun,
+  newRunId,
+  runnerAlive,
+  saveRun,
+  unfinishedRun,
+  validateWorkflowName,
+} from './runs.js';
 import type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './types.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
@@ -21,7 +33,10 @@ export interface RunOptions {
   session?: string;
   /** Continue this run (default: the workflow's unfinished run in the session, if any). */
   resume?: string;
-  /** Stop at the next step on SIGINT/SIGTERM, releasing the lease (the CLI sets it). */
+  /**
+   * Stop on SIGINT, SIGTERM or SIGHUP (the running command with its whole group), releasing the
+   * lease (the CLI sets it).
+   */
   handleSignals?: boolean;
   /** Where progress lines go (default: nowhere). */
   progress?: (event: ProgressEvent) => void;
@@ -38,6 +53,20 @@ export type ProgressEvent =
   | { kind: 'step-skipped'; step: string }
   | { kind: 'note'; message: string };
 
+/** A command a step runs: what `runCommand` takes, less what the step gives it. */
+export type StepCommand = Omit<CommandRun, 'signal' | 'onStarted'>;
+
+/** What a step's function gets besides its signal. */
+export interface StepHandle {
+  /**
+   * Runs a command for this step in a process group of its own, recorded in the run record before
+   * it can do anything, and stopped with everything it started (SIGTERM, then SIGKILL) when the
+   * run is interrupted or the step ends without it. A resumed run stops it first if it outlived
+   * a killed run.
+   */
+  runCommand(command: StepCommand): Promise<CommandOutcome>;
+}
+
 /** What a workflow's `run` works with. */
 export interface WorkflowContext {
   readonly runId: string;
@@ -48,8 +77,9 @@ export interface WorkflowContext {
   /**
    * A durable step: run once per run. Its status and output are recorded in the run record, so a
    * resumed run returns the recorded output instead of running it again. The output must be JSON.
+   * Commands run through `step.runCommand`, so a killed run leaves none running unrecorded.
    */
-  step<T>(name: string, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T>;
+  step<T>(name: string, fn: (signal: AbortSignal, step: StepHandle) => Promise<T> | T): Promise<T>;
   /** Shares a result with other sessions (cross-session runs; otherwise a warning). */
   shareResult(key: string, value: string, ttlMs?: number): Promise<void>;
   /** A result another session shared, if it is still live. */
@@ -114,7 +144,7 @@ export abstract class BaseWorkflow<Input = void, Output = unknown> {
           `Run ${previous.run_id} of ${this.name} has completed: nothing to resume`,
         );
     } else previous = unfinishedRun(session.dir, this.name);
-    if (previous !== undefined && runnerAlive(previous, thisHost())) {
+    if (previous !== undefined && runnerAlive(previous)) {
       const runner = previous.runner!;
       return {
         status: 'skipped',
@@ -256,15 +286,52 @@ class Run<Output> {
       holder: { session: this.session.id },
     });
     if (got.status === 'held') {
-      await this.announce('workflow.skipped', { holder: got.current.holder });
+      const gone = this.holderGone(got.current.holder);
+      await this.announce('workflow.skipped', {
+        holder: got.current.holder,
+        ...(gone ? { holder_gone: true } : {}),
+      });
       return this.result('skipped', {
-        reason: 'Workflow already running in another session',
+        reason: gone
+          ? this.goneHolderReason(got.current.expiresAt, gone.run)
+          : 'Workflow already running in another session',
         holder: got.current.holder as Holder,
       });
     }
     this.lease = got.lease;
     this.kept = keepLease(c, got.lease, { ttlMs: this.lockTtl });
     return undefined;
+  }
+
+  /**
+   * Whether the lease's holder is a process of this host that has provably ended (a dead pid, or
+   * one that started at another time than its run records): the lease then outlives it until its
+   * TTL. The run it held, when its record is found, gives the start time to judge by.
+   */
+  private holderGone(holder: Holder): { run: RunRecord | undefined } | undefined {
+    if (holder.host !== thisHost()) return undefined;
+    let run: RunRecord | undefined;
+    if (holder.session !== null && isSessionFolderName(holder.session)) {
+      const dir =
+        holder.session === this.session.id
+          ? this.session.dir
+          : sessionDir(this.project.layout, holder.session, 'active');
+      run = listRuns(dir, this.name).find(
+        (r) => r.status === 'running' && r.runner?.pid === holder.pid && r.runner.host === holder.host,
+      );
+    }
+    const identity = run?.runner ?? { pid: holder.pid, host: holder.host };
+    return processLiveness(identity, { program: 'node' }) === 'gone' ? { run } : undefined;
+  }
+
+  private goneHolderReason(expiresAt: number, run: RunRecord | undefined): string {
+    const until = new Date(expiresAt).toISOString().replace(/\.\d+Z$/, 'Z');
+    const seconds = Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
+    const ours = run !== undefined && run.session_id === this.session.id;
+    const then = ours
+      ? `wfs run ${this.name}${this.workflow.options.resume ? ` --resume ${run.run_id}` : ''} resumes run ${run.run_id}`
+      : `wfs run ${this.name} can run it`;
+    return `The process holding workflow:${this.name} has ended, but its lease lasts until ${until} (in ${seconds} s): then ${then}`;
   }
 
   /** Before each step: the lease must still be ours (a stopped process may have lost it unawares). */
@@ -311,7 +378,7 @@ class Run<Output> {
 
   private async step<T>(
     name: string,
-    fn: (signal: AbortSignal) => Promise<T> | T,
+    fn: (signal: AbortSignal, step: StepHandle) => Promise<T> | T,
     signal: AbortSignal,
     interrupt: AbortSignal,
   ): Promise<T> {
@@ -332,8 +399,37 @@ class Run<Output> {
     this.save();
     this.progress({ kind: 'step-start', step: name });
     const started = performance.now();
+    // The step's own signal: the run's interruption, or the step's end while a command it started
+    // still runs (a step that threw while another of its commands went on).
+    const own = new AbortController();
+    const forward = () => own.abort(interrupt.reason);
+    interrupt.addEventListener('abort', forward, { once: true });
+    const commands = new Set<Promise<CommandOutcome>>();
+    const handle: StepHandle = {
+      runCommand: (command) => {
+        const running = runCommand({
+          ...command,
+          signal: own.signal,
+          onStarted: (child) => {
+            // Durable before the command runs: if this process is killed now, a resume finds it.
+            entry.children = [...(entry.children ?? []), child];
+            this.save();
+          },
+        });
+        commands.add(running);
+        void running.then(() => commands.delete(running));
+        return running;
+      },
+    };
+    const endCommands = async () => {
+      interrupt.removeEventListener('abort', forward);
+      if (commands.size === 0) return;
+      own.abort(new Stop(`Step ${name} ended`));
+      await Promise.allSettled([...commands]);
+    };
     try {
-      const output = await fn(interrupt);
+      const output = await fn(own.signal, handle);
+      await endCommands();
       // Recorded as JSON, so a resumed run gets exactly what it would have got.
       entry.output = output === undefined ? null : JSON.parse(JSON.stringify(output));
       entry.status = 'completed';
@@ -342,6 +438,7 @@ class Run<Output> {
       this.progress({ kind: 'step-done', step: name, ms: performance.now() - started });
       return output;
     } catch (error) {
+      await endCommands();
       entry.status = 'failed';
       entry.error = (error as Error).message;
       entry.finished_at = new Date().toISOString();
@@ -371,7 +468,7 @@ class Run<Output> {
             steps: [],
           };
       delete this.record.reason;
-      this.record.runner = { pid: process.pid, host: thisHost() };
+      this.record.runner = processRecord(process.pid);
       this.save();
       if (this.previous) this.progress({ kind: 'note', message: `Resuming run ${this.record.run_id}` });
       await this.announce('workflow.started', {
@@ -391,11 +488,14 @@ class Run<Output> {
       this.interrupt.abort(
         new Stop(`Interrupted by ${name}: resume with wfs run ${this.name} --resume ${this.record.run_id}`),
       );
+    // Step commands lead process groups of their own, out of reach of the terminal's Ctrl-C and
+    // hang-up: these handlers pass them on (the interruption stops each command's whole group).
     const handlers = this.workflow.options.handleSignals
-      ? (['SIGINT', 'SIGTERM'] as const).map((name) => [name, onSignal(name)] as const)
+      ? (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name) => [name, onSignal(name)] as const)
       : [];
     for (const [name, handler] of handlers) process.on(name, handler);
     try {
+      await this.stopLeftovers();
       const output = await body(this.context(signal));
       this.record.status = 'completed';
       delete this.record.runner;
@@ -419,6 +519,50 @@ class Run<Output> {
       return this.result('failed', { reason: this.record.reason });
     } finally {
       for (const [name, handler] of handlers) process.off(name, handler);
+    }
+  }
+
+  /**
+   * A resumed run first stops what its killed predecessor left running: the commands of steps that
+   * did not complete, when they still run (same host, pid and start time), each whole group, and
+   * says so. A command recorded on another host cannot be seen from here: said too, and the step
+   * runs (the workflow's lease keeps two hosts apart).
+   */
+  private async stopLeftovers(): Promise<void> {
+    if (this.previous === undefined) return;
+    for (const step of this.record.steps) {
+      if (step.status === 'completed') continue;
+      for (const child of step.children ?? []) {
+        const what = `${step.name}'s command from an earlier attempt (pid ${child.pid}: ${child.command})`;
+        const liveness = groupLiveness(child);
+        if (liveness === 'elsewhere') {
+          this.warnings.push(
+            `Step ${what} ran on ${child.host}, which cannot be seen from here: if it still runs there, it runs alongside this one`,
+          );
+          continue;
+        }
+        if (liveness === 'gone') continue;
+        if (child.start_time === undefined) {
+          this.warnings.push(
+            `Step ${what} may still run: without /proc this system cannot tell it from a reused pid, so it was not stopped`,
+          );
+          continue;
+        }
+        const ran = duration(Date.now() - Date.parse(child.started_at));
+        this.progress({
+          kind: 'note',
+          message: `Stopping step ${what}, running for ${ran}, before the step runs again`,
+        });
+        const outcome = await stopGroup(child);
+        if (!outcome.stopped)
+          throw new WfsError(
+            'E_STEP_FAILED',
+            `Step ${what} cannot be stopped (${outcome.problem}): not running step ${step.name} again alongside it`,
+          );
+        this.warnings.push(
+          `Step ${what} was still running after ${ran}: stopped it${outcome.signal ? ` (${outcome.signal})` : ''} before running the step again`,
+        );
+      }
     }
   }
 

@@ -8,8 +8,8 @@ import { PHASES } from '../core/session.js';
 import type { ProjectContext } from '../session/context.js';
 import { sessionEnv } from '../session/exec.js';
 import { changeSessionPhase } from '../session/state.js';
-import { BaseWorkflow, type RunOptions, type WorkflowContext } from './base.js';
-import { describeOutcome, runCommand, succeeded } from './command.js';
+import { BaseWorkflow, type RunOptions, type StepHandle, type WorkflowContext } from './base.js';
+import { commandText, describeOutcome, succeeded } from './command.js';
 import { validateWorkflowName } from './runs.js';
 import type { WorkflowOptions } from './types.js';
 
@@ -147,10 +147,10 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
     const steps: DeclaredOutput['steps'] = [];
     for (const step of this.declaration.steps) {
       steps.push(
-        await ctx.step(step.name, async (signal) => {
+        await ctx.step(step.name, async (_signal, handle) => {
           if (step.phase !== undefined && step.phase !== ctx.session.state.current_phase)
             await changeSessionPhase(ctx.project, { to: step.phase, session: ctx.session.id });
-          return { name: step.name, ...(await this.command(ctx, step, signal)) };
+          return { name: step.name, ...(await this.command(ctx, step, handle)) };
         }),
       );
     }
@@ -160,7 +160,7 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
   private async command(
     ctx: WorkflowContext,
     step: DeclaredStep,
-    signal: AbortSignal,
+    handle: StepHandle,
   ): Promise<{ exit_code: number; duration_ms: number }> {
     const root = ctx.project.layout.root;
     const cwd = path.resolve(root, step.cwd ?? '.');
@@ -174,23 +174,17 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
       WFS_WORKFLOW: this.name,
       WFS_STEP: step.name,
     };
-    const outcome = await runCommand({
+    const outcome = await handle.runCommand({
       run: step.run,
       cwd,
       env,
-      signal,
       stdout: this.options.stdout ?? 'inherit',
     });
     if (!succeeded(outcome))
       throw new WfsError(
         'E_STEP_FAILED',
-        `Step ${step.name} failed: ${describe(step)} ${describeOutcome(outcome)}`,
+        `Step ${step.name} failed: ${commandText(step.run)} ${describeOutcome(outcome)}`,
       );
     return { exit_code: 0, duration_ms: outcome.ms };
   }
-}
-
-function describe(step: DeclaredStep): string {
-  const text = Array.isArray(step.run) ? step.run.join(' ') : step.run;
-  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { WfsError } from '../core/errors.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { uniqueSuffix } from '../store/unique.js';
-import type { RunRecord } from './types.js';
+import { duration, groupLiveness, maySignal, processLiveness, stopGroupSync } from './processes.js';
+import type { RunRecord, StepChild } from './types.js';
 
 /**
  * Run records: one JSON file per run of a workflow in a session, rewritten atomically and durably
@@ -111,23 +112,80 @@ export function unfinishedRuns(sessionDir: string): {
 }
 
 /**
- * Whether the process a `running` record names is running it still: same host, and a live node
- * process of that pid. (A pid reused by some other program is not taken for it: its command line
- * must be node's. Another host's runner cannot be seen from here: its record is trusted as dead,
- * and a cross-session workflow's lease is what keeps two hosts apart.)
+ * Whether the process a `running` record names is running it still: same host, same pid, same
+ * start time (a record without one, from an older wfs, wants a node process on that pid). Another
+ * host's runner cannot be seen from here: its record is trusted as dead, and a cross-session
+ * workflow's lease is what keeps two hosts apart.
  */
-export function runnerAlive(record: RunRecord, host: string): boolean {
+export function runnerAlive(record: RunRecord): boolean {
   const runner = record.runner;
-  if (record.status !== 'running' || runner === undefined || runner.host !== host) return false;
-  if (runner.pid === process.pid) return false;
-  try {
-    process.kill(runner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  if (record.status !== 'running' || runner === undefined || runner.pid === process.pid) return false;
+  return processLiveness(runner, { program: 'node' }) === 'alive';
+}
+
+/** A step's command that still runs although the run that started it has ended or died. */
+export interface StrayStepProcess {
+  session_id: string;
+  workflow: string;
+  run_id: string;
+  step: string;
+  child: StepChild;
+}
+
+/**
+ * The step commands of these sessions' runs that still run with no live runner (`wfs doctor`):
+ * a killed `wfs run` leaves its step's command running on its own. Only steps that did not
+ * complete (a completed step's command has exited; what it left running on purpose is its own),
+ * only this host's, and only those whose start time proves them the ones recorded.
+ */
+export function strayStepProcesses(sessionDirs: readonly string[]): StrayStepProcess[] {
+  const strays: StrayStepProcess[] = [];
+  for (const dir of sessionDirs) {
+    let workflows: string[];
+    try {
+      workflows = fs.readdirSync(path.join(dir, '.process', 'runs'));
+    } catch {
+      continue;
+    }
+    for (const workflow of workflows) {
+      for (const run of listRuns(dir, workflow)) {
+        if (run.status === 'completed' || runnerAlive(run)) continue;
+        if (run.runner !== undefined && processLiveness(run.runner) === 'elsewhere') continue;
+        for (const step of run.steps) {
+          if (step.status === 'completed') continue;
+          for (const child of step.children ?? []) {
+            if (child.start_time === undefined || groupLiveness(child) !== 'alive') continue;
+            strays.push({ session_id: run.session_id, workflow, run_id: run.run_id, step: step.name, child });
+          }
+        }
+      }
+    }
   }
-  try {
-    return fs.readFileSync(`/proc/${runner.pid}/cmdline`, 'utf8').includes('node');
-  } catch {
-    return true; // no /proc: the pid alone says so
-  }
+  return strays;
+}
+
+/**
+ * `wfs doctor`'s check of stray step commands, as findings: what runs, and how --fix stops it (or,
+ * for another user's process, which this one may not signal, what its owner can do).
+ */
+export function strayStepFindings(
+  sessionDirs: readonly string[],
+): { message: string; repair?: () => string; manual?: string }[] {
+  return strayStepProcesses(sessionDirs).map((stray) => {
+    const { child } = stray;
+    const ran = duration(Date.now() - Date.parse(child.started_at));
+    const message = `${stray.session_id}: step ${stray.step} of ${stray.workflow} (${stray.run_id}) left pid ${child.pid} (${child.command}) running for ${ran}, though its run's process has ended`;
+    if (!maySignal(child.pgid)) return { message, manual: `stop it as its owner: kill -TERM -${child.pgid}` };
+    return { message, repair: () => stopStraySync(stray) };
+  });
+}
+
+/** Stops a stray's whole process group (SIGTERM, then SIGKILL), waiting; says what it did. */
+function stopStraySync(stray: StrayStepProcess): string {
+  // Looked at again: it may have ended since it was found.
+  if (groupLiveness(stray.child) !== 'alive') return `pid ${stray.child.pid} had ended meanwhile`;
+  const outcome = stopGroupSync(stray.child);
+  if (!outcome.stopped)
+    throw new WfsError('E_IO', `Could not stop pid ${stray.child.pid}: ${outcome.problem}`);
+  return `stopped pid ${stray.child.pid} and its process group${outcome.signal ? ` (${outcome.signal})` : ''}; wfs run ${stray.workflow} runs the step again`;
 }

@@ -17,11 +17,35 @@ export interface WorkflowOptions {
 
 export type StepStatus = 'running' | 'completed' | 'failed';
 
+/** A process as a run record names it: enough to find it again, and never to take another for it. */
+export interface ProcessRecord {
+  pid: number;
+  host: string;
+  /** Linux's boot ID: a pid of another boot is another process. Absent where there is none. */
+  boot_id?: string;
+  /**
+   * Field 22 of /proc/<pid>/stat, when it started (clock ticks after boot): a reused pid has
+   * another. Absent without /proc, where a pid cannot be told from its reuse.
+   */
+  start_time?: number;
+}
+
+/** A command a step runs, recorded before it can do anything (SPEC 6): a resume stops it if it still runs. */
+export interface StepChild extends ProcessRecord {
+  /** Its process group: it leads one of its own (its pid), signalled whole. */
+  pgid: number;
+  /** The command, as a person would write it (at most 200 characters). */
+  command: string;
+  started_at: string;
+}
+
 export interface StepRecord {
   name: string;
   status: StepStatus;
   started_at: string;
   finished_at?: string;
+  /** The commands it started (one per `runCommand`), each recorded before it ran. */
+  children?: StepChild[];
   /** What the step returned (JSON), replayed when a resumed run skips it. */
   output?: unknown;
   error?: string;
@@ -40,7 +64,7 @@ export interface RunRecord {
   /** How many times the run was started (1, then +1 per resume). */
   attempts: number;
   /** The process running it (while `running`): a second process must not run the same steps. */
-  runner?: { pid: number; host: string };
+  runner?: ProcessRecord;
   steps: StepRecord[];
   reason?: string;
   output?: unknown;

@@ -2,8 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, json, makeRepo, sessionIdOf, wfs } from '../helpers.js';
+import { CLI, ISOLATED, json, makeRepo, type Run, sessionIdOf, wfs } from '../helpers.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
+
+type RunRecord = {
+  run_id: string;
+  steps: {
+    name: string;
+    status: string;
+    children?: { pid: number; pgid: number; host: string; start_time: number }[];
+  }[];
+};
 
 type RunJson = {
   status: string;
@@ -20,7 +29,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A step that appends its name to `log.txt` (side effects are counted), then sleeps `ms`, the first
- * time only (a resumed run that repeats it does not wait again).
+ * time only (a resumed run that repeats it does not wait again). It is asleep once `slept-<name>`
+ * exists (see `asleep`): a test that stops it earlier could leave a resumed run to sleep `ms` too.
  */
 function logStep(name: string, ms = 0, extra: Record<string, unknown> = {}) {
   const script = [
@@ -29,6 +39,11 @@ function logStep(name: string, ms = 0, extra: Record<string, unknown> = {}) {
     `if (!fs.existsSync('slept-${name}')) { fs.writeFileSync('slept-${name}', ''); setTimeout(() => {}, ${ms}); }`,
   ].join(' ');
   return { name, run: ['node', '-e', script], ...extra };
+}
+
+/** Whether logStep `name` has reached its sleep. */
+function asleep(root: string, name: string): () => boolean {
+  return () => fs.existsSync(path.join(root, `slept-${name}`));
 }
 
 function declare(root: string, declaration: Record<string, unknown>, extension = 'json'): void {
@@ -51,7 +66,7 @@ function logOf(root: string): string[] {
 function background(root: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const child: ChildProcess = spawn(process.execPath, [CLI, 'run', ...args], {
     cwd: root,
-    env: { ...process.env, WFS_ROOT: '', WFS_COORD: '', WFS_REDIS_URL: '', WFS_ON_UNREACHABLE: '', ...env },
+    env: { ...process.env, ...ISOLATED, ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -69,12 +84,74 @@ function background(root: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
+}
+
+/** Runs, as opposed to ended: a zombie has ended (this machine's init may never reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Process groups of step commands the tests start: stopped at the end even when a test fails. */
+const stepGroups: number[] = [];
+afterAll(() => {
+  for (const pgid of stepGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  }
+});
+
+/** A pid a step wrote; a step command leads its own group, so its pid is the group's. */
+function pidIn(root: string, file: string, options: { leader?: boolean } = {}): number {
+  const pid = Number(fs.readFileSync(path.join(root, file), 'utf8').trim());
+  if (options.leader) stepGroups.push(pid);
+  return pid;
+}
+
+/** The session's run records of a workflow. */
+function runRecords(root: string, session: string, workflow: string): RunRecord[] {
+  const dir = path.join(root, '.workflow', 'active', session, '.process', 'runs', workflow);
+  return fs
+    .readdirSync(dir)
+    .map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as RunRecord);
+}
+
+/** The lines of a file the steps append to. */
+function linesOf(root: string, file: string): string[] {
+  return fs.readFileSync(path.join(root, file), 'utf8').trim().split('\n');
+}
+
+/**
+ * `wfs run` again and again while a killed run's lease lasts (exit 4), until it runs. Each skip
+ * must say that the holder has ended, when its lease ends, and what to run then.
+ */
+async function runOnceTheLeaseEnds(root: string, args: string[]): Promise<Run> {
+  let run: Run | undefined;
+  await until(async () => {
+    run = await wfs(root, ['run', ...args, '--json']);
+    if (run.code === 4)
+      expect(json<RunJson>(run).reason).toMatch(
+        new RegExp(
+          `^The process holding workflow:${args[0]} has ended, but its lease lasts until \\S+Z \\(in \\d+ s\\): then wfs run ${args[0]} resumes run run-`,
+        ),
+      );
+    return run.code !== 4;
+  }, "the killed run's lease to end");
+  return run!;
 }
 
 let redis: TestRedis;
@@ -182,16 +259,11 @@ describe('durable steps', () => {
     });
     await wfs(root, ['session', 'start', '--new', 'killed']);
     const first = background(root, ['three']);
-    await until(() => logOf(root).includes('two'), 'step two to start');
+    await until(asleep(root, 'two'), 'step two to sleep');
     process.kill(-first.child.pid!, 'SIGKILL');
     await first.exited;
     // The dead run's lease ends at its TTL (1 s here); until then the workflow is held (exit 4).
-    await sleep(1_000);
-    let again = await wfs(root, ['run', 'three', '--json']);
-    for (let i = 0; i < 20 && again.code === 4; i++) {
-      await sleep(250);
-      again = await wfs(root, ['run', 'three', '--json']);
-    }
+    const again = await runOnceTheLeaseEnds(root, ['three']);
     expect(again.code).toBe(0);
     const result = json<RunJson>(again);
     expect(result).toMatchObject({
@@ -204,6 +276,8 @@ describe('durable steps', () => {
       ],
     });
     expect(again.stderr).toContain('NOTE: Resuming run');
+    // Step two's command outlived the killed run (a process group of its own): stopped first.
+    expect(again.stderr).toContain("NOTE: Stopping step two's command from an earlier attempt");
     // Side effects: one once, two twice (it was running when killed), three once.
     expect(logOf(root)).toEqual(['one', 'two', 'two', 'three']);
     // Finished: the next run is a new one.
@@ -223,10 +297,10 @@ describe('durable steps', () => {
       });
       await wfs(root, ['session', 'start', '--new', 'stopped'], { env });
       const run = background(root, ['guarded', '--json'], env);
-      await until(() => logOf(root).includes('long'), 'the long step');
-      // Stopped past its TTL (its child goes on), another process takes the lease meanwhile.
+      await until(asleep(root, 'long'), 'the long step');
+      // Stopped past its TTL (its child goes on), another process takes the lease meanwhile: it
+      // waits for the stopped run's lease to expire.
       process.kill(run.child.pid!, 'SIGSTOP');
-      await sleep(1_300);
       const taken = await wfs(
         root,
         ['lock', 'acquire', 'workflow:guarded', '--ttl', '60000', '--wait', '5000', '--json'],
@@ -262,7 +336,7 @@ describe('durable steps', () => {
       });
       await wfs(root, ['session', 'start', '--new', 'interrupted']);
       const run = background(root, ['stoppable']);
-      await until(() => logOf(root).includes('two'), 'step two');
+      await until(asleep(root, 'two'), 'step two');
       process.kill(run.child.pid!, signal);
       expect(await run.exited).toBe(1);
       expect(run.output().stderr).toMatch(
@@ -290,7 +364,7 @@ describe('durable steps', () => {
     declare(root, { name: 'local-only', steps: [logStep('one'), logStep('long', 60_000), logStep('three')] });
     await wfs(root, ['session', 'start', '--new', 'twice at once']);
     const first = background(root, ['local-only']);
-    await until(() => logOf(root).includes('long'), 'the long step');
+    await until(asleep(root, 'long'), 'the long step');
     const second = await wfs(root, ['run', 'local-only', '--json']);
     expect(second.code).toBe(4);
     expect(json<RunJson>(second)).toMatchObject({
@@ -330,6 +404,146 @@ describe('durable steps', () => {
     expect(json<RunJson>(resumed)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
     expect(logOf(root)).toEqual(['one', 'three']);
     expect((await wfs(root, ['run', 'flaky', '--resume', result.run_id!])).code).toBe(1);
+  }, 60_000);
+});
+
+describe('the processes of steps', () => {
+  it("kill -9 of wfs run mid-step: the resume stops the step's command (grandchild included) before running the step again, and says so", async () => {
+    const root = makeRepo();
+    // Step two's first attempt starts a grandchild and waits for it: killed, it would go on.
+    // Each attempt says whether the previous attempt's process still ran when it started.
+    const two = [
+      'echo "two started" >> count',
+      'if [ -f two.pid ]; then s=$(cut -d" " -f3 "/proc/$(cat two.pid)/stat" 2>/dev/null); case "$s" in ""|Z) echo "earlier two gone" >> count;; *) echo "earlier two running" >> count;; esac; fi',
+      'echo $$ > two.pid',
+      'if [ ! -f two.grandchild ]; then sleep 600 & echo $! > two.grandchild; wait; fi',
+      'echo two >> count',
+    ].join('\n');
+    declare(root, {
+      name: 'three',
+      crossSession: true,
+      lockTtlMs: 1_000,
+      steps: [
+        { name: 'one', run: 'echo one >> count' },
+        { name: 'two', run: two },
+        { name: 'three', run: 'echo three >> count' },
+      ],
+    });
+    await wfs(root, ['session', 'start', '--new', 'orphaned']);
+    const first = background(root, ['three']);
+    await until(() => fs.existsSync(path.join(root, 'two.grandchild')), 'step two to wait');
+    const orphan = pidIn(root, 'two.pid', { leader: true });
+    const grandchild = pidIn(root, 'two.grandchild');
+    // Recorded before it ran: pid, its own process group, host, start time.
+    const [record] = runRecords(root, 'WFS-orphaned', 'three');
+    expect(record!.steps[1]!.children).toEqual([
+      expect.objectContaining({ pid: orphan, pgid: orphan, start_time: expect.any(Number) }),
+    ]);
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.exited;
+    // Its group is not wfs's: the killed run's step goes on.
+    expect(running(orphan)).toBe(true);
+    expect(running(grandchild)).toBe(true);
+
+    const again = await runOnceTheLeaseEnds(root, ['three']);
+    expect(json<RunJson>(again)).toMatchObject({ status: 'completed', resumed_steps: ['one'] });
+    expect(again.stderr).toMatch(
+      new RegExp(
+        `NOTE: Stopping step two's command from an earlier attempt \\(pid ${orphan}: echo "two started" >> count.*\\), running for \\d+\\.\\d s, before the step runs again`,
+      ),
+    );
+    expect(again.stderr).toMatch(
+      new RegExp(
+        `WARNING: Step two's command from an earlier attempt \\(pid ${orphan}: .* was still running after .*: stopped it \\(SIGTERM\\) before running the step again`,
+      ),
+    );
+    // Once per run of the step; the killed attempt's work was stopped before the second began.
+    expect(linesOf(root, 'count')).toEqual([
+      'one',
+      'two started',
+      'two started',
+      'earlier two gone',
+      'two',
+      'three',
+    ]);
+    expect(running(orphan)).toBe(false);
+    expect(running(grandchild)).toBe(false);
+  }, 60_000);
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    it(`${signal} to wfs run stops the step's whole process group, a grandchild included, before wfs exits`, async () => {
+      const root = makeRepo();
+      declare(root, {
+        name: 'nested',
+        steps: [
+          {
+            name: 'wait',
+            run: ['sh', '-c', 'echo $$ > child.pid; sleep 30 & echo $! > grandchild.pid; wait'],
+          },
+        ],
+      });
+      await wfs(root, ['session', 'start', '--new', 'nested']);
+      const run = background(root, ['nested']);
+      await until(() => fs.existsSync(path.join(root, 'grandchild.pid')), 'the grandchild');
+      const child = pidIn(root, 'child.pid', { leader: true });
+      const grandchild = pidIn(root, 'grandchild.pid');
+      // To wfs alone, as a terminal's Ctrl-C would be (the step's group is not the terminal's).
+      process.kill(run.child.pid!, signal);
+      expect(await run.exited).toBe(1);
+      // wfs waited for the group: nothing of it runs once wfs has exited. (A background job of sh
+      // ignores SIGINT: forwarded as SIGTERM, it ends all the same.)
+      expect(running(child)).toBe(false);
+      expect(running(grandchild)).toBe(false);
+      expect(run.output().stderr).toMatch(
+        new RegExp(`ERROR: Interrupted by ${signal}: resume with wfs run nested`),
+      );
+    }, 60_000);
+
+  it("while a killed run's lease lasts, the skip says its holder has ended and when the lease ends; wfs doctor reports the command it left and --fix stops it", async () => {
+    const root = makeRepo();
+    declare(root, {
+      name: 'held',
+      crossSession: true,
+      steps: [{ name: 'long', run: 'echo $$ > child.pid; sleep 600 & echo $! > grandchild.pid; wait' }],
+    });
+    await wfs(root, ['session', 'start', '--new', 'killed runner']);
+    const first = background(root, ['held']);
+    await until(() => fs.existsSync(path.join(root, 'grandchild.pid')), 'the step');
+    const child = pidIn(root, 'child.pid', { leader: true });
+    const grandchild = pidIn(root, 'grandchild.pid');
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.exited;
+    const [record] = runRecords(root, 'WFS-killed-runner', 'held');
+
+    // The lease (60 s) outlives its holder: said so, with when it ends and what to run then.
+    const skipped = await wfs(root, ['run', 'held']);
+    expect(skipped.code).toBe(4);
+    expect(skipped.stdout).toMatch(
+      new RegExp(
+        `^SKIPPED: The process holding workflow:held has ended, but its lease lasts until \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ \\(in \\d+ s\\): then wfs run held resumes run ${record!.run_id} \\(held by WFS-killed-runner, pid ${first.child.pid} on \\S+\\)$`,
+        'm',
+      ),
+    );
+    const skippedJson = json<RunJson>(await wfs(root, ['run', 'held', '--json']));
+    expect(skippedJson).toMatchObject({ status: 'skipped', holder: { pid: first.child.pid } });
+    expect(skippedJson.reason).toMatch(/^The process holding workflow:held has ended/);
+
+    const doctor = await wfs(root, ['doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `PROBLEM \\[workflow-processes\\] WFS-killed-runner: step long of held \\(${record!.run_id}\\) left pid ${child} \\(echo \\$\\$ > child.pid; sleep 600 .*\\) running for .*, though its run's process has ended`,
+      ),
+    );
+    expect(running(child)).toBe(true); // reported, not touched
+    const fixed = await wfs(root, ['doctor', '--fix']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toContain(
+      `FIXED: stopped pid ${child} and its process group (SIGTERM); wfs run held runs the step again`,
+    );
+    expect(running(child)).toBe(false);
+    expect(running(grandchild)).toBe(false);
+    expect((await wfs(root, ['doctor'])).stdout).not.toContain('workflow-processes');
   }, 60_000);
 });
 

@@ -3,7 +3,7 @@ import semver from 'semver';
 import { WfsError } from '../../core/errors.js';
 import { readTextIfExists, writeFileAtomic } from '../../store/atomic.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
-import { describeOutcome, runCommand, succeeded } from '../command.js';
+import { describeOutcome, succeeded } from '../command.js';
 import { git } from '../git.js';
 import { treeKey } from '../tree.js';
 import {
@@ -68,8 +68,8 @@ export class ReleasePrep extends BaseWorkflow<void, ReleasePrepOutput> {
           ctx.note(`No "${script}" script in package.json: not checked`);
           continue;
         }
-        await ctx.step(`npm run ${script}`, async (signal) => {
-          const outcome = await runCommand({ run: ['npm', 'run', script], cwd: root, signal, stdout });
+        await ctx.step(`npm run ${script}`, async (_signal, step) => {
+          const outcome = await step.runCommand({ run: ['npm', 'run', script], cwd: root, stdout });
           if (!succeeded(outcome))
             throw new WfsError('E_STEP_FAILED', `npm run ${script} failed: it ${describeOutcome(outcome)}`);
           return outcome.ms;

@@ -4,7 +4,7 @@ import { readConfig } from '../../coord/open.js';
 import { WfsError } from '../../core/errors.js';
 import type { ProjectContext } from '../../session/context.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
-import { describeOutcome, runCommand, succeeded } from '../command.js';
+import { describeOutcome, succeeded } from '../command.js';
 import { treeKey } from '../tree.js';
 import {
   type CoverageReport,
@@ -102,9 +102,9 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
       `test-coverage:${treeKey(root)}`,
       async (tree) => {
         const command = coverageCommand(ctx.project);
-        const ran = await ctx.step('run tests with coverage', async (signal) => {
+        const ran = await ctx.step('run tests with coverage', async (_signal, step) => {
           const started = Date.now();
-          const outcome = await runCommand({ run: command, cwd: root, signal, stdout });
+          const outcome = await step.runCommand({ run: command, cwd: root, stdout });
           if (!succeeded(outcome))
             throw new WfsError('E_STEP_FAILED', `The tests failed: ${command} ${describeOutcome(outcome)}`);
           return { started };
