@@ -11,8 +11,14 @@ export interface TestRedis {
   port: number;
   /** With TLS: the certificate of the authority that signed the server's (for NODE_EXTRA_CA_CERTS). */
   caFile?: string;
+  /** With TLS: a client certificate and its key, signed by that authority. */
+  clientCertFile?: string;
+  clientKeyFile?: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stops the process (SIGSTOP) without closing its connections: it answers nothing until `thaw`. */
+  freeze(): void;
+  thaw(): void;
 }
 
 function freePort(): Promise<number> {
@@ -27,11 +33,21 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Whether the server answers (with a password set it answers PING with NOAUTH: alive too). */
-function ping(port: number, ca?: string): Promise<boolean> {
+/**
+ * Whether the server answers (with a password set it answers PING with NOAUTH: alive too). Over
+ * TLS with the client certificate, which a server that requires one accepts.
+ */
+function ping(port: number, certificates?: Certificates): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = ca
-      ? tls.connect({ port, host: '127.0.0.1', ca: fs.readFileSync(ca) })
+    const ca = certificates?.ca;
+    const socket = certificates
+      ? tls.connect({
+          port,
+          host: '127.0.0.1',
+          ca: fs.readFileSync(certificates.ca),
+          cert: fs.readFileSync(certificates.clientCert),
+          key: fs.readFileSync(certificates.clientKey),
+        })
       : net.connect(port, '127.0.0.1');
     socket.setTimeout(200);
     socket.on(ca ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
@@ -47,8 +63,19 @@ function ping(port: number, ca?: string): Promise<boolean> {
   });
 }
 
-/** A private certificate authority and a server certificate for 127.0.0.1, made with openssl. */
-function makeCertificates(): { ca: string; cert: string; key: string } {
+interface Certificates {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/**
+ * A private certificate authority, a server certificate for 127.0.0.1 and a client certificate,
+ * made with openssl.
+ */
+function makeCertificates(): Certificates {
   if (spawnSync('openssl', ['version']).error)
     throw new Error(
       'openssl is not installed: the TLS tests make their own certificates (apt-get install openssl)',
@@ -104,11 +131,50 @@ function makeCertificates(): { ca: string; cert: string; key: string } {
     '-extfile',
     'ext',
   );
-  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'client.key',
+    '-out',
+    'client.csr',
+    '-subj',
+    '/CN=wfs test client',
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'client.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'client.pem',
+    '-days',
+    '2',
+  );
+  return {
+    ca: file('ca.pem'),
+    cert: file('server.pem'),
+    key: file('server.key'),
+    clientCert: file('client.pem'),
+    clientKey: file('client.key'),
+  };
 }
 
-/** Starts a redis-server; `tls` serves TLS only (rediss://), `password` requires AUTH. */
-export async function startRedis(options: { tls?: boolean; password?: string } = {}): Promise<TestRedis> {
+/**
+ * Starts a redis-server; `tls` serves TLS only (rediss://), `password` requires AUTH,
+ * `clientCertificates` (with `tls`) refuses the handshake of a client without a certificate, and
+ * `args` are passed on (`['--maxmemory-policy', 'allkeys-lru']`).
+ */
+export async function startRedis(
+  options: { tls?: boolean; password?: string; clientCertificates?: boolean; args?: string[] } = {},
+): Promise<TestRedis> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error(
       'redis-server is not installed: these tests start their own (apt-get install redis-server)',
@@ -129,7 +195,7 @@ export async function startRedis(options: { tls?: boolean; password?: string } =
         '--tls-ca-cert-file',
         certificates.ca,
         '--tls-auth-clients',
-        'no',
+        options.clientCertificates ? 'yes' : 'no',
       ]
     : ['--port', String(port)];
   const auth = options.password ? ['--requirepass', options.password] : [];
@@ -138,11 +204,23 @@ export async function startRedis(options: { tls?: boolean; password?: string } =
     // Keeps nothing on disk, like the service on our machines: a restart loses everything.
     child = spawn(
       'redis-server',
-      [...serve, ...auth, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'],
+      [
+        ...serve,
+        ...auth,
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        '/tmp',
+        ...(options.args ?? []),
+      ],
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 100; i++) {
-      if (await ping(port, certificates?.ca)) return;
+      if (await ping(port, certificates)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`redis-server did not answer on port ${port}`);
@@ -154,6 +232,10 @@ export async function startRedis(options: { tls?: boolean; password?: string } =
     await exited;
     child = undefined;
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (child === undefined) throw new Error('redis-server is not running');
+    child.kill(name);
+  };
   await start();
   const password = options.password ? `:${options.password}@` : '';
   return {
@@ -161,6 +243,14 @@ export async function startRedis(options: { tls?: boolean; password?: string } =
     port,
     stop,
     start,
-    ...(certificates ? { caFile: certificates.ca } : {}),
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
+    ...(certificates
+      ? {
+          caFile: certificates.ca,
+          clientCertFile: certificates.clientCert,
+          clientKeyFile: certificates.clientKey,
+        }
+      : {}),
   };
 }

@@ -28,7 +28,9 @@ export function identityOf(ctx: ProjectContext, options: { fresh?: boolean } = {
 /**
  * The project's coordinator on the chosen backend. Redis (and ioredis with it) is loaded only when
  * chosen. A server that cannot be reached is an E_UNREACHABLE within the timeout; what to do then
- * is the caller's choice, by the project's policy (see policy.ts), never a silent fallback.
+ * is the caller's choice, by the project's policy (see policy.ts), never a silent fallback. A
+ * refused password is an E_AUTH and a TLS failure an E_CONFIG: settings to correct, to which the
+ * policy never applies.
  */
 export async function openCoordinator(ctx: ProjectContext): Promise<Coordinator> {
   const settings = coordinationSettings(ctx);
@@ -40,6 +42,7 @@ export async function openCoordinator(ctx: ProjectContext): Promise<Coordinator>
     url: settings.redisUrl!,
     projectId: identityOf(ctx).id,
     timeoutMs: settings.timeoutMs,
+    ...(settings.redisCluster === undefined ? {} : { cluster: settings.redisCluster }),
   });
 }
 

@@ -6,7 +6,9 @@ import { isWfsError } from '../core/errors.js';
  * - `fail`: stop with the error (exit 1). The default: nothing runs unprotected unless asked.
  * - `run-unlocked`: do the work without the lock, and say so in the result.
  * - `skip`: do not do the work, and say so (exit 4, like work held by another session).
- * Only an E_UNREACHABLE is subject to it; every other error stays an error.
+ * Only an E_UNREACHABLE is subject to it; every other error stays an error, above all a refused
+ * password or permission (E_AUTH) and a TLS failure (E_CONFIG): a misconfiguration must never
+ * make work run unprotected or be skipped as if the server were down.
  */
 export type UnreachableDecision = {
   status: 'unlocked' | 'skipped';

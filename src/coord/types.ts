@@ -151,4 +151,10 @@ export interface Coordinator extends LeaseCoordinator {
   claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]>;
   releaseClaims(session: string): Promise<void>;
   listClaims(): Promise<Claim[]>;
+
+  /**
+   * Conditions of the backend that put the guarantees at risk, one sentence each, for `wfs doctor`
+   * and `wfs context` (Redis: an eviction policy that can drop live leases). Never throws.
+   */
+  diagnose?(): Promise<string[]>;
 }

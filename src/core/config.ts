@@ -22,6 +22,7 @@ const configSchema = () =>
         redis_url: z.optional(z.string()),
         on_unreachable: z.optional(z.enum(UNREACHABLE_POLICIES)),
         timeout_ms: z.optional(z.number().check(z.int(), z.minimum(50), z.maximum(60_000))),
+        cluster: z.optional(z.boolean()),
       }),
     ),
   });
@@ -57,6 +58,8 @@ export interface CoordinationSettings {
   redisUrl?: string;
   onUnreachable: UnreachablePolicy;
   timeoutMs: number;
+  /** Redis: true a Redis Cluster, false a single server; unset, the server is asked. */
+  redisCluster?: boolean;
 }
 
 function oneOf<T extends string>(values: readonly T[], value: string, name: string): T {
@@ -73,6 +76,8 @@ function oneOf<T extends string>(values: readonly T[], value: string, name: stri
  * `coordination.backend`, or Redis when it names a `redis_url`; else the embedded backend. The
  * URL: `WFS_REDIS_URL`, else config.json. The policy when the backend cannot be reached:
  * `WFS_ON_UNREACHABLE`, else config.json, else `fail` (the one that never does work unprotected).
+ * Whether the Redis URL names a node of a Redis Cluster: `WFS_REDIS_CLUSTER` (true, false, or
+ * auto: ask the server), else config.json's `coordination.cluster`, else asked of the server.
  */
 export function resolveCoordination(config: WfsConfig, env: NodeJS.ProcessEnv): CoordinationSettings {
   const section = config.coordination ?? {};
@@ -104,6 +109,16 @@ export function resolveCoordination(config: WfsConfig, env: NodeJS.ProcessEnv): 
     if (!/^rediss?:\/\//.test(redisUrl))
       throw new WfsError('E_INVALID_INPUT', 'A Redis URL begins with redis:// or rediss:// (TLS)');
   }
+  // WFS_REDIS_CLUSTER overrides config.json; `auto` asks the server even when config.json says.
+  const clusterSetting = env.WFS_REDIS_CLUSTER
+    ? oneOf(['true', 'false', 'auto'] as const, env.WFS_REDIS_CLUSTER, 'WFS_REDIS_CLUSTER')
+    : undefined;
+  const redisCluster =
+    clusterSetting === undefined
+      ? section.cluster
+      : clusterSetting === 'auto'
+        ? undefined
+        : clusterSetting === 'true';
   const onUnreachable = env.WFS_ON_UNREACHABLE
     ? oneOf(UNREACHABLE_POLICIES, env.WFS_ON_UNREACHABLE, 'WFS_ON_UNREACHABLE')
     : (section.on_unreachable ?? 'fail');
@@ -113,6 +128,7 @@ export function resolveCoordination(config: WfsConfig, env: NodeJS.ProcessEnv): 
     ...(backend === 'redis' && redisUrl ? { redisUrl } : {}),
     onUnreachable,
     timeoutMs: section.timeout_ms ?? 2_000,
+    ...(backend === 'redis' && redisCluster !== undefined ? { redisCluster } : {}),
   };
 }
 

@@ -113,6 +113,7 @@ async function coordinationView(
   try {
     await withCoordinator(ctx, async (c) => {
       view.location = c.location;
+      warnings.push(...((await c.diagnose?.()) ?? []));
       const live = await c.liveSessions();
       const ours = live.find((p) => p.session === activeId);
       // A heartbeat is a write under the coordination lock: once a minute is plenty for a

@@ -629,15 +629,22 @@ async function coordinationFindings(ctx: ProjectContext): Promise<Finding[]> {
       manual: 'set "project_id" in .workflow/config.json (or add a git remote named origin)',
     });
   try {
-    const location = await withCoordinator(ctx, async (c) => {
+    const { location, risks } = await withCoordinator(ctx, async (c) => {
       await c.list();
-      return c.location;
+      return { location: c.location, risks: (await c.diagnose?.()) ?? [] };
     });
     findings.push({
       check: 'coordination',
       severity: 'info',
       message: `backend: ${settings.backend} (chosen by ${settings.chosenBy}) at ${location}; if unreachable: ${settings.onUnreachable}`,
     });
+    for (const risk of risks)
+      findings.push({
+        check: 'coordination',
+        severity: 'problem',
+        message: risk,
+        manual: 'change it on the server',
+      });
   } catch (error) {
     findings.push({
       check: 'coordination',

@@ -77,11 +77,17 @@ describe('redis backend specifics', () => {
   it('a follower is told when the server goes away (E_UNREACHABLE), never left waiting', async () => {
     const c = await RedisCoordinator.connect({ url: redis.url, projectId: 'follow-lost', timeoutMs: 500 });
     const seen: string[] = [];
-    const following = c.followEvents(0, (e) => seen.push(e.type), new AbortController().signal);
+    // Handled from the start: it rejects as soon as the server is gone, perhaps before stop() returns.
+    const following = c
+      .followEvents(0, (e) => seen.push(e.type), new AbortController().signal)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     await c.publish({ type: 'test.before' });
     for (let i = 0; i < 40 && seen.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     await redis.stop();
-    await expect(following).rejects.toMatchObject({ code: 'E_UNREACHABLE' });
+    expect(await following).toMatchObject({ code: 'E_UNREACHABLE' });
     expect(seen).toEqual(['test.before']);
     await c.close();
     await redis.start();
@@ -95,6 +101,39 @@ describe('redis backend specifics', () => {
       message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(connect\): /),
     });
     expect(redact('rediss://user:pw@host:6380/0')).toBe('rediss://user:***@host:6380/0');
+  });
+});
+
+describe('redis over TLS that requires a client certificate', () => {
+  let strict: TestRedis;
+  beforeAll(async () => {
+    strict = await startRedis({ tls: true, clientCertificates: true });
+  });
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  it('a handshake the server refuses (no client certificate) is E_CONFIG; with one it connects', async () => {
+    const ca = fs.readFileSync(strict.caFile!);
+    const withCertificate = await RedisCoordinator.connect({
+      url: strict.url,
+      projectId: 'tls',
+      tls: { ca, cert: fs.readFileSync(strict.clientCertFile!), key: fs.readFileSync(strict.clientKeyFile!) },
+    });
+    expect((await withCertificate.acquire('job', { ttlMs: 1_000 })).status).toBe('acquired');
+    await withCertificate.close();
+    await expect(
+      RedisCoordinator.connect({
+        url: strict.url,
+        projectId: 'tls',
+        tls: { ca },
+      }),
+    ).rejects.toMatchObject({
+      code: 'E_CONFIG',
+      message: expect.stringMatching(
+        /^TLS with Redis at rediss:\/\/127\.0\.0\.1:\d+ failed \(connect\): .*certificate/,
+      ),
+    });
   });
 });
 
@@ -118,25 +157,29 @@ describe('redis over TLS with a password (rediss://)', () => {
     expect(got.status).toBe('acquired');
     expect((await c.publish({ type: 'test.tls' })).type).toBe('test.tls');
     await c.close();
-    // No authority: the certificate cannot be verified, and that is an error, never a fallback.
+    // No authority: the certificate cannot be verified, and that is a setting to correct
+    // (E_CONFIG), never a fallback nor a server that is down.
     const refused = RedisCoordinator.connect({ url: secure.url, projectId: 'tls', timeoutMs: 1_000 });
     await expect(refused).rejects.toMatchObject({
-      code: 'E_UNREACHABLE',
+      code: 'E_CONFIG',
+      exitCode: 2,
       message: expect.stringMatching(
-        /^Cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(connect\): .*certificate/,
+        /^TLS with Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ failed \(connect\): .*certificate/,
       ),
     });
     await refused.catch((error: Error) => expect(error.message).not.toContain('s3cret'));
-    // A wrong password is refused too.
-    await expect(
-      RedisCoordinator.connect({
-        url: secure.url.replace('s3cret', 'wrong'),
-        projectId: 'tls',
-        tls: { ca: fs.readFileSync(secure.caFile!) },
-      }),
-    ).rejects.toMatchObject({
-      code: 'E_UNREACHABLE',
-      message: expect.stringMatching(/WRONGPASS|invalid password/i),
+    // A wrong password is refused: E_AUTH.
+    const wrong = RedisCoordinator.connect({
+      url: secure.url.replace('s3cret', 'bad-guess'),
+      projectId: 'tls',
+      tls: { ca: fs.readFileSync(secure.caFile!) },
     });
+    await expect(wrong).rejects.toMatchObject({
+      code: 'E_AUTH',
+      message: expect.stringMatching(
+        /^Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused connect: WRONGPASS/,
+      ),
+    });
+    await wrong.catch((error: Error) => expect(error.message).not.toContain('bad-guess'));
   });
 });

@@ -180,9 +180,10 @@ describe('Redis over TLS from the CLI', () => {
       json<{ locks: unknown[] }>(await wfs(root, ['lock', 'list', '--json'], { env })).locks,
     ).toHaveLength(1);
     const untrusted = await wfs(root, ['lock', 'list'], { env: { WFS_REDIS_URL: secure.url } });
-    expect(untrusted.code).toBe(1);
+    // A certificate that cannot be verified is a setting to correct (E_CONFIG, exit 2).
+    expect(untrusted.code).toBe(2);
     expect(untrusted.stderr).toMatch(
-      /^ERROR: Cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(connect\): .*certificate/,
+      /^ERROR: TLS with Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+ failed \(connect\): .*certificate/,
     );
     expect(untrusted.stderr).not.toContain('pw-not-printed');
   });

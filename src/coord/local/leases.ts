@@ -397,6 +397,11 @@ export class LocalCoordinator implements Coordinator {
     return entries.listClaims(this);
   }
 
+  /** Files under the git directory: nothing can drop a live lease behind the backend's back. */
+  async diagnose(): Promise<string[]> {
+    return [];
+  }
+
   async close(): Promise<void> {
     for (const fd of this.fds.values()) fs.closeSync(fd);
     this.fds.clear();

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { WfsError } from '../../core/errors.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { conflictsWith } from '../claims.js';
@@ -30,74 +30,42 @@ import type {
   SharedResult,
   WfsEvent,
 } from '../types.js';
-import { ACCEPT_FENCE, ACQUIRE, ENTRIES, PUBLISH, RELEASE, RENEW } from './scripts.js';
+import {
+  connectRedis,
+  isConnectionFailure,
+  mayHaveBeenApplied,
+  type RedisConnection,
+  redact,
+} from './connection.js';
+import { deleteEntry, getEntry, listEntries, putEntry } from './entries.js';
+import { publishEvent, readEvents, waitForEvents } from './events.js';
+import { type EntryKind, ProjectKeys } from './keys.js';
+import * as leases from './leases.js';
 
-/** The stream of announcements keeps about this many of the newest (as the embedded log does). */
-const EVENTS_CAP = 10_000;
+export { redact } from './connection.js';
+
 /** A follower's XREAD BLOCK waits this long before asking again (and noticing an abort). */
 const FOLLOW_BLOCK_MS = 5_000;
-
-type EntryReply = [string, string, string[]];
-
-type Scripted = Redis & {
-  wfsAcquire(
-    lease: string,
-    fence: string,
-    boot: string,
-    indexExpiry: string,
-    indexValues: string,
-    token: string,
-    ttl: number,
-    holder: string,
-    name: string,
-  ): Promise<[number, string, string, string]>;
-  wfsRenew(
-    lease: string,
-    indexExpiry: string,
-    token: string,
-    ttl: number,
-    name: string,
-  ): Promise<[string, string, string] | null>;
-  wfsRelease(
-    lease: string,
-    fence: string,
-    indexExpiry: string,
-    indexValues: string,
-    token: string,
-    name: string,
-  ): Promise<ReleaseOutcome>;
-  wfsAcceptFence(fenced: string, boot: string, fence: number): Promise<number>;
-  wfsEntries(
-    expiry: string,
-    values: string,
-    op: string,
-    member?: string,
-    value?: string,
-    ttl?: number,
-  ): Promise<unknown>;
-  wfsPublish(stream: string, event: string, cap: number): Promise<string>;
-};
+/**
+ * An acquire that timed out is undone (see `abandonAcquire`) within this many timeouts: enough to
+ * outlast a server that was briefly paused, not so long that a command waits on a dead one.
+ */
+const ABANDON_TIMEOUTS = 3;
 
 export interface RedisOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://...` (TLS). */
+  /** `redis://[[user]:password@]host:port[/db]` or `rediss://...` (TLS). */
   url: string;
   /** The project's identity (SPEC 5): keys of two projects never meet. */
   projectId: string;
   /** Connect and command timeout (default 2,000 ms). */
   timeoutMs?: number;
   /** TLS options for `rediss://` URLs (for example `{ca}` for a private authority). */
-  tls?: import('node:tls').ConnectionOptions;
-}
-
-/** Errors of a connection (refused, closed, timed out) as opposed to an answer from the server. */
-function unreachable(url: string, what: string, error: unknown): WfsError {
-  return new WfsError(
-    'E_UNREACHABLE',
-    `Cannot reach Redis at ${redact(url)} (${what}): ${(error as Error).message}`,
-    {
-      cause: error,
-    },
-  );
+  tls?: TlsOptions;
+  /**
+   * true: the URL names a node of a Redis Cluster; false: a single server; unset: the server is
+   * asked (INFO cluster). On a cluster any node's URL will do, and a slot that moves is followed.
+   */
+  cluster?: boolean;
 }
 
 /** Splits `<number> <rest>`, the shape of the entries' stored values. */
@@ -106,89 +74,77 @@ function splitFirst(text: string): [string, string] {
   return [text.slice(0, space), text.slice(space + 1)];
 }
 
+/** An entry as the embedded backend shows it: the stored fields plus the times. */
+function entry<T>(expires: string, stored: string): T {
+  const [putAt, json] = splitFirst(stored);
+  return {
+    ...(JSON.parse(json) as object),
+    put_at: new Date(Number(putAt)).toISOString(),
+    expires_at: Number(expires),
+  } as T;
+}
+
+function entries<T>(rows: string[]): T[] {
+  const found: T[] = [];
+  for (let i = 0; i < rows.length; i += 3) found.push(entry<T>(rows[i + 1]!, rows[i + 2]!));
+  return found;
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * The Redis backend (SPEC 5): leases, fences, announcements (a Stream), results, presence and
- * claims (entries with a TTL), all through the Lua scripts of scripts.ts. Keys of one project
- * share a hash tag, `wfs:{<project>}:...`, so every script's keys live on one Redis Cluster slot.
+ * claims (entries with a TTL), each operation one Lua script (leases.ts, entries.ts, events.ts).
+ * Keys of one project share a hash tag (keys.ts), so the backend works on Redis Cluster.
+ *
+ * A request that fails without an answer may still have been applied by the server; the error
+ * says what it may have done, and an acquire undoes the lease it may have been granted.
  */
 export class RedisCoordinator implements Coordinator {
   readonly backend = 'redis';
   readonly location: string;
-  private readonly client: Scripted;
-  private readonly prefix: string;
+  private readonly keys: ProjectKeys;
 
   private constructor(
-    client: Redis,
+    private readonly connection: RedisConnection,
     projectId: string,
-    private readonly url: string,
+    url: string,
     private readonly timeoutMs: number,
   ) {
-    client.defineCommand('wfsAcquire', { numberOfKeys: 5, lua: ACQUIRE });
-    client.defineCommand('wfsRenew', { numberOfKeys: 2, lua: RENEW });
-    client.defineCommand('wfsRelease', { numberOfKeys: 4, lua: RELEASE });
-    client.defineCommand('wfsAcceptFence', { numberOfKeys: 2, lua: ACCEPT_FENCE });
-    client.defineCommand('wfsEntries', { numberOfKeys: 2, lua: ENTRIES });
-    client.defineCommand('wfsPublish', { numberOfKeys: 1, lua: PUBLISH });
-    this.client = client as Scripted;
     this.location = redact(url);
-    // The hash tag {...} puts every key of the project on one Cluster slot.
-    this.prefix = `wfs:{${projectId.replace(/[{}]/g, '_')}}:`;
+    this.keys = new ProjectKeys(projectId);
   }
 
-  /** Connects, failing with E_UNREACHABLE within the timeout when the server cannot be reached. */
+  /**
+   * Connects, failing within the timeout: E_UNREACHABLE when the server cannot be reached,
+   * E_AUTH when it refuses the password, E_CONFIG for a TLS failure or a database it lacks.
+   */
   static async connect(options: RedisOptions): Promise<RedisCoordinator> {
-    const timeout = options.timeoutMs ?? 2_000;
-    let client: Redis;
-    // Reconnects only once connected: a server that refuses the first connection is reported at
-    // once, not after a round of retries (a CLI command is waiting).
-    let connected = false;
-    try {
-      client = new Redis(options.url, {
-        lazyConnect: true,
-        connectTimeout: timeout,
-        commandTimeout: timeout,
-        // Fail now rather than queue commands for a server that is not there (never silently).
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        retryStrategy: (attempt) => (!connected || attempt > 3 ? null : Math.min(attempt * 100, 500)),
-        ...(options.tls ? { tls: options.tls } : {}),
-      });
-    } catch (error) {
-      throw new WfsError(
-        'E_INVALID_INPUT',
-        `Invalid Redis URL ${redact(options.url)}: ${(error as Error).message}`,
-      );
-    }
-    // Reported through the failing command; without a listener ioredis would print it. The
-    // socket's own error (ECONNREFUSED, a TLS failure) says more than ioredis' "Connection is closed".
-    let socketError: Error | undefined;
-    client.on('error', (error: Error) => {
-      socketError = error;
+    const timeoutMs = options.timeoutMs ?? 2_000;
+    const connection = await connectRedis({
+      url: options.url,
+      timeoutMs,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     });
-    try {
-      await client.connect();
-      connected = true;
-    } catch (error) {
-      // Already ended after a refused connection; disconnecting again would keep a 2 s timer alive.
-      if (client.status !== 'end') client.disconnect();
-      throw unreachable(options.url, 'connect', socketError ?? error);
-    }
-    return new RedisCoordinator(client, options.projectId, options.url, timeout);
+    return new RedisCoordinator(connection, options.projectId, options.url, timeoutMs);
   }
 
-  private key(kind: string, name = ''): string {
-    return `${this.prefix}${kind}${name === '' ? '' : `:${name}`}`;
+  /** Whether this coordinator talks to a Redis Cluster. */
+  get cluster(): boolean {
+    return this.connection.cluster;
   }
 
-  private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private get client() {
+    return this.connection.client;
+  }
+
+  /** Runs one request; `mayHaveApplied` is what to say when it fails after it may have been applied. */
+  private async run<T>(what: string, fn: () => Promise<T>, mayHaveApplied?: string): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof WfsError) throw error;
-      // An answer from the server (a script error, a wrong type): not a connection problem.
-      if ((error as Error).name === 'ReplyError')
-        throw new WfsError('E_IO', `Redis ${what} failed: ${(error as Error).message}`, { cause: error });
-      throw unreachable(this.url, what, error);
+      throw this.connection.failure(what, error, mayHaveApplied);
     }
   }
 
@@ -201,43 +157,71 @@ export class RedisCoordinator implements Coordinator {
     const holderJson = JSON.stringify(holder);
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (let attempt = 0; ; attempt++) {
+      // Made before the request, so that a request without an answer can still be undone.
       const token = `${uniqueSuffix()}${Math.random().toString(36).slice(2, 10)}`;
-      const [granted, fence, expires, currentHolder] = await this.run('acquire', () =>
-        this.client.wfsAcquire(
-          this.key('lease', name),
-          this.key('fence', name),
-          this.key('boot'),
-          this.key('leases:exp'),
-          this.key('leases:data'),
-          token,
-          options.ttlMs,
-          holderJson,
-          name,
-        ),
-      );
+      let reply: Awaited<ReturnType<typeof leases.grant>>;
+      try {
+        reply = await leases.grant(this.client, this.keys, { name, token, ttlMs: options.ttlMs, holderJson });
+      } catch (error) {
+        throw await this.abandonAcquire(error, name, token, options.ttlMs);
+      }
+      const [status, fence, expires, currentHolder] = reply;
+      // Only an acquire applied after its abandon is refused, and nobody waits for its answer then.
+      if (status === 2) throw new WfsError('E_INTERNAL', `Redis refused the acquire of ${name} as abandoned`);
       const info = {
         name,
         fence: Number(fence),
         expiresAt: Number(expires),
         holder: JSON.parse(currentHolder) as Holder,
       };
-      if (granted === 1) return { status: 'acquired', lease: { ...info, token } };
+      if (status === 1) return { status: 'acquired', lease: { ...info, token } };
       const remaining = deadline - Date.now();
       if (remaining <= 0) return { status: 'held', current: info };
       await waitBeforeRetry(attempt, remaining, info.expiresAt - Date.now());
     }
   }
 
+  /**
+   * An acquire failed without an answer: the server may still grant it (a paused or slow server
+   * applies it later), and then nobody would have the token while everyone waits out the TTL. So
+   * it is undone, with the token made before the request: released when granted, and refused when
+   * applied later still. Tried again (a request on the same connection runs after the acquire)
+   * for a few timeouts; the error says what became of it.
+   */
+  private async abandonAcquire(
+    error: unknown,
+    name: string,
+    token: string,
+    ttlMs: number,
+  ): Promise<WfsError> {
+    if (!mayHaveBeenApplied(error)) return this.connection.failure('acquire', error);
+    const giveUpAt = Date.now() + ABANDON_TIMEOUTS * this.timeoutMs;
+    let outcome: string;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const undone = await leases.abandon(this.client, this.keys, { name, token });
+        outcome =
+          undone === 'released'
+            ? 'it had been granted and was released'
+            : 'it was not granted, and a late grant is refused';
+        break;
+      } catch (abandonError) {
+        if (!isConnectionFailure(abandonError) || Date.now() + 100 * attempt >= giveUpAt) {
+          outcome = `it may have been granted and could not be released (${(abandonError as Error).message}): it ends by itself ${ttlMs} ms after it was granted`;
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+    return this.connection.failure('acquire', error, `the lease it may have been granted: ${outcome}`);
+  }
+
   async renew(lease: Pick<Lease, 'name' | 'token'>, ttlMs: number): Promise<Lease | undefined> {
     validateTtl(ttlMs);
-    const renewed = await this.run('renew', () =>
-      this.client.wfsRenew(
-        this.key('lease', lease.name),
-        this.key('leases:exp'),
-        lease.token,
-        ttlMs,
-        lease.name,
-      ),
+    const renewed = await this.run(
+      'renew',
+      () => leases.renew(this.client, this.keys, { name: lease.name, token: lease.token, ttlMs }),
+      'the lease may have been renewed',
     );
     if (renewed === null) return undefined;
     return {
@@ -250,21 +234,16 @@ export class RedisCoordinator implements Coordinator {
   }
 
   release(lease: Pick<Lease, 'name' | 'token'>): Promise<ReleaseOutcome> {
-    return this.run('release', () =>
-      this.client.wfsRelease(
-        this.key('lease', lease.name),
-        this.key('fence', lease.name),
-        this.key('leases:exp'),
-        this.key('leases:data'),
-        lease.token,
-        lease.name,
-      ),
+    return this.run(
+      'release',
+      () => leases.release(this.client, this.keys, lease),
+      'the lease may have been released; if not, it ends at its expiry',
     );
   }
 
   async inspect(name: string): Promise<LeaseInfo | undefined> {
     validateLeaseName(name);
-    const fields = await this.run('inspect', () => this.client.hgetall(this.key('lease', name)));
+    const fields = await this.run('inspect', () => this.client.hgetall(this.keys.lease(name)));
     if (fields.token === undefined) return undefined;
     return {
       name,
@@ -275,9 +254,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async list(): Promise<LeaseInfo[]> {
-    const flat = (await this.run('list', () =>
-      this.client.wfsEntries(this.key('leases:exp'), this.key('leases:data'), 'list'),
-    )) as string[];
+    const flat = await this.run('list', () => leases.listLeases(this.client, this.keys));
     const found: LeaseInfo[] = [];
     for (let i = 0; i < flat.length; i += 3) {
       const [fence, holder] = splitFirst(flat[i + 2]!);
@@ -288,16 +265,23 @@ export class RedisCoordinator implements Coordinator {
         holder: JSON.parse(holder),
       });
     }
-    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return found.sort((a, b) => byText(a.name, b.name));
   }
 
   async acceptFence(resource: string, fence: number): Promise<boolean> {
     validateLeaseName(resource);
     return (
-      (await this.run('fence check', () =>
-        this.client.wfsAcceptFence(this.key('fenced', resource), this.key('boot'), fence),
+      (await this.run(
+        'fence check',
+        () => leases.acceptFence(this.client, this.keys, resource, fence),
+        'the fence may have been recorded as the newest seen',
       )) === 1
     );
+  }
+
+  /** Eviction policies that can lose leases (SPEC 5), one warning per server; never throws. */
+  diagnose(): Promise<string[]> {
+    return this.connection.evictionWarnings();
   }
 
   // ------------------------------------------------------------------ announcements
@@ -309,32 +293,18 @@ export class RedisCoordinator implements Coordinator {
 
   async publish(input: PublishInput): Promise<WfsEvent> {
     const shaped = shapeEvent(input, thisHost(), new Date());
-    const id = await this.run('publish', () =>
-      this.client.wfsPublish(this.key('events'), JSON.stringify(shaped), EVENTS_CAP),
+    const id = await this.run(
+      'publish',
+      () => publishEvent(this.client, this.keys, JSON.stringify(shaped)),
+      'the event may have been published',
     );
-    return { id: Number(id), ...shaped };
+    return { id, ...shaped };
   }
 
-  private static decode(entries: [string, string[]][]): WfsEvent[] {
-    return entries.map(([id, fields]) => ({
-      id: Number(id.slice(0, id.indexOf('-'))),
-      ...(JSON.parse(fields[1]!) as Omit<WfsEvent, 'id'>),
-    }));
-  }
-
-  async readEvents(options: ReadEventsOptions = {}): Promise<WfsEvent[]> {
-    const since = options.since ?? 0;
-    const limit = options.limit ?? 1_000;
-    if (since > 0) {
-      const entries = await this.run('read events', () =>
-        this.client.xrange(this.key('events'), `(${since}-0`, '+', 'COUNT', limit),
-      );
-      return RedisCoordinator.decode(entries);
-    }
-    const entries = await this.run('read events', () =>
-      this.client.xrevrange(this.key('events'), '+', '-', 'COUNT', limit),
+  readEvents(options: ReadEventsOptions = {}): Promise<WfsEvent[]> {
+    return this.run('read events', () =>
+      readEvents(this.client, this.keys, options.since ?? 0, options.limit ?? 1_000),
     );
-    return RedisCoordinator.decode(entries.reverse());
   }
 
   /**
@@ -344,83 +314,50 @@ export class RedisCoordinator implements Coordinator {
    */
   async followEvents(since: number, onEvent: (event: WfsEvent) => void, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    const reader = this.client.duplicate({
-      lazyConnect: true,
-      commandTimeout: FOLLOW_BLOCK_MS + this.timeoutMs,
-    });
-    reader.on('error', () => {
-      // Reported through the failing XREAD.
-    });
-    const stop = () => reader.disconnect();
+    const reader = await this.connection.openReader(FOLLOW_BLOCK_MS + this.timeoutMs);
+    const stop = () => reader.close();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      await reader.connect();
       let last = since;
       while (!signal.aborted) {
-        const reply = await reader.xread(
-          'COUNT',
-          1_000,
-          'BLOCK',
-          FOLLOW_BLOCK_MS,
-          'STREAMS',
-          this.key('events'),
-          `${last}-0`,
-        );
-        for (const event of RedisCoordinator.decode(reply?.[0]?.[1] ?? [])) {
+        for (const event of await waitForEvents(reader.client, this.keys, last, FOLLOW_BLOCK_MS)) {
           last = event.id;
           onEvent(event);
         }
       }
     } catch (error) {
       if (signal.aborted) return;
-      throw unreachable(this.url, 'follow events', error);
+      throw this.connection.failure('follow events', error);
     } finally {
       signal.removeEventListener('abort', stop);
-      reader.disconnect();
+      reader.close();
     }
   }
 
   // ------------------------------------------------------------------ entries with a TTL
 
-  private async putEntry(
-    kind: string,
+  private put(
+    kind: EntryKind,
     member: string,
     value: unknown,
     ttlMs: number,
-    op = 'put',
-  ): Promise<EntryReply> {
-    return (await this.run(kind, () =>
-      this.client.wfsEntries(
-        this.key(`${kind}:exp`),
-        this.key(`${kind}:data`),
-        op,
-        member,
-        JSON.stringify(value),
-        ttlMs,
-      ),
-    )) as EntryReply;
+    mayHaveApplied: string,
+    seeOthers = false,
+  ): Promise<[string, string, string[]]> {
+    return this.run(
+      kind,
+      () =>
+        putEntry(this.client, this.keys, kind, { member, value: JSON.stringify(value), ttlMs, seeOthers }),
+      mayHaveApplied,
+    );
   }
 
-  private async listEntries<T>(kind: string, flat?: string[]): Promise<T[]> {
-    const rows =
-      flat ??
-      ((await this.run(kind, () =>
-        this.client.wfsEntries(this.key(`${kind}:exp`), this.key(`${kind}:data`), 'list'),
-      )) as string[]);
-    const found: T[] = [];
-    for (let i = 0; i < rows.length; i += 3)
-      found.push(RedisCoordinator.entry<T>(rows[i + 1]!, rows[i + 2]!));
-    return found;
+  private async listed<T>(kind: EntryKind): Promise<T[]> {
+    return entries<T>(await this.run(kind, () => listEntries(this.client, this.keys, kind)));
   }
 
-  /** An entry as the embedded backend shows it: the stored fields plus the times. */
-  private static entry<T>(expires: string, stored: string): T {
-    const [putAt, json] = splitFirst(stored);
-    return {
-      ...(JSON.parse(json) as object),
-      put_at: new Date(Number(putAt)).toISOString(),
-      expires_at: Number(expires),
-    } as T;
+  private async remove(kind: EntryKind, member: string, mayHaveApplied: string): Promise<void> {
+    await this.run(kind, () => deleteEntry(this.client, this.keys, kind, member), mayHaveApplied);
   }
 
   async putResult(input: {
@@ -438,81 +375,75 @@ export class RedisCoordinator implements Coordinator {
       session: input.session ?? null,
       host: thisHost(),
     };
-    const [putAt, expires] = await this.putEntry('results', input.key, stored, ttl);
+    const [putAt, expires] = await this.put('results', input.key, stored, ttl, 'the value may be stored');
     return { ...stored, put_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
   }
 
   async getResult(key: string): Promise<SharedResult | undefined> {
     validateEntryKey(key, 'result key');
-    const reply = (await this.run('results', () =>
-      this.client.wfsEntries(this.key('results:exp'), this.key('results:data'), 'get', key),
-    )) as [string, string] | null;
-    return reply === null ? undefined : RedisCoordinator.entry<SharedResult>(reply[0], reply[1]);
+    const reply = await this.run('results', () => getEntry(this.client, this.keys, 'results', key));
+    return reply === null ? undefined : entry<SharedResult>(reply[0], reply[1]);
   }
 
   async listResults(): Promise<SharedResult[]> {
-    return (await this.listEntries<SharedResult>('results')).sort((a, b) =>
-      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
-    );
+    return (await this.listed<SharedResult>('results')).sort((a, b) => byText(a.key, b.key));
   }
 
   async heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
     validateEntryKey(input.session, 'session');
     const ttl = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
     const stored = { session: input.session, host: thisHost(), pid: input.pid ?? process.pid };
-    const [putAt, expires] = await this.putEntry('presence', input.session, stored, ttl);
+    const [putAt, expires] = await this.put(
+      'presence',
+      input.session,
+      stored,
+      ttl,
+      'the heartbeat may have been recorded',
+    );
     return { ...stored, heartbeat_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
   }
 
   async leave(session: string): Promise<void> {
     validateEntryKey(session, 'session');
-    await this.run('presence', () =>
-      this.client.wfsEntries(this.key('presence:exp'), this.key('presence:data'), 'del', session),
-    );
+    await this.remove('presence', session, 'the session may have left the live sessions');
     await this.releaseClaims(session);
   }
 
   async liveSessions(): Promise<Presence[]> {
-    const found = await this.listEntries<Presence & { put_at?: string }>('presence');
+    const found = await this.listed<Presence & { put_at?: string }>('presence');
     return found
       .map(({ put_at, ...rest }) => ({ ...rest, heartbeat_at: put_at ?? '' }))
-      .sort((a, b) => (a.session < b.session ? -1 : a.session > b.session ? 1 : 0));
+      .sort((a, b) => byText(a.session, b.session));
   }
 
   async claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
     validateEntryKey(input.session, 'session');
     const ttl = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
     validateClaimPaths(input.paths);
-    const [, , seen] = await this.putEntry(
+    const [, , seen] = await this.put(
       'claims',
       input.session,
       { session: input.session, paths: input.paths },
       ttl,
-      'claim',
+      'the claim may have been recorded',
+      true,
     );
-    return conflictsWith(await this.listEntries<Claim>('claims', seen), input.session, input.paths);
+    return conflictsWith(entries<Claim>(seen), input.session, input.paths);
   }
 
   async releaseClaims(session: string): Promise<void> {
     validateEntryKey(session, 'session');
-    await this.run('claims', () =>
-      this.client.wfsEntries(this.key('claims:exp'), this.key('claims:data'), 'del', session),
-    );
+    await this.remove('claims', session, 'the claims may have been released');
   }
 
   async listClaims(): Promise<Claim[]> {
-    const found = await this.listEntries<Claim & { put_at?: string }>('claims');
+    const found = await this.listed<Claim & { put_at?: string }>('claims');
     return found
       .map(({ session, paths, expires_at }) => ({ session, paths, expires_at }))
-      .sort((a, b) => (a.session < b.session ? -1 : a.session > b.session ? 1 : 0));
+      .sort((a, b) => byText(a.session, b.session));
   }
 
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    await this.connection.close();
   }
-}
-
-/** A URL fit for a message: the password is never printed. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
 }
