@@ -35,6 +35,7 @@ export const ISOLATED = {
   NO_COLOR: '1',
   WFS_COORD: '',
   WFS_REDIS_URL: '',
+  WFS_REDIS_CLUSTER: '',
   WFS_ON_UNREACHABLE: '',
   WFS_PROJECT_ID: '',
   WFS_SESSION_ID: '',

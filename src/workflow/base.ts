@@ -338,7 +338,15 @@ class Run<Output> {
   private async confirmLease(): Promise<void> {
     if (this.kept === undefined || this.coordinator === undefined) return;
     if (this.kept.signal.aborted) throw this.kept.signal.reason;
-    const renewed = await this.coordinator.renew(this.kept.current(), this.lockTtl);
+    let renewed: Lease | undefined;
+    try {
+      renewed = await this.coordinator.renew(this.kept.current(), this.lockTtl);
+    } catch (error) {
+      // A blip of the backend is not a lost lease: keepLease retries until the lease's own expiry
+      // and aborts its signal only when it is really lost, which the next step checks again.
+      if (isWfsError(error) && error.code === 'E_UNREACHABLE' && !this.kept.signal.aborted) return;
+      throw error;
+    }
     if (renewed === undefined)
       throw new WfsError(
         'E_LEASE_LOST',
