@@ -70,7 +70,6 @@ export {
   interruptedArchivings,
   type ManifestEntry,
 } from './session/archive.js';
-export { openProject, type ProjectContext, type ProjectOptions } from './session/context.js';
 export { type LifecycleResult, pauseSession, resumeSession, switchSession } from './session/lifecycle.js';
 export { type ListOptions, listSessions, type SessionSummary } from './session/list.js';
 export { findActiveSession, showSession } from './session/show.js';
@@ -78,6 +77,7 @@ export { type StartInput, type StartResult, startAutoSession, startNewSession } 
 export { writeFileAtomic, writeFilesAtomic, writeJsonAtomic } from './store/atomic.js';
 export { type Layout, layoutFor } from './store/layout.js';
 export { withLock } from './store/lock.js';
+export { openProject, type ProjectContext, type ProjectOptions } from './store/project.js';
 export { findRoot, type RootDiscovery } from './store/root.js';
 export type { LoadedSession, SessionRead } from './store/session-files.js';
 export {

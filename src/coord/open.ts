@@ -5,8 +5,8 @@ import {
   type WfsConfig,
 } from '../core/config.js';
 import { type ProjectIdentity, projectIdentity } from '../project/identity.js';
-import type { ProjectContext } from '../session/context.js';
 import { readTextIfExists } from '../store/atomic.js';
+import type { ProjectContext } from '../store/project.js';
 import { LocalCoordinator } from './local/leases.js';
 import { coordinationDir } from './location.js';
 import type { Coordinator } from './types.js';

@@ -1,5 +1,5 @@
-import type { ProjectContext } from '../session/context.js';
 import { readTextIfExists } from '../store/atomic.js';
+import type { ProjectContext } from '../store/project.js';
 import type { InitResult } from './init.js';
 
 /** Whether a project file is there and is JSON (a full schema check is `wfs init`'s and `wfs doctor`'s). */

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../core/errors.js';
-import { nowIso, type ProjectContext } from '../session/context.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { withProjectLock } from '../store/lock.js';
+import { nowIso, type ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { type Analysis, analyzeRepository } from './analyze.js';
 import { scanRepository } from './scan.js';

@@ -1,6 +1,6 @@
 import { openCoordinator } from '../coord/open.js';
 import type { Coordinator } from '../coord/types.js';
-import type { ProjectContext } from './context.js';
+import type { ProjectContext } from '../store/project.js';
 
 export interface Announcement {
   type: string;

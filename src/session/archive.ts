@@ -7,11 +7,11 @@ import { keywords } from '../core/relevance.js';
 import type { SessionState } from '../core/session.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { ARCHIVING_MARKER, type Layout, SESSION_FILE, sessionDir } from '../store/layout.js';
+import type { ProjectContext } from '../store/project.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { type LoadedSession, readSessionAt } from '../store/session-files.js';
 import { announceAll } from './announcements.js';
-import type { ProjectContext } from './context.js';
 import { requireActiveSession } from './lifecycle.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
 

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import { removeFileIfExists } from '../store/atomic.js';
+import type { ProjectContext } from '../store/project.js';
+import { nowIso } from '../store/project.js';
 import { appendLineDurably, ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { keepPresent } from './announcements.js';
-import type { ProjectContext } from './context.js';
-import { nowIso } from './context.js';
 import { readSessionRepairing } from './show.js';
 
 /**

@@ -3,9 +3,9 @@ import { errnoCode } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import type { Phase, SessionStatus, SessionType } from '../core/session.js';
 import { registryDirectory, SESSION_FILE, type SessionLocation } from '../store/layout.js';
+import type { ProjectContext } from '../store/project.js';
 import { type RegistryEntry, readRegistry, sameFingerprint } from '../store/registry.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
-import type { ProjectContext } from './context.js';
 
 /** A row of `session list`: what the SPEC's list shows, and nothing that would have to be kept in memory 10,000 times. */
 export interface SessionSummary {

@@ -6,9 +6,9 @@ import { migrateSession } from '../core/migrate.js';
 import { type SessionState, validateSession } from '../core/session.js';
 import { readTextIfExists } from '../store/atomic.js';
 import { SESSION_FILE, SESSION_SUBDIRS, type SessionLocation, sessionDir } from '../store/layout.js';
+import { nowIso, type ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt } from '../store/session-files.js';
-import { nowIso, type ProjectContext } from './context.js';
 import { inTransaction, rebuildRegistryEntries } from './transaction.js';
 
 /**

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../core/errors.js';
+import { nextStep } from '../core/next-step.js';
 import { phaseKey } from '../core/phase.js';
 import { renderPlanningNotes } from '../core/planning-notes.js';
 import { PHASES, type Phase, type SessionState } from '../core/session.js';
@@ -10,7 +11,6 @@ import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
 import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS } from '../store/layout.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
-import { nextStep } from './context-summary.js';
 
 /**
  * Resume validates before it acts (SPEC 4): required artifacts exist, the files agree with the

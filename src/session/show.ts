@@ -1,8 +1,8 @@
 import { isWfsError, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import { readActivePointer } from '../store/active-pointer.js';
+import type { ProjectContext } from '../store/project.js';
 import { type LoadedSession, loadSession, readSessionAt } from '../store/session-files.js';
-import type { ProjectContext } from './context.js';
 import { listSessions } from './list.js';
 
 /**

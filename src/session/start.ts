@@ -10,11 +10,11 @@ import { ensureProjectInitialized } from '../project/ensure.js';
 import type { InitResult } from '../project/init.js';
 import { readTextIfExists, syncDirectory, writeFileAtomic } from '../store/atomic.js';
 import { CREATING_DIR, PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
+import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
 import { uniqueSuffix } from '../store/unique.js';
 import { announceAll } from './announcements.js';
-import type { ProjectContext } from './context.js';
 import { listSessions, type SessionSummary } from './list.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
 

@@ -12,8 +12,8 @@ import {
 import type { Phase, SessionState, Todo, TodoStatus } from '../core/session.js';
 import { addTodo, countTodos, setTodoStatus, syncTodos, type TodoWriteItem, todosOf } from '../core/todos.js';
 import { newCheckpointId, pruneCheckpoints, writeCheckpoint } from '../store/checkpoints.js';
+import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
-import type { ProjectContext } from './context.js';
 import { requireActiveSession } from './lifecycle.js';
 import { readSessionRepairing } from './show.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';

@@ -5,6 +5,7 @@ import type { SessionState } from '../core/session.js';
 import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
 import type { SessionLocation } from '../store/layout.js';
 import { type LockOptions, withProjectLock } from '../store/lock.js';
+import { nowIso, type ProjectContext } from '../store/project.js';
 import {
   entryFromState,
   type Fingerprint,
@@ -24,7 +25,6 @@ import {
   restoreFromBackup,
   saveSession,
 } from '../store/session-files.js';
-import { nowIso, type ProjectContext } from './context.js';
 import { activeSessions as findActiveSessions } from './show.js';
 
 /**

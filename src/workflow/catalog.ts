@@ -1,5 +1,5 @@
 import { WfsError } from '../core/errors.js';
-import type { ProjectContext } from '../session/context.js';
+import type { ProjectContext } from '../store/project.js';
 import type { BaseWorkflow, RunOptions } from './base.js';
 import { BUILTINS } from './builtin/index.js';
 import { DeclaredWorkflow, declarationFile, listDeclarations, readDeclaration } from './declared.js';

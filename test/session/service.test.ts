@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openProject } from '../../src/session/context.js';
 import { pauseSession, switchSession } from '../../src/session/lifecycle.js';
 import { listSessions } from '../../src/session/list.js';
 import { findActiveSession } from '../../src/session/show.js';
 import { startNewSession } from '../../src/session/start.js';
+import { openProject } from '../../src/store/project.js';
 import { Registry } from '../../src/store/registry.js';
 import { makeRepo, readJson } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openProject } from '../../src/session/context.js';
 import { startNewSession } from '../../src/session/start.js';
+import { openProject } from '../../src/store/project.js';
 import { BaseWorkflow, type WorkflowContext } from '../../src/workflow/base.js';
 import { makeRepo } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import { ExitCode, WfsError } from '../../core/errors.js';
 import { printable } from '../../core/input.js';
-import { contextMarkdown, contextSummary } from '../../session/context-summary.js';
+import { contextMarkdown, contextSummary } from '../../views/context-summary.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { project, stringOption } from './shared.js';

@@ -1,5 +1,5 @@
 import { ExitCode } from '../../core/errors.js';
-import { runDoctor } from '../../session/doctor.js';
+import { runDoctor } from '../../views/doctor.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { project } from './shared.js';

@@ -1,10 +1,10 @@
 import { ExitCode, WfsError } from '../../core/errors.js';
 import { type Complexity, parseComplexity, parseSessionType, type SessionType } from '../../core/session.js';
 import { ensureProjectInitialized } from '../../project/ensure.js';
-import type { ProjectContext } from '../../session/context.js';
 import { switchSession } from '../../session/lifecycle.js';
 import { listSessions } from '../../session/list.js';
 import { type StartResult, startAutoSession, startNewSession } from '../../session/start.js';
+import type { ProjectContext } from '../../store/project.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { LIST_JSON_KEYS, printLifecycle, printSessionTable, project, stringOption } from './shared.js';

@@ -1,8 +1,8 @@
 import { parseSessionId } from '../../core/ids.js';
-import { openProject, type ProjectContext } from '../../session/context.js';
 import type { LifecycleResult } from '../../session/lifecycle.js';
 import type { SessionSummary } from '../../session/list.js';
 import { findActiveSession } from '../../session/show.js';
+import { openProject, type ProjectContext } from '../../store/project.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 

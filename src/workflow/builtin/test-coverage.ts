@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readConfig } from '../../coord/open.js';
 import { WfsError } from '../../core/errors.js';
-import type { ProjectContext } from '../../session/context.js';
+import type { ProjectContext } from '../../store/project.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
 import { describeOutcome, succeeded } from '../command.js';
 import { treeKey } from '../tree.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { type Layout, layoutFor } from '../store/layout.js';
-import { findRoot, type RootSource } from '../store/root.js';
+import { type Layout, layoutFor } from './layout.js';
+import { findRoot, type RootSource } from './root.js';
 
 /** Everything a session operation needs to know about where it runs. */
 export interface ProjectContext {

@@ -5,6 +5,8 @@ import { describeFault, errnoCode, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import { checkProjectFile, projectGuidelinesSchema, projectTechSchema } from '../project/schema.js';
+import { archiveSession, type ManifestEntry, manifestEntry } from '../session/archive.js';
+import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from '../session/transaction.js';
 import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
 import { readTextIfExists, TEMP_SUFFIX, writeJsonAtomic } from '../store/atomic.js';
 import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
@@ -17,6 +19,7 @@ import {
   sessionDir,
 } from '../store/layout.js';
 import { describeHolder, inspectLocks } from '../store/lock.js';
+import { nowIso, type ProjectContext } from '../store/project.js';
 import { entryFromState, readRegistry } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import {
@@ -26,9 +29,6 @@ import {
   readSessionAt,
 } from '../store/session-files.js';
 import { strayStepFindings } from '../workflow/runs.js';
-import { archiveSession, type ManifestEntry, manifestEntry } from './archive.js';
-import { nowIso, type ProjectContext } from './context.js';
-import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from './transaction.js';
 
 /**
  * `wfs doctor [--fix]`: checks `.workflow/` against the contract and, with `fix`, repairs what it

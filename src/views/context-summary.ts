@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
 import { errnoCode, faultFromSystemError, isWfsError } from '../core/errors.js';
+import { clip, nextStep, TODO_CHARS } from '../core/next-step.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
+import { callerPid, SESSION_PRESENCE_TTL_MS } from '../session/announcements.js';
+import { readSessionRepairing } from '../session/show.js';
+import type { ProjectContext } from '../store/project.js';
 import { listSessionFolders } from '../store/session-files.js';
 import { unfinishedRuns } from '../workflow/runs.js';
-import { callerPid, SESSION_PRESENCE_TTL_MS } from './announcements.js';
-import type { ProjectContext } from './context.js';
-import { readSessionRepairing } from './show.js';
 
 /**
  * `wfs context`: what an agent needs at the start of a turn, kept short (about 1,500 tokens at
@@ -159,33 +160,7 @@ async function coordinationView(
 
 // Bounds that keep the summary within ~1,500 tokens (~6,000 characters) whatever the session holds.
 const GOAL_CHARS = 600;
-const TODO_CHARS = 160;
 const TODOS_SHOWN = 12;
-
-function clip(text: string, max: number): string {
-  const single = text.replace(/\s+/g, ' ').trim();
-  return single.length > max ? `${single.slice(0, max - 1)}…` : single;
-}
-
-export function nextStep(state: SessionState, todos: readonly Todo[]): string {
-  const current = todos.find((t) => t.status === 'in_progress');
-  if (current) return `Continue todo ${current.id}: ${clip(current.content, TODO_CHARS)}`;
-  const pending = todos.find((t) => t.status === 'pending');
-  if (pending)
-    return `Start todo ${pending.id}: ${clip(pending.content, TODO_CHARS)} (wfs todo start ${pending.id})`;
-  switch (state.current_phase) {
-    case 'PLAN':
-      return todos.length === 0
-        ? 'Plan the work in planning-notes.md, add todos (wfs todo add "..."), then wfs phase IMPLEMENT'
-        : 'The plan is done: wfs phase IMPLEMENT';
-    case 'IMPLEMENT':
-      return todos.length === 0
-        ? 'Add the implementation todos (wfs todo add "...")'
-        : 'All todos are done: wfs phase REVIEW';
-    case 'REVIEW':
-      return 'Review the work, record quality checks (wfs checkpoint --data ...), then wfs session complete';
-  }
-}
 
 /**
  * How many session folders are open. A directory's link count is 2 + its subdirectories on ext4,
