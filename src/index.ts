@@ -55,8 +55,8 @@ export {
   type SessionState,
   type SessionStatus,
   type SessionType,
-  validateSession,
 } from './core/session.js';
+export { validateSession } from './core/session-file.js';
 export { type Analysis, analyzeRepository } from './project/analyze.js';
 export { type ProjectIdentity, projectIdentity } from './project/identity.js';
 export { analyzeProject, type InitResult, initProject } from './project/init.js';

@@ -1,10 +1,8 @@
 import * as z from 'zod/mini';
 import { WfsError } from './errors.js';
-import { migrateSession, needsMigration } from './migrate.js';
-import { describeIssues } from './schema-errors.js';
 
 export const SESSION_VERSION = '2.0';
-const SESSION_MAJOR = 2;
+export const SESSION_MAJOR = 2;
 
 export const SESSION_TYPES = ['workflow', 'review', 'tdd', 'test', 'docs'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
@@ -169,50 +167,4 @@ export function newSessionState(input: NewSessionInput): SessionState {
     completed_at: null,
     archived_at: null,
   };
-}
-
-export type SessionParse =
-  | { ok: true; state: SessionState; migrated?: true }
-  | { ok: false; reason: string; futureVersion?: string };
-
-/**
- * Validates a parsed workflow-session.json. A newer major version than this program knows is reported
- * apart from other damage, because it must be refused rather than repaired.
- */
-export function validateSession(value: unknown, folderId?: string): SessionParse {
-  if (folderId !== undefined && needsMigration(value)) {
-    const migrated = sessionSchema.safeParse(migrateSession(value as Record<string, unknown>, folderId));
-    if (migrated.success) return { ok: true, state: migrated.data, migrated: true };
-    return {
-      ok: false,
-      reason: `an older session file that could not be migrated: ${describeIssues(migrated.error)}`,
-    };
-  }
-  if (typeof value === 'object' && value !== null && 'session_version' in value) {
-    const version = (value as { session_version: unknown }).session_version;
-    if (typeof version === 'string') {
-      const major = Number.parseInt(version, 10);
-      if (Number.isFinite(major) && major > SESSION_MAJOR) {
-        return {
-          ok: false,
-          reason: `session_version ${version} is newer than this wfs understands`,
-          futureVersion: version,
-        };
-      }
-    }
-  }
-  const result = sessionSchema.safeParse(value);
-  if (!result.success) return { ok: false, reason: `schema: ${describeIssues(result.error)}` };
-  return { ok: true, state: result.data };
-}
-
-/** Parses the text of workflow-session.json (migrating older versions when its folder is known); never throws. */
-export function parseSessionText(text: string, folderId?: string): SessionParse {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, reason: `not valid JSON (${(error as Error).message})` };
-  }
-  return validateSession(value, folderId);
 }

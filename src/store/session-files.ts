@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
-import { parseSessionText, type SessionState } from '../core/session.js';
+import type { SessionState } from '../core/session.js';
+import { parseSessionText } from '../core/session-file.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';

@@ -2,12 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { WfsError } from '../../src/core/errors.js';
 import { validateDescription } from '../../src/core/input.js';
 import * as lifecycle from '../../src/core/lifecycle.js';
-import {
-  newSessionState,
-  parseSessionText,
-  parseSessionType,
-  validateSession,
-} from '../../src/core/session.js';
+import { newSessionState, parseSessionType } from '../../src/core/session.js';
+import { parseSessionText, validateSession } from '../../src/core/session-file.js';
 
 const now = '2026-11-21T10:00:00.000Z';
 const fresh = () =>

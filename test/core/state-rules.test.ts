@@ -7,7 +7,8 @@ import {
   parsePhase,
   parseTrigger,
 } from '../../src/core/phase.js';
-import { newSessionState, parseSessionText, validateSession } from '../../src/core/session.js';
+import { newSessionState } from '../../src/core/session.js';
+import { parseSessionText, validateSession } from '../../src/core/session-file.js';
 import { addTodo, countTodos, parseTodoWrite, setTodoStatus, syncTodos } from '../../src/core/todos.js';
 
 const now = '2026-11-21T10:00:00.000Z';
