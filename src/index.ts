@@ -72,8 +72,9 @@ export {
 } from './session/archive.js';
 export { type LifecycleResult, pauseSession, resumeSession, switchSession } from './session/lifecycle.js';
 export { type ListOptions, listSessions, type SessionSummary } from './session/list.js';
-export { findActiveSession, showSession } from './session/show.js';
+export { findActiveSession } from './session/show.js';
 export { type StartInput, type StartResult, startAutoSession, startNewSession } from './session/start.js';
+export { showSession } from './session/target.js';
 export { writeFileAtomic, writeFilesAtomic, writeJsonAtomic } from './store/atomic.js';
 export { type Layout, layoutFor } from './store/layout.js';
 export { withLock } from './store/lock.js';

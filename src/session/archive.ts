@@ -11,9 +11,9 @@ import type { ProjectContext } from '../store/project.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { type LoadedSession, readSessionAt } from '../store/session-files.js';
-import { announceAll } from './announcements.js';
-import { requireActiveSession } from './lifecycle.js';
-import { inTransaction, type SessionTransaction } from './transaction.js';
+import { applyChange, type Change } from './change.js';
+import { targetIn } from './target.js';
+import type { SessionTransaction } from './transaction.js';
 
 export interface ManifestEntry {
   session_id: string;
@@ -183,10 +183,6 @@ export function archiveSession(
   };
 }
 
-function findTarget(_ctx: ProjectContext, tx: SessionTransaction, id: string | undefined): LoadedSession {
-  return id === undefined ? requireActiveSession(tx) : tx.load(id);
-}
-
 // Tags are words for search; lessons are sentences. Both end up in the manifest of every archive.
 const TAG_MAX_LENGTH = 60;
 const LESSON_MAX_LENGTH = 2_000;
@@ -199,60 +195,6 @@ function checkedOptions(options: CompleteOptions): CompleteOptions {
       ? { lessons: options.lessons.map((l) => validateLabel(l, 'A lesson', LESSON_MAX_LENGTH)) }
       : {}),
   };
-}
-
-/** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives. */
-function completeInTransaction(
-  ctx: ProjectContext,
-  id: string | undefined,
-  options: CompleteOptions = {},
-): Promise<CompleteResult> {
-  return inTransaction(ctx, (tx) => {
-    let session = findTarget(ctx, tx, id);
-    if (session.state.status === 'archived' && readMarker(session.dir) === undefined) {
-      throw new WfsError('E_INVALID_STATE', `Session ${session.id} is already archived`);
-    }
-    if (session.state.status === 'active' || session.state.status === 'paused') {
-      const state = tx.save(session.dir, session.location, rules.complete(session.state, tx.now));
-      session = {
-        ...session,
-        state,
-        fingerprint: fingerprintOf(fs.statSync(path.join(session.dir, SESSION_FILE))),
-      };
-    }
-    if (options.archive === false) {
-      return {
-        session_id: session.id,
-        status: session.state.status,
-        archived: false,
-        resumed_archiving: false,
-        warnings: tx.warnings,
-      };
-    }
-    return archiveSession(tx, session, options);
-  });
-}
-
-/** `session archive ID`: archives a completed session, or finishes an interrupted archiving. */
-function archiveInTransaction(
-  ctx: ProjectContext,
-  id: string,
-  options: CompleteOptions = {},
-): Promise<CompleteResult> {
-  return inTransaction(ctx, (tx) => {
-    const session = tx.load(id);
-    const interrupted = readMarker(session.dir) !== undefined;
-    if (session.state.status === 'archived' && !interrupted) {
-      throw new WfsError('E_INVALID_STATE', `Session ${id} is already archived`);
-    }
-    if (session.state.status !== 'completed' && !interrupted) {
-      throw new WfsError(
-        'E_INVALID_STATE',
-        `Cannot archive ${id}: it is ${session.state.status}. Complete it first: wfs session complete ${id}`,
-      );
-    }
-    return archiveSession(tx, session, options);
-  });
 }
 
 /** Archivings interrupted by a crash: sessions whose folder still has an `.archiving` marker. */
@@ -271,55 +213,84 @@ export function interruptedArchivings(layout: Layout): string[] {
   return found;
 }
 
-function completionAnnouncements(
-  result: CompleteResult,
-): { type: string; session: string; data?: Record<string, unknown> }[] {
-  return [
-    ...(result.status === 'completed' || result.archived
-      ? [{ type: 'session.completed', session: result.session_id }]
-      : []),
-    ...(result.archived
-      ? [
-          {
-            type: 'session.archived',
-            session: result.session_id,
-            data: { archive_path: result.archive_path },
-          },
-        ]
-      : []),
-  ];
+/** What an archiving announces (and a completion before it). */
+function announcedArchive(result: CompleteResult, completedNow: boolean): Change<CompleteResult> {
+  return {
+    result,
+    announce: [
+      ...(completedNow ? [{ type: 'session.completed', session: result.session_id }] : []),
+      ...(result.archived
+        ? [
+            {
+              type: 'session.archived',
+              session: result.session_id,
+              data: { archive_path: result.archive_path },
+            },
+          ]
+        : []),
+    ],
+  };
 }
 
-/** `session complete [ID] [--no-archive]`: completes (the active session by default), then archives; announced. */
-export async function completeSession(
+/**
+ * `session complete [ID] [--no-archive]`: completes the session (SPEC 2's resolution: the active
+ * one by default), then archives it; announced.
+ */
+export function completeSession(
   ctx: ProjectContext,
   id: string | undefined,
   options: CompleteOptions = {},
 ): Promise<CompleteResult> {
-  const result = await completeInTransaction(ctx, id, checkedOptions(options));
-  await announceAll(ctx, result.warnings, completionAnnouncements(result));
-  return result;
+  const checked = checkedOptions(options);
+  return applyChange(ctx, (tx) => {
+    let session = targetIn(tx, ctx, id, { action: 'complete' });
+    if (session.state.status === 'archived' && readMarker(session.dir) === undefined) {
+      throw new WfsError('E_INVALID_STATE', `Session ${session.id} is already archived`);
+    }
+    const completedNow = session.state.status === 'active' || session.state.status === 'paused';
+    if (completedNow) {
+      const state = tx.save(session.dir, session.location, rules.complete(session.state, tx.now));
+      session = {
+        ...session,
+        state,
+        fingerprint: fingerprintOf(fs.statSync(path.join(session.dir, SESSION_FILE))),
+      };
+    }
+    if (checked.archive === false) {
+      return announcedArchive(
+        {
+          session_id: session.id,
+          status: session.state.status,
+          archived: false,
+          resumed_archiving: false,
+          warnings: tx.warnings,
+        },
+        completedNow,
+      );
+    }
+    return announcedArchive(archiveSession(tx, session, checked), completedNow);
+  });
 }
 
 /** `session archive ID`: archives a completed session, or finishes an interrupted archiving; announced. */
-export async function archiveCompletedSession(
+export function archiveCompletedSession(
   ctx: ProjectContext,
   id: string,
   options: CompleteOptions = {},
 ): Promise<CompleteResult> {
-  const result = await archiveInTransaction(ctx, id, checkedOptions(options));
-  await announceAll(
-    ctx,
-    result.warnings,
-    result.archived
-      ? [
-          {
-            type: 'session.archived',
-            session: result.session_id,
-            data: { archive_path: result.archive_path },
-          },
-        ]
-      : [],
-  );
-  return result;
+  const checked = checkedOptions(options);
+  return applyChange(ctx, (tx) => {
+    const session = targetIn(tx, ctx, id, { action: 'archive' });
+    const interrupted = readMarker(session.dir) !== undefined;
+    if (session.state.status === 'archived' && !interrupted) {
+      throw new WfsError('E_INVALID_STATE', `Session ${session.id} is already archived`);
+    }
+    if (session.state.status !== 'completed' && !interrupted) {
+      throw new WfsError(
+        'E_INVALID_STATE',
+        `Cannot archive ${session.id}: it is ${session.state.status}. Complete it first: wfs session complete ${session.id}`,
+      );
+    }
+    return announcedArchive(archiveSession(tx, session, checked), false);
+  });
 }

@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errnoCode, WfsError } from '../core/errors.js';
+import { errnoCode, isWfsError, WfsError } from '../core/errors.js';
 import { removeFileIfExists } from '../store/atomic.js';
 import type { ProjectContext } from '../store/project.js';
 import { nowIso } from '../store/project.js';
 import { appendLineDurably, ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { keepPresent } from './announcements.js';
-import { readSessionRepairing } from './show.js';
+import { readTarget } from './target.js';
 
 /**
  * The pre-execution protocol (SPEC 3, `wfs exec`): a command runs, without a shell, in the context
@@ -77,15 +77,15 @@ function appendAudit(sessionDir: string, entry: Record<string, unknown>, now: st
   appendLineDurably(auditPath(sessionDir), line);
 }
 
+/** The session a command runs in (SPEC 2's resolution); none when nothing is named and none is active. */
 async function sessionFor(
   ctx: ProjectContext,
   id: string | undefined,
 ): Promise<{ session?: LoadedSession; warnings: string[] }> {
   try {
-    return await readSessionRepairing(ctx, id);
+    return await readTarget(ctx, id, { action: 'run a command in', refuseArchived: true });
   } catch (error) {
-    if (id === undefined && (error as { code?: string }).code === 'E_NO_ACTIVE_SESSION')
-      return { warnings: [] };
+    if (isWfsError(error) && error.code === 'E_NO_ACTIVE_SESSION') return { warnings: [] };
     throw error;
   }
 }
@@ -127,8 +127,6 @@ export async function execInSession(
       `No active session: running in a temporary workspace ${workspace} (start one: wfs session start --auto "TASK")`,
     );
   } else {
-    if (session.location === 'archives')
-      throw new WfsError('E_INVALID_STATE', `Session ${session.id} is archived`);
     workspace = session.dir;
     outputDir = path.join(session.dir, '.process', 'outputs');
     ensureDirectory(outputDir);

@@ -1,13 +1,14 @@
-import { isWfsError, WfsError } from '../core/errors.js';
-import { compareText } from '../core/ids.js';
+import { WfsError } from '../core/errors.js';
 import * as rules from '../core/lifecycle.js';
 import type { Phase, SessionState } from '../core/session.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
-import { type Announcement, announceAll } from './announcements.js';
+import type { Announcement } from './announcements.js';
+import { applyChange, type Change } from './change.js';
 import { listSessions } from './list.js';
 import { planResume, type ResumePlan } from './resume.js';
-import { inTransaction, type SessionTransaction } from './transaction.js';
+import { requestedSession, targetIn } from './target.js';
+import type { SessionTransaction } from './transaction.js';
 
 export interface LifecycleResult {
   session_id: string;
@@ -18,6 +19,10 @@ export interface LifecycleResult {
   /** False when the session already was in the requested state. */
   changed: boolean;
   warnings: string[];
+}
+
+export interface ResumeResult extends LifecycleResult {
+  plan: ResumePlan;
 }
 
 function result(
@@ -36,78 +41,68 @@ function result(
   };
 }
 
-function loadOpen(tx: SessionTransaction, id: string): LoadedSession {
-  const session = tx.load(id);
-  if (session.location === 'archives') throw new WfsError('E_INVALID_STATE', `Session ${id} is archived`);
-  return session;
+/** What a lifecycle change announces: the sessions it paused, and itself when it changed. */
+function announced<R extends LifecycleResult>(result: R, type: string): Change<R> {
+  const announce: Announcement[] = [
+    ...result.paused.map((id) => ({ type: 'session.paused', session: id, data: { by: result.session_id } })),
+    ...(result.changed ? [{ type, session: result.session_id, data: { phase: result.phase } }] : []),
+  ];
+  return { result, announce };
 }
 
-/** The session that is active now, or E_NO_ACTIVE_SESSION. */
-export function requireActiveSession(tx: SessionTransaction): LoadedSession {
-  const active = tx.activeSessions();
-  if (active.length === 0)
-    throw new WfsError(
-      'E_NO_ACTIVE_SESSION',
-      'No active session (start one with: wfs session start --new "DESC")',
-    );
-  // Two actives only arise from a crash or an outside edit; the most recently updated one is current.
-  return active.sort((a, b) => compareText(b.state.updated_at, a.state.updated_at))[0]!;
-}
-
-/** `session switch ID`: makes ID the active session, pausing the one that was active. */
-function switchInTransaction(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
-  return inTransaction(ctx, (tx) => {
-    const target = loadOpen(tx, id);
-    if (target.state.status === 'completed') {
-      throw new WfsError('E_INVALID_STATE', `Session ${id} is completed; start a new session for new work`);
-    }
+/** `session switch ID`: makes ID the active session, pausing the one that was active; announced. */
+export function switchSession(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
+  return applyChange(ctx, (tx) => {
+    const target = targetIn(tx, ctx, id, {
+      action: 'switch to',
+      refuseArchived: true,
+      refuseCompleted: true,
+    });
     const changed = target.state.status !== 'active';
     const { state, paused } = tx.activate(target);
-    return result(state, paused, changed, tx);
+    return announced(result(state, paused, changed, tx), 'session.activated');
   });
 }
 
-/** `session pause [ID]`: pauses ID, or the active session. */
-function pauseInTransaction(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
-  return inTransaction(ctx, (tx) => {
-    const target = id === undefined ? requireActiveSession(tx) : loadOpen(tx, id);
-    if (target.state.status === 'paused') return result(target.state, [], false, tx);
+/** `session pause [ID]`: pauses ID (default: the session of SPEC 2's resolution, the active one); announced. */
+export function pauseSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
+  return applyChange(ctx, (tx) => {
+    const target = targetIn(tx, ctx, id, { action: 'pause', refuseArchived: true });
+    if (target.state.status === 'paused')
+      return announced(result(target.state, [], false, tx), 'session.paused');
     const state = tx.save(target.dir, 'active', rules.pause(target.state, tx.now));
-    return result(state, [], true, tx);
+    return announced(result(state, [], true, tx), 'session.paused');
   });
 }
 
-/**
- * `session resume [ID]`: activates ID, or the most recently paused session. The checks of the state
- * layer (artifacts, todos, phase prerequisites) extend the plan returned here.
- */
-export interface ResumeResult extends LifecycleResult {
-  plan: ResumePlan;
+/** The session `resume` without an ID takes: the most recently paused (a damaged one too). */
+function latestPaused(tx: SessionTransaction, ctx: ProjectContext): LoadedSession {
+  // Pausing saves the session, so among paused sessions the most recently paused is the most
+  // recently updated, which is how the listing is sorted: only that one file is read. A damaged
+  // one counts too (the index says it was paused): loading it restores it.
+  const latest = listSessions(ctx, { status: 'paused' }).find((s) => s.status === 'paused');
+  if (latest === undefined) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
+  return tx.load(latest.id);
 }
 
 /**
  * `session resume [ID]`: validates the session before it acts (see resume.ts), repairs what it can,
- * activates it, and returns the resume plan. Without an ID, the most recently paused session.
+ * activates it, and returns the resume plan. Without an ID (and without `$WFS_SESSION_ID`), the
+ * most recently paused session. Announced.
  */
-function resumeInTransaction(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
-  return inTransaction(ctx, (tx) => {
+export function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
+  return applyChange(ctx, (tx) => {
     let target: LoadedSession;
     try {
-      if (id === undefined) {
-        // Pausing saves the session, so among paused sessions the most recently paused is the most
-        // recently updated, which is how the listing is sorted: only that one file is read.
-        // A damaged one counts too (the index says it was paused): loading it restores it.
-        const latest = listSessions(ctx, { status: 'paused' }).find((s) => s.status === 'paused');
-        if (latest === undefined) throw new WfsError('E_NO_PAUSED_SESSION', 'No paused session to resume');
-        target = tx.load(latest.id);
-      } else {
-        target = loadOpen(tx, id);
-      }
+      target =
+        requestedSession(ctx, id) === undefined
+          ? latestPaused(tx, ctx)
+          : targetIn(tx, ctx, id, { action: 'resume', refuseArchived: true });
     } catch (error) {
-      if (isWfsError(error) && error.code === 'E_CORRUPT') {
+      if ((error as WfsError).code === 'E_CORRUPT') {
         throw new WfsError(
           'E_NEEDS_DECISION',
-          `${error.message}. No backup can restore it, so it cannot be resumed safely: restore the file by hand, or start a new session`,
+          `${(error as Error).message}. No backup can restore it, so it cannot be resumed safely: restore the file by hand, or start a new session`,
           { details: { strategy: 'manual' } },
         );
       }
@@ -124,34 +119,6 @@ function resumeInTransaction(ctx: ProjectContext, id?: string): Promise<ResumeRe
     }
     const changed = target.state.status !== 'active' || checked.changed;
     const { state, paused } = tx.activate(target);
-    return { ...result(state, paused, changed, tx), plan: checked.plan };
+    return announced({ ...result(state, paused, changed, tx), plan: checked.plan }, 'session.resumed');
   });
-}
-
-function lifecycleAnnouncements(result: LifecycleResult, type: string): Announcement[] {
-  return [
-    ...result.paused.map((id) => ({ type: 'session.paused', session: id, data: { by: result.session_id } })),
-    ...(result.changed ? [{ type, session: result.session_id, data: { phase: result.phase } }] : []),
-  ];
-}
-
-/** `session switch ID`: makes ID the active session, pausing the one that was active; announced. */
-export async function switchSession(ctx: ProjectContext, id: string): Promise<LifecycleResult> {
-  const result = await switchInTransaction(ctx, id);
-  await announceAll(ctx, result.warnings, lifecycleAnnouncements(result, 'session.activated'));
-  return result;
-}
-
-/** `session pause [ID]`; announced. */
-export async function pauseSession(ctx: ProjectContext, id?: string): Promise<LifecycleResult> {
-  const result = await pauseInTransaction(ctx, id);
-  await announceAll(ctx, result.warnings, lifecycleAnnouncements(result, 'session.paused'));
-  return result;
-}
-
-/** `session resume [ID]` (see resume.ts); announced. */
-export async function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeResult> {
-  const result = await resumeInTransaction(ctx, id);
-  await announceAll(ctx, result.warnings, lifecycleAnnouncements(result, 'session.resumed'));
-  return result;
 }

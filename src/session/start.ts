@@ -14,9 +14,9 @@ import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
 import { uniqueSuffix } from '../store/unique.js';
-import { announceAll } from './announcements.js';
+import { applyChange, type Change } from './change.js';
 import { listSessions, type SessionSummary } from './list.js';
-import { inTransaction, type SessionTransaction } from './transaction.js';
+import type { SessionTransaction } from './transaction.js';
 
 export interface StartInput {
   description: string;
@@ -154,13 +154,34 @@ function result(
   };
 }
 
-/** `session start --new`: always a new session, which becomes the active one. */
-async function startNewInTransaction(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+/** What a start announces: the sessions it paused, and the one it created or reused. */
+function announced(result: StartResult, input: StartInput): Change<StartResult> {
+  return {
+    result,
+    announce: [
+      ...result.paused.map((id) => ({
+        type: 'session.paused',
+        session: id,
+        data: { by: result.session_id },
+      })),
+      result.decision === 'created'
+        ? { type: 'session.started', session: result.session_id, data: { type: input.type ?? 'workflow' } }
+        : {
+            type: 'session.resumed',
+            session: result.session_id,
+            data: { reused_for: input.description.slice(0, 200) },
+          },
+    ],
+  };
+}
+
+/** `session start --new`: always a new session, which becomes the active one; announced. */
+export async function startNewSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
   const normalised = normalise(input);
   const init = await ensureProjectInitialized(ctx);
-  return inTransaction(ctx, (tx) => {
+  return applyChange(ctx, (tx) => {
     const { id, paused } = createSession(tx, normalised);
-    return result(tx, init, { session_id: id, decision: 'created', paused });
+    return announced(result(tx, init, { session_id: id, decision: 'created', paused }), normalised);
   });
 }
 
@@ -175,13 +196,14 @@ function sessionText(ctx: ProjectContext, session: SessionSummary): string {
 
 /**
  * `session start --auto`: no open session, create one; one, judge how relevant the task is to it
- * and reuse it (activating it) or create a new one; several, warn, and use the active one or else
- * the most recently updated. Completed sessions are finished work and never reused.
+ * and reuse it (activating it) or create a new one; several, warn, judge the task against each and
+ * reuse the most relevant when its relevance is high, else the active one (or the most recently
+ * updated). Completed sessions are finished work and never reused. Announced.
  */
-async function startAutoInTransaction(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
+export async function startAutoSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
   const normalised = normalise(input);
   const init = await ensureProjectInitialized(ctx);
-  return inTransaction(ctx, (tx) => {
+  return applyChange(ctx, (tx) => {
     const create = (extra: Partial<StartResult> = {}): StartResult => {
       const { id, paused } = createSession(tx, normalised);
       return result(tx, init, { ...extra, session_id: id, decision: 'created', paused });
@@ -201,43 +223,33 @@ async function startAutoInTransaction(ctx: ProjectContext, input: StartInput): P
       const { paused } = tx.activate(read);
       return result(tx, init, { ...extra, session_id: session.id, decision: 'reused', paused });
     };
+    const judge = (session: SessionSummary) =>
+      judgeRelevance(normalised.description, sessionText(ctx, session));
+    const judged = (j: ReturnType<typeof judge>) => ({ relevance: j.relevance, shared_keywords: j.shared });
 
     const candidates = listSessions(ctx).filter(
       (s) => !s.corrupt && (s.status === 'active' || s.status === 'paused'),
     );
-    if (candidates.length === 0) return create();
+    if (candidates.length === 0) return announced(create(), normalised);
     if (candidates.length === 1) {
-      const only = candidates[0]!;
-      const judgement = judgeRelevance(normalised.description, sessionText(ctx, only));
-      const judged = { relevance: judgement.relevance, shared_keywords: judgement.shared };
-      return shouldReuse(judgement.relevance) ? reuse(only, judged) : create(judged);
+      const judgement = judge(candidates[0]!);
+      return announced(
+        shouldReuse(judgement.relevance)
+          ? reuse(candidates[0]!, judged(judgement))
+          : create(judged(judgement)),
+        normalised,
+      );
     }
-    // listSessions sorts by most recently updated, so the first non-active candidate is the newest.
-    const chosen = candidates.find((s) => s.status === 'active') ?? candidates[0]!;
-    return reuse(chosen, { warnings: ['Multiple active sessions detected'] });
+    const warning = { warnings: ['Multiple active sessions detected'] };
+    // The most relevant first; among equals the listing's order (most recently updated first).
+    const ranked = candidates
+      .map((session) => ({ session, judgement: judge(session) }))
+      .sort((a, b) => b.judgement.score - a.judgement.score);
+    const best = ranked[0]!;
+    if (best.judgement.relevance === 'high')
+      return announced(reuse(best.session, { ...warning, ...judged(best.judgement) }), normalised);
+    const fallback =
+      ranked.find((r) => r.session.status === 'active') ?? ranked.find((r) => r.session === candidates[0])!;
+    return announced(reuse(fallback.session, { ...warning, ...judged(fallback.judgement) }), normalised);
   });
-}
-
-async function announced(ctx: ProjectContext, result: StartResult, input: StartInput): Promise<StartResult> {
-  await announceAll(ctx, result.warnings, [
-    ...result.paused.map((id) => ({ type: 'session.paused', session: id, data: { by: result.session_id } })),
-    result.decision === 'created'
-      ? { type: 'session.started', session: result.session_id, data: { type: input.type ?? 'workflow' } }
-      : {
-          type: 'session.resumed',
-          session: result.session_id,
-          data: { reused_for: input.description.slice(0, 200) },
-        },
-  ]);
-  return result;
-}
-
-/** `session start --new`: always a new session, which becomes the active one; announced. */
-export async function startNewSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
-  return announced(ctx, await startNewInTransaction(ctx, input), input);
-}
-
-/** `session start --auto` (see startAutoInTransaction); announced. */
-export async function startAutoSession(ctx: ProjectContext, input: StartInput): Promise<StartResult> {
-  return announced(ctx, await startAutoInTransaction(ctx, input), input);
 }

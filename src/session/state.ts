@@ -14,8 +14,7 @@ import { addTodo, countTodos, setTodoStatus, syncTodos, type TodoWriteItem, todo
 import { newCheckpointId, pruneCheckpoints, writeCheckpoint } from '../store/checkpoints.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
-import { requireActiveSession } from './lifecycle.js';
-import { readSessionRepairing } from './show.js';
+import { readTarget, targetIn } from './target.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
 
 /**
@@ -39,12 +38,14 @@ export interface StateResult {
   warnings: string[];
 }
 
-function target(tx: SessionTransaction, id: string | undefined): LoadedSession {
-  const session = id === undefined ? requireActiveSession(tx) : tx.load(id);
-  if (session.location === 'archives' || session.state.status === 'archived') {
-    throw new WfsError('E_INVALID_STATE', `Session ${session.id} is archived; its state is read-only`);
-  }
-  return session;
+/** The session a state change acts on (SPEC 2's resolution): never an archived one, whose state is read-only. */
+function target(
+  tx: SessionTransaction,
+  ctx: ProjectContext,
+  id: string | undefined,
+  action: string,
+): LoadedSession {
+  return targetIn(tx, ctx, id, { action, refuseArchived: true });
 }
 
 /**
@@ -108,7 +109,7 @@ export function saveCheckpoint(
       maxDepth: DEFAULT_MAX_DEPTH,
     });
   return inTransaction(ctx, (tx) => {
-    const session = target(tx, input.session);
+    const session = target(tx, ctx, input.session, 'save a checkpoint of');
     const { state, checkpoint } = withCheckpoint(tx, session, session.state, input.trigger, input.data);
     return done(tx, session, tx.save(session.dir, session.location, state, { index: false }), checkpoint);
   });
@@ -131,7 +132,7 @@ export function changeSessionPhase(
       maxDepth: DEFAULT_MAX_DEPTH,
     });
   return inTransaction(ctx, (tx) => {
-    const session = target(tx, input.session);
+    const session = target(tx, ctx, input.session, 'change the phase of');
     const checkpointId = newCheckpointId(tx.now);
     const change = changePhase(session.state, input.to, {
       now: tx.now,
@@ -176,7 +177,7 @@ function todoResult(base: StateResult, state: SessionState, changed: boolean, to
 /** `wfs todo add TEXT`. */
 export function addSessionTodo(ctx: ProjectContext, text: string, sessionId?: string): Promise<TodoResult> {
   return inTransaction(ctx, (tx) => {
-    const session = target(tx, sessionId);
+    const session = target(tx, ctx, sessionId, 'add a todo to');
     const added = addTodo(session.state, text, tx.now);
     const saved = tx.save(session.dir, session.location, added.state, { index: false });
     return todoResult(done(tx, session, saved), saved, true, added.todo);
@@ -194,7 +195,7 @@ export function setSessionTodoStatus(
   sessionId?: string,
 ): Promise<TodoResult> {
   return inTransaction(ctx, (tx) => {
-    const session = target(tx, sessionId);
+    const session = target(tx, ctx, sessionId, 'change a todo of');
     const changed = setTodoStatus(session.state, id, status, tx.now);
     if (!changed.changed)
       return todoResult(done(tx, session, session.state), session.state, false, changed.todo);
@@ -217,7 +218,7 @@ export function syncSessionTodos(
   sessionId?: string,
 ): Promise<TodoResult> {
   return inTransaction(ctx, (tx) => {
-    const session = target(tx, sessionId);
+    const session = target(tx, ctx, sessionId, 'sync the todos of');
     const synced = syncTodos(session.state, items, tx.now);
     if (!synced.changed) return todoResult(done(tx, session, session.state), session.state, false);
     let state = synced.state;
@@ -237,7 +238,7 @@ export async function readSessionTodos(
   ctx: ProjectContext,
   sessionId?: string,
 ): Promise<{ session_id: string; todos: Todo[]; counts: ReturnType<typeof countTodos>; warnings: string[] }> {
-  const { session, warnings } = await readSessionRepairing(ctx, sessionId);
+  const { session, warnings } = await readTarget(ctx, sessionId);
   const todos = todosOf(session.state);
   return { session_id: session.id, todos, counts: countTodos(todos), warnings };
 }

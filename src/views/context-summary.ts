@@ -5,7 +5,7 @@ import { clip, nextStep, TODO_CHARS } from '../core/next-step.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { callerPid, SESSION_PRESENCE_TTL_MS } from '../session/announcements.js';
-import { readSessionRepairing } from '../session/show.js';
+import { readTarget, requestedSession } from '../session/target.js';
 import type { ProjectContext } from '../store/project.js';
 import { listSessionFolders } from '../store/session-files.js';
 import { unfinishedRuns } from '../workflow/runs.js';
@@ -190,14 +190,30 @@ function todosShown(todos: readonly Todo[]): Pick<Todo, 'id' | 'content' | 'stat
     .map((t) => ({ id: t.id, content: clip(t.content, TODO_CHARS), status: t.status }));
 }
 
-export async function contextSummary(ctx: ProjectContext): Promise<ContextSummary> {
+/** `wfs context`: the summary for the session SPEC 2's resolution gives (`session` names one). */
+export async function contextSummary(
+  ctx: ProjectContext,
+  options: { session?: string } = {},
+): Promise<ContextSummary> {
   const openSessions = fs.existsSync(ctx.layout.activeDir) ? countOpen(ctx) : 0;
-  let read: Awaited<ReturnType<typeof readSessionRepairing>>;
+  let read: Awaited<ReturnType<typeof readTarget>>;
+  const early: string[] = [];
   try {
-    read = await readSessionRepairing(ctx);
+    read = await readTarget(ctx, options.session).catch((error: unknown) => {
+      // The turn-start context of a command run for a session of another project (wfs exec with
+      // --root elsewhere): that session is not here; this project's active session is shown.
+      const fromEnv = options.session === undefined ? requestedSession(ctx) : undefined;
+      if (!isWfsError(error) || error.code !== 'E_SESSION_NOT_FOUND' || fromEnv?.source !== 'WFS_SESSION_ID')
+        throw error;
+      early.push(
+        `WFS_SESSION_ID names ${fromEnv.id}, which is not a session of ${ctx.layout.root}: the active session is shown`,
+      );
+      const { WFS_SESSION_ID: _unused, ...env } = ctx.env;
+      return readTarget({ ...ctx, env });
+    });
   } catch (error) {
     if ((error as { code?: string }).code !== 'E_NO_ACTIVE_SESSION') throw error;
-    const warnings: string[] = [];
+    const warnings: string[] = [...early];
     return {
       root: ctx.layout.root,
       active_session: null,
@@ -210,7 +226,8 @@ export async function contextSummary(ctx: ProjectContext): Promise<ContextSummar
       warnings,
     };
   }
-  const { session, warnings } = read;
+  const { session } = read;
+  const warnings = [...early, ...read.warnings];
   const state = session.state;
   const todos = todosOf(state);
   return {

@@ -5,7 +5,7 @@ import { thisHost } from '../coord/rules.js';
 import type { Coordinator, Holder, Lease, SharedResult } from '../coord/types.js';
 import { isWfsError, WfsError } from '../core/errors.js';
 import { isSessionFolderName } from '../core/ids.js';
-import { readSessionRepairing } from '../session/show.js';
+import { readTarget } from '../session/target.js';
 import { sessionDir } from '../store/layout.js';
 import { openProject, type ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
@@ -124,17 +124,11 @@ export abstract class BaseWorkflow<Input = void, Output = unknown> {
   async execute(input: Input): Promise<WorkflowResult<Output>> {
     validateWorkflowName(this.name);
     const project = this.options.project ?? openProject();
-    const { session, warnings } = await readSessionRepairing(project, this.options.session);
-    if (session.location === 'archives' || session.state.status === 'archived')
-      throw new WfsError(
-        'E_INVALID_STATE',
-        `Session ${session.id} is archived: workflows run in open sessions`,
-      );
-    if (session.state.status === 'completed')
-      throw new WfsError(
-        'E_INVALID_STATE',
-        `Session ${session.id} is completed: start a new session for new work`,
-      );
+    const { session, warnings } = await readTarget(project, this.options.session, {
+      action: 'run a workflow in',
+      refuseArchived: true,
+      refuseCompleted: true,
+    });
     let previous: RunRecord | undefined;
     if (this.options.resume !== undefined) {
       previous = loadRun(session.dir, this.name, this.options.resume);

@@ -31,7 +31,7 @@ export async function acquire(
   const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
   const waitMs = numberOption(values, 'wait', 0);
   const settings = coordinationSettings(ctx);
-  const session = actingSession(io, ctx);
+  const session = actingSession(ctx);
   let result: AcquireResult;
   try {
     result = await withCoordinator(ctx, (c) => c.acquire(name!, { ttlMs, waitMs, holder: { session } }));

@@ -14,7 +14,7 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
   if (io.stdinIsTTY)
     io.stderr(`Reading the value of ${key} from the terminal; end it with Ctrl-D (or pipe it in).\n`);
   const value = io.readStdin(RESULT_MAX_BYTES, 'The result on stdin').toString('utf8');
-  const session = actingSession(io, ctx);
+  const session = actingSession(ctx);
   const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
   const result = await withCoordinator(ctx, async (c) => {
     const put = await c.putResult({ key: key!, value, ttlMs, session });

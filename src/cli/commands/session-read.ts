@@ -2,7 +2,7 @@ import { ExitCode } from '../../core/errors.js';
 import { parseSessionId } from '../../core/ids.js';
 import { parseSessionStatus } from '../../core/session.js';
 import { listSessions } from '../../session/list.js';
-import { readSessionRepairing } from '../../session/show.js';
+import { readTarget } from '../../session/target.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { LIST_JSON_KEYS, printSessionTable, project, shortTime, stringOption } from './shared.js';
@@ -29,7 +29,7 @@ export async function list(io: CliIo, out: Output, values: OptionValues): Promis
 }
 
 export async function show(io: CliIo, out: Output, values: OptionValues, [id]: string[]): Promise<number> {
-  const { session, warnings } = await readSessionRepairing(
+  const { session, warnings } = await readTarget(
     project(io, values),
     id === undefined ? undefined : parseSessionId(id),
   );

@@ -1,7 +1,7 @@
-import { parseSessionId } from '../../core/ids.js';
 import type { LifecycleResult } from '../../session/lifecycle.js';
 import type { SessionSummary } from '../../session/list.js';
 import { findActiveSession } from '../../session/show.js';
+import { requestedSession } from '../../session/target.js';
 import { openProject, type ProjectContext } from '../../store/project.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -73,10 +73,7 @@ export function printLifecycle(out: Output, result: LifecycleResult): void {
   out.line(`PHASE: ${result.phase}`);
 }
 
-/** The session a shell command acts for: the one `wfs exec` runs in, else the active one, else none. */
-export function actingSession(io: CliIo, ctx: ProjectContext): string | null {
-  // Set by `wfs exec` for the command it runs, or by a person: checked like any session ID, so
-  // nothing else (escape sequences for another user's terminal, a path) travels in it.
-  if (io.env.WFS_SESSION_ID) return parseSessionId(io.env.WFS_SESSION_ID, 'WFS_SESSION_ID');
-  return findActiveSession(ctx)?.id ?? null;
+/** The session a shell command acts for (a lock's holder, a result's author): SPEC 2's resolution, else none. */
+export function actingSession(ctx: ProjectContext): string | null {
+  return requestedSession(ctx)?.id ?? findActiveSession(ctx)?.id ?? null;
 }
