@@ -1,4 +1,3 @@
-import { WfsError } from '../core/errors.js';
 import { checkValueBounds, DEFAULT_MAX_DEPTH } from '../core/json-input.js';
 import {
   applyCheckpointData,
