@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { WfsError } from '../core/errors.js';
+import { isSessionFolderName } from '../core/ids.js';
 
 /** Where everything lives under `<root>/.workflow/` (SPEC 1). */
 export interface Layout {
@@ -44,7 +46,17 @@ export const SESSION_SUBDIRS = ['.process', '.task', '.summaries'] as const;
 /** Under `.workflow/`: where a new session is made before it is renamed into `active/` whole. */
 export const CREATING_DIR = '.creating';
 
+/**
+ * A session's folder. The store boundary: an ID that could leave `active/` or `archives/` (`..`,
+ * a separator, an absolute path) is refused here with E_INVALID_ID, whoever passes it, before any
+ * path is made from it.
+ */
 export function sessionDir(layout: Layout, id: string, location: SessionLocation): string {
+  if (!isSessionFolderName(id))
+    throw new WfsError(
+      'E_INVALID_ID',
+      `Invalid session ID ${JSON.stringify(id.slice(0, 80))}: expected WFS-<slug> (letters, digits and -)`,
+    );
   return path.join(location === 'active' ? layout.activeDir : layout.archivesDir, id);
 }
 

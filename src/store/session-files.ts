@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
+import { isSessionFolderName } from '../core/ids.js';
 import type { SessionState } from '../core/session.js';
 import { parseSessionText } from '../core/session-file.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
@@ -277,7 +278,9 @@ export function restoreFromBackup(
 export function listSessionFolders(layout: Layout, location: SessionLocation): string[] {
   const dir = location === 'active' ? layout.activeDir : layout.archivesDir;
   try {
-    return fs.readdirSync(dir).filter((name) => name.startsWith('WFS-'));
+    // Only names that are session IDs: anything else in the folder (a stray file, a name that could
+    // not be an ID) is no session, and is never turned into a path (see sessionDir).
+    return fs.readdirSync(dir).filter((name) => name.startsWith('WFS-') && isSessionFolderName(name));
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
