@@ -55,7 +55,8 @@ export async function readSessionRepairing(
   id?: string,
 ): Promise<{ session: LoadedSession; warnings: string[] }> {
   try {
-    return { session: showSession(ctx, id), warnings: [] };
+    const session = showSession(ctx, id);
+    return { session, warnings: session.notice === undefined ? [] : [session.notice] };
   } catch (error) {
     let damaged: string | undefined;
     if (isWfsError(error) && error.code === 'E_CORRUPT') damaged = String(error.details?.session_id ?? id);
