@@ -45,9 +45,13 @@ export function nextFreeSessionId(slug: string, existing: Iterable<string>): str
   return sessionIdFor(slug, highest + 1);
 }
 
-// IDs come from slugs (a-z0-9-), but sessions migrated from older tools may carry upper case,
-// `_` or `.`; none of these can form a path separator, `..`, or a NUL.
-const SESSION_ID_PATTERN = /^WFS-[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,118}[A-Za-z0-9])?$/;
+// New IDs come from slugify (SPEC 2). Existing sessions may carry IDs other tools made, and must be
+// usable in place: CCW's slug rule turns every character outside a-z0-9 into a `-` of its own and
+// trims nothing (`WFS-redesign--settings-ui-`), older tools used upper case, `_` or `.`. Any of these
+// names an existing session, as long as it cannot leave the session folder: only letters, digits,
+// `-`, `_` and `.` (no `/`, `\`, NUL or space), no `..`, and no `.` first or last (a hidden name, or
+// one Windows would trim into another).
+const SESSION_ID_PATTERN = /^WFS-[A-Za-z0-9_-](?:[A-Za-z0-9_.-]{0,118}[A-Za-z0-9_-])?$/;
 
 /**
  * Validates a session ID typed by a user or an agent. Accepts the bare slug too (`my-task` means
@@ -57,7 +61,7 @@ export function parseSessionId(input: string, source?: string): string {
   const candidate = input.startsWith(SESSION_ID_PREFIX) ? input : `${SESSION_ID_PREFIX}${input}`;
   // `WFS` alone is the prefix typed without a slug, not the slug "WFS".
   const bare = input.toUpperCase() === 'WFS' || input.toUpperCase() === SESSION_ID_PREFIX;
-  if (bare || !SESSION_ID_PATTERN.test(candidate) || candidate.includes('..')) {
+  if (bare || !isSessionFolderName(candidate)) {
     throw new WfsError(
       'E_INVALID_ID',
       `Invalid session ID ${JSON.stringify(input.length > 80 ? `${input.slice(0, 80)}...` : input)}${source ? ` in ${source}` : ''}: expected WFS-<slug> (letters, digits and -)`,
@@ -66,6 +70,7 @@ export function parseSessionId(input: string, source?: string): string {
   return candidate;
 }
 
+/** True for the name of an existing session's folder that every command can use (see above). */
 export function isSessionFolderName(name: string): boolean {
   return SESSION_ID_PATTERN.test(name) && !name.includes('..');
 }

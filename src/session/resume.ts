@@ -6,7 +6,7 @@ import { phaseKey } from '../core/phase.js';
 import { renderPlanningNotes } from '../core/planning-notes.js';
 import { PHASES, type Phase, type SessionState } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { readTextIfExists, writeFileAtomic } from '../store/atomic.js';
 import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
 import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS } from '../store/layout.js';
 import { ensureDirectory } from '../store/safe-path.js';
@@ -42,10 +42,24 @@ export function planResume(
   let changed = false;
   let degraded = input.restored;
 
-  if (fs.existsSync(path.join(session.dir, ARCHIVING_MARKER))) {
+  const marker = readTextIfExists(path.join(session.dir, ARCHIVING_MARKER));
+  if (marker !== undefined) {
+    // `archive` finishes wfs's own marker (it holds the manifest entry) or archives a completed
+    // session; anything else (CCW leaves an empty marker) is completed and archived by `complete`.
+    let ours = false;
+    try {
+      const value = JSON.parse(marker) as { entry?: unknown } | null;
+      ours = typeof value?.entry === 'object' && value.entry !== null;
+    } catch {
+      // Not JSON: not wfs's marker.
+    }
+    const finish =
+      ours || state.status === 'completed'
+        ? `wfs session archive ${session.id}`
+        : `wfs session complete ${session.id}`;
     throw new WfsError(
       'E_NEEDS_DECISION',
-      `Session ${session.id} was being archived when it was interrupted: finish that (wfs session archive ${session.id}) or, to keep working in it, move ${ARCHIVING_MARKER} out of its folder`,
+      `Session ${session.id} was being archived when it was interrupted: finish that (${finish}) or, to keep working in it, move ${ARCHIVING_MARKER} out of its folder`,
       { details: { strategy: 'manual', session_id: session.id } },
     );
   }
@@ -64,9 +78,18 @@ export function planResume(
       notes,
       renderPlanningNotes({ id: session.id, description: state.description, created: state.created_at }),
     );
+    // wfs writes the notes when it creates a session; a migrated one (CCW's CLI never wrote them)
+    // lost nothing unless wfs had written them since (recorded below).
+    const wroteThem = state.migrated_from === undefined || state.planning_notes_written_at !== undefined;
     warnings.push(
-      `${PLANNING_NOTES_FILE} was missing: recreated from the template with the goal (the notes written in it are lost)`,
+      wroteThem
+        ? `${PLANNING_NOTES_FILE} was missing: recreated from the template with the goal (the notes written in it are lost)`
+        : `${PLANNING_NOTES_FILE} did not exist: created from the template with the goal`,
     );
+    if (state.migrated_from !== undefined) {
+      state = { ...state, planning_notes_written_at: input.now };
+      changed = true;
+    }
   }
 
   // The files agree with the state.

@@ -77,6 +77,11 @@ export function targetIn(
  * session (the one asked for, or the one the active pointer names) is restored from its newest good
  * backup under the project lock, with a warning.
  */
+/** A session read, with what its reader must be told of how it was read (an older or foreign file). */
+function read(session: LoadedSession): { session: LoadedSession; warnings: string[] } {
+  return { session, warnings: session.notice === undefined ? [] : [session.notice] };
+}
+
 export async function readTarget(
   ctx: ProjectContext,
   named?: string,
@@ -86,9 +91,9 @@ export async function readTarget(
   let damaged: string | undefined;
   try {
     if (requested !== undefined)
-      return { session: checkRules(loadSession(ctx.layout, requested.id), rules), warnings: [] };
+      return read(checkRules(loadSession(ctx.layout, requested.id), rules));
     const active = findActiveSession(ctx);
-    if (active !== undefined) return { session: checkRules(active, rules), warnings: [] };
+    if (active !== undefined) return read(checkRules(active, rules));
     const pointer = readActivePointer(ctx.layout);
     if (
       pointer.present &&

@@ -145,7 +145,7 @@ export class SessionTransaction {
    */
   load(id: string): LoadedSession {
     const read = readSession(this.ctx.layout, id);
-    if (read.kind === 'ok') return read;
+    if (read.kind === 'ok') return this.noticed(read);
     if (read.kind === 'corrupt' && read.futureVersion === undefined) {
       const restored = restoreFromBackup(read.dir, id, read.reason, this.now);
       if (restored !== undefined) {
@@ -161,6 +161,12 @@ export class SessionTransaction {
     return loadSession(this.ctx.layout, id);
   }
 
+  /** A file another tool wrote into is read as 2.0 (core/migrate.ts) with a WARNING, once per command. */
+  private noticed(read: LoadedSession): LoadedSession {
+    if (read.notice !== undefined && !this.warnings.includes(read.notice)) this.warnings.push(read.notice);
+    return read;
+  }
+
   /** Sessions whose file says `active` (found through the active-session pointer; repaired if damaged). */
   activeSessions(): LoadedSession[] {
     const pointer = readActivePointer(this.ctx.layout);
@@ -172,7 +178,7 @@ export class SessionTransaction {
         return loaded.state.status === 'active' ? [loaded] : [];
       }
     }
-    return findActiveSessions(this.ctx);
+    return findActiveSessions(this.ctx).map((read) => this.noticed(read));
   }
 
   /** Pauses every active session except `keepId`; returns the IDs it paused. */

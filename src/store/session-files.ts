@@ -6,6 +6,7 @@ import type { SessionState } from '../core/session.js';
 import { parseSessionText } from '../core/session-file.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
+import { evidenceAt } from './migration-evidence.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
 import { ensureDirectory } from './safe-path.js';
 
@@ -19,6 +20,8 @@ export type SessionRead =
       fingerprint: Fingerprint;
       /** Read from an older schema and brought to 2.0 in memory (the file is still old). */
       migrated?: true;
+      /** How an older or foreign file was read: a WARNING for whoever reads it. */
+      notice?: string;
     }
   | {
       kind: 'corrupt';
@@ -80,7 +83,7 @@ export function readSessionAt(layout: Layout, id: string, location: SessionLocat
     return corrupt(`cannot read ${SESSION_FILE}: ${(error as Error).message}`);
   }
   if (fs.lstatSync(dir).isSymbolicLink()) return corrupt('the session folder is a symbolic link');
-  const parsed = parseSessionText(text, id);
+  const parsed = parseSessionText(text, id, () => evidenceAt(layout, id, location, dir));
   if (!parsed.ok) {
     const result: SessionRead = { kind: 'corrupt', id, location, dir, reason: parsed.reason };
     if (parsed.futureVersion !== undefined) result.futureVersion = parsed.futureVersion;
@@ -104,6 +107,7 @@ export function readSessionAt(layout: Layout, id: string, location: SessionLocat
     fingerprint: fingerprintOf(stat),
   };
   if (parsed.migrated) read.migrated = true;
+  if (parsed.notice !== undefined) read.notice = parsed.notice;
   return read;
 }
 

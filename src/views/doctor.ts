@@ -6,6 +6,7 @@ import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
 import { checkProjectFile, projectGuidelinesSchema, projectTechSchema } from '../project/schema.js';
 import { archiveSession, type ManifestEntry, manifestEntry } from '../session/archive.js';
+import { saveUpgraded } from '../session/migrate.js';
 import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from '../session/transaction.js';
 import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
 import { readTextIfExists, TEMP_SUFFIX, writeJsonAtomic } from '../store/atomic.js';
@@ -284,8 +285,8 @@ class Doctor {
         }
         sessions.push(read);
         if (read.migrated) {
-          this.problem('session', `${id}: an older schema (read as 2.0 in memory)`, () => {
-            this.tx.save(read.dir, location, read.state);
+          this.problem('session', read.notice ?? `${id}: an older schema (read as 2.0 in memory)`, () => {
+            saveUpgraded(this.tx, read.dir, location, read.state);
             return 'saved as session_version 2.0 (the old file is among its backups)';
           });
         }
@@ -570,13 +571,40 @@ class Doctor {
     } catch {
       return;
     }
-    const legacy = names.filter((n) => /^WFS-/.test(n) || n === 'sessions' || /^\.active-/.test(n));
-    if (legacy.length > 0)
+    // CCW's v2.0 layout (WFS-* beside its `.active-*` markers, `.archives/`) and `sessions/WFS-*`;
+    // `sessions/<uuid>/state.json` are CCW's own hook state, not sessions, and are no older layout.
+    const holdsSessions = (dir: string) => {
+      try {
+        return fs.readdirSync(dir).some((n) => n.startsWith('WFS-'));
+      } catch {
+        return false;
+      }
+    };
+    const legacy = names.filter(
+      (n) =>
+        /^WFS-/.test(n) ||
+        /^\.active-/.test(n) ||
+        n === '.archives' ||
+        (n === 'sessions' && holdsSessions(path.join(this.layout.workflowDir, n))),
+    );
+    if (names.includes('.migrating.json'))
+      this.problem(
+        'layout',
+        'a migration was interrupted (.migrating.json)',
+        undefined,
+        'run wfs migrate to finish it',
+      );
+    else if (legacy.length > 0)
       this.problem(
         'layout',
         `an older layout is present (${legacy.slice(0, 5).join(', ')})`,
         undefined,
         'run wfs migrate',
+      );
+    if (names.includes('project.json'))
+      this.info(
+        'layout',
+        "project.json (CCW's project overview and feature registry) is kept as it is: wfs does not read it (wfs init writes project-tech.json)",
       );
   }
 }

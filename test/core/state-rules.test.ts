@@ -131,7 +131,7 @@ describe('phases and checkpoints', () => {
 });
 
 describe('migration of older session files on read', () => {
-  it('brings a v1 CCW file to 2.0: status planning -> PLAN, type medium -> complexity, project -> description', () => {
+  it('brings a v1 CCW file to 2.0: status implementing -> IMPLEMENT, type complex -> complexity, project -> description, project kept', () => {
     const v1 = {
       session_id: 'WFS-old',
       project: 'Old task\nwith details',
@@ -147,7 +147,7 @@ describe('migration of older session files on read', () => {
     expect(parsed.state).toMatchObject({
       session_version: '2.0',
       description: 'Old task\nwith details',
-      project: 'Old task',
+      project: 'Old task\nwith details',
       type: 'workflow',
       complexity: 'complex',
       status: 'paused',

@@ -132,4 +132,19 @@ describe('wfs migrate', () => {
     expect(list.sessions.filter((s) => s.status === 'active').map((s) => s.id)).toEqual(['WFS-current-2']);
     expect(list.sessions.find((s) => s.id === 'WFS-current')?.status).toBe('paused');
   });
+
+  it('a marker naming a session already in place makes it the active one', async () => {
+    const root = makeRepo();
+    await wfs(root, ['session', 'start', '--new', 'first']);
+    await wfs(root, ['session', 'start', '--new', 'second']);
+    fs.writeFileSync(path.join(root, '.workflow', '.active-WFS-first'), '');
+    const run = await wfs(root, ['migrate', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(json<{ markers: string[] }>(run).markers).toEqual(['.workflow/.active-WFS-first']);
+    const list = json<{ sessions: { id: string; status: string }[] }>(
+      await wfs(root, ['session', 'list', '--json']),
+    );
+    expect(list.sessions.filter((s) => s.status === 'active').map((s) => s.id)).toEqual(['WFS-first']);
+    expect(json<{ problems: number }>(await wfs(root, ['doctor', '--json'])).problems).toBe(0);
+  });
 });

@@ -18,7 +18,8 @@ export async function migrate(io: CliIo, out: Output, values: OptionValues): Pro
   out.line(`BACKUP: ${report.backup}`);
   for (const moved of report.moved) out.line(`MIGRATED: ${moved.from} -> ${moved.to} (${moved.status})`);
   for (const id of report.upgraded) out.line(`UPGRADED: ${id} to session_version 2.0`);
-  for (const marker of report.markers) out.line(`REMOVED: ${marker} (kept in the backup)`);
+  for (const file of [...report.markers, ...report.removed])
+    out.line(`REMOVED: ${file} (kept in the backup)`);
   out.line('Registry rebuilt.');
   return ExitCode.ok;
 }
