@@ -1,22 +1,25 @@
 /**
- * wfs: durable, shared memory of work in progress for AI coding sessions.
+ * wfs: durable, shared memory of work in progress for AI coding sessions, and coordination that
+ * keeps parallel sessions from colliding. This module is the product's one API (SPEC 8): the CLI,
+ * the agents' hooks, the MCP server and the dashboard call these functions and nothing else, so
+ * every front door has the same rules, errors and announcements. It re-exports only; internals
+ * (the store, the lock, the backends' files) are not part of it.
+ *
+ * Importing it loads no Redis client, MCP or web server: each loads when first used.
  *
  * @example
  * ```ts
- * import { openProject, startNewSession, listSessions } from 'wfs';
+ * import { openProject, startAutoSession, changeSessionPhase, contextSummary } from 'wfs';
  * const project = openProject({ cwd: '/path/to/repo' });
- * const { session_id } = await startNewSession(project, { description: 'add login page' });
- * console.log(session_id, listSessions(project));
+ * const { session_id } = await startAutoSession(project, { description: 'add login page' });
+ * await changeSessionPhase(project, { to: 'IMPLEMENT' });
+ * console.log(session_id, (await contextSummary(project)).next_step);
  * ```
  */
 
-export { conflictsWith, globsMayOverlap } from './coord/claims.js';
+// ---------------------------------------------------------------- coordination
 export { type KeptLease, keepLease } from './coord/keep-lease.js';
-export { LocalCoordinator } from './coord/local/leases.js';
-export { coordinationDir, gitCommonDir } from './coord/location.js';
-export { coordinationSettings, identityOf, openCoordinator } from './coord/open.js';
-export { RedisCoordinator, type RedisOptions } from './coord/redis/coordinator.js';
-export { validateLeaseName, validateTtl } from './coord/rules.js';
+export { coordinationSettings, openCoordinator, withCoordinator } from './coord/open.js';
 export type {
   AcquireOptions,
   AcquireResult,
@@ -34,60 +37,82 @@ export type {
   SharedResult,
   WfsEvent,
 } from './coord/types.js';
-export {
-  type Backend,
-  type CoordinationSettings,
-  normaliseRemoteUrl,
-  type UnreachablePolicy,
-} from './core/config.js';
+export type { Backend, CoordinationSettings, UnreachablePolicy } from './core/config.js';
+// ---------------------------------------------------------------- errors and vocabulary
 export { type ErrorCode, ExitCode, isWfsError, WfsError } from './core/errors.js';
-export { nextFreeSessionId, parseSessionId, SESSION_ID_PREFIX, slugify } from './core/ids.js';
-export { judgeRelevance, keywords, type Relevance, type RelevanceJudgement } from './core/relevance.js';
+export { CHECKPOINT_TRIGGERS, type CheckpointTrigger } from './core/phase.js';
 export {
   COMPLEXITIES,
   type Complexity,
   PHASES,
   type Phase,
-  parseSessionType,
   SESSION_STATUSES,
   SESSION_TYPES,
   SESSION_VERSION,
   type SessionState,
   type SessionStatus,
   type SessionType,
+  TODO_STATUSES,
+  type Todo,
+  type TodoStatus,
 } from './core/session.js';
-export { validateSession } from './core/session-file.js';
-export { type Analysis, analyzeRepository } from './project/analyze.js';
-export { type ProjectIdentity, projectIdentity } from './project/identity.js';
-export { analyzeProject, type InitResult, initProject } from './project/init.js';
-export { type FileScan, scanRepository } from './project/scan.js';
+export type { TodoWriteItem } from './core/todos.js';
+// ---------------------------------------------------------------- the project
+export { type InitResult, initProject } from './project/init.js';
 export type { ProjectGuidelines, ProjectTech } from './project/schema.js';
+// ---------------------------------------------------------------- sessions
 export {
   archiveCompletedSession,
   type CompleteOptions,
   type CompleteResult,
   completeSession,
-  interruptedArchivings,
   type ManifestEntry,
 } from './session/archive.js';
-export { type LifecycleResult, pauseSession, resumeSession, switchSession } from './session/lifecycle.js';
+export { type ExecInput, type ExecResult, execInSession } from './session/exec.js';
+export {
+  type LifecycleResult,
+  pauseSession,
+  type ResumeResult,
+  resumeSession,
+  switchSession,
+} from './session/lifecycle.js';
 export { type ListOptions, listSessions, type SessionSummary } from './session/list.js';
+export { type MigrateReport, migrateProject } from './session/migrate.js';
+export type { ResumePlan, ResumeStrategy } from './session/resume.js';
 export { findActiveSession } from './session/show.js';
 export { type StartInput, type StartResult, startAutoSession, startNewSession } from './session/start.js';
+export {
+  addSessionTodo,
+  type CheckpointSummary,
+  changeSessionPhase,
+  type PhaseResult,
+  readSessionTodos,
+  type StateResult,
+  saveCheckpoint,
+  setSessionTodoStatus,
+  syncSessionTodos,
+  type TodoResult,
+} from './session/state.js';
 export { showSession } from './session/target.js';
-export { writeFileAtomic, writeFilesAtomic, writeJsonAtomic } from './store/atomic.js';
-export { type Layout, layoutFor } from './store/layout.js';
-export { withLock } from './store/lock.js';
 export { openProject, type ProjectContext, type ProjectOptions } from './store/project.js';
-export { findRoot, type RootDiscovery } from './store/root.js';
-export type { LoadedSession, SessionRead } from './store/session-files.js';
+export type { LoadedSession } from './store/session-files.js';
+// ---------------------------------------------------------------- views over the whole project
+export {
+  type ContextSummary,
+  type CoordinationView,
+  contextMarkdown,
+  contextSummary,
+} from './views/context-summary.js';
+export { type DoctorReport, type Finding, runDoctor } from './views/doctor.js';
+// ---------------------------------------------------------------- workflows
 export {
   BaseWorkflow,
   type ProgressEvent,
   type RunOptions,
+  type StepCommand,
+  type StepHandle,
   type WorkflowContext,
 } from './workflow/base.js';
 export { findWorkflow, listWorkflows, type WorkflowEntry } from './workflow/catalog.js';
-export { type Declaration, DeclaredWorkflow, readDeclaration } from './workflow/declared.js';
-export { listRuns, loadRun } from './workflow/runs.js';
+export { type Declaration, DeclaredWorkflow } from './workflow/declared.js';
 export type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './workflow/types.js';
