@@ -43,6 +43,9 @@ function readSmallFile(root: string, relativePath: string): string | undefined {
   }
 }
 
+/** What `_metadata.initialized_by` says for an analysis wfs wrote (CCW puts the agent it used there). */
+const ANALYSED_BY = 'wfs';
+
 /** Analyses the repository at the root (no writes). */
 export function analyzeProject(ctx: ProjectContext): ProjectTech {
   const root = ctx.layout.root;
@@ -52,9 +55,11 @@ export function analyzeProject(ctx: ProjectContext): ProjectTech {
     read: (relativePath) => readSmallFile(root, relativePath),
     fallbackName: path.basename(root),
   });
+  const now = nowIso(ctx);
   const tech: ProjectTech = {
     schema_version: PROJECT_TECH_VERSION,
-    analyzed_at: nowIso(ctx),
+    analyzed_at: now,
+    initialized_at: now,
     ...analysis,
     scan: {
       source: scan.source,
@@ -62,6 +67,8 @@ export function analyzeProject(ctx: ProjectContext): ProjectTech {
       limit: scan.limit,
       ...(scan.note ? { note: scan.note } : {}),
     },
+    // CCW's provenance block; `quick-scan` is its name for an analysis from manifests and file names.
+    _metadata: { initialized_by: ANALYSED_BY, analysis_timestamp: now, analysis_mode: 'quick-scan' },
   };
   const checked = projectTechSchema.safeParse(tech);
   if (!checked.success)

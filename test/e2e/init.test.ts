@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { json, makeRepo, readJson, wfs } from '../helpers.js';
+import { gotLike, viteLike } from '../project/fixtures.js';
 
 const nodeProject = {
   'package.json': JSON.stringify({
@@ -30,7 +31,7 @@ describe('wfs init', () => {
       primary_language: 'TypeScript',
       frameworks: ['Hono'],
       test_frameworks: ['Vitest'],
-      commands: { build: 'npm run build', test: 'npm test', lint: null, dev: null },
+      commands: { build: 'npm run build', test: 'npm test', lint: null, dev: null, coverage: null },
       package_managers: [{ name: 'npm', manifest: 'package.json', lockfile: 'package-lock.json' }],
       file_count: 5,
       scan: { source: 'git', truncated: false },
@@ -94,5 +95,50 @@ describe('wfs init', () => {
       project_state: 'created',
       tech: { project_name: 'tool', primary_language: 'Go', scan: { source: 'walk' } },
     });
+  });
+
+  it('reads a got-like library and a vite-like monorepo end to end', async () => {
+    const got = makeRepo(gotLike());
+    const gotRun = json<{ tech: Record<string, unknown> }>(await wfs(got, ['init', '--json']));
+    expect(gotRun.tech).toMatchObject({
+      frameworks: [],
+      dev_frameworks: ['Express'],
+      entry_points: [
+        { kind: 'exports', path: 'dist/source/index.d.ts', source: 'source/index.ts' },
+        { kind: 'exports', path: 'dist/source/index.js', source: 'source/index.ts' },
+      ],
+      overview: { technology_stack: { frameworks: [] }, architecture: { style: 'library' } },
+      _metadata: { initialized_by: 'wfs', analysis_mode: 'quick-scan' },
+    });
+
+    const vite = makeRepo(viteLike());
+    const run = await wfs(vite, ['init']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Project: @vitejs\/vite-monorepo \(TypeScript; /m);
+    const tech = readJson(path.join(vite, '.workflow', 'project-tech.json'));
+    expect(tech).toMatchObject({
+      primary_language: 'TypeScript',
+      workspaces: [{ tool: 'pnpm', manifest: 'pnpm-workspace.yaml' }],
+      language_scope: { left_out: expect.arrayContaining([expect.objectContaining({ path: 'playground' })]) },
+    });
+    expect(
+      (tech.workspace_packages as { path: string; role: string }[]).filter((p) => p.role === 'package'),
+    ).toEqual([
+      expect.objectContaining({ path: 'packages/create-vite' }),
+      expect.objectContaining({ path: 'packages/vite' }),
+    ]);
+  });
+
+  it('prints the coverage command an express-like project has', async () => {
+    const root = makeRepo({
+      'package.json': JSON.stringify({
+        name: 'web',
+        scripts: { test: 'mocha', 'test-cov': 'nyc --reporter=html npm test' },
+        devDependencies: { mocha: '10', nyc: '17' },
+      }),
+      'index.js': '',
+    });
+    const run = await wfs(root, ['init']);
+    expect(run.stdout).toMatch(/^Commands: .*coverage: npm run test-cov/m);
   });
 });
