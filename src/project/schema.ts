@@ -7,6 +7,8 @@ import { describeIssues } from '../core/schema-errors.js';
  * the coverage command and what the language count left out.
  */
 export const PROJECT_TECH_VERSION = '1.1';
+/** Versions of project-tech.json an older wfs wrote: re-analysed without calling them damaged. */
+export const OLDER_PROJECT_TECH_VERSIONS: readonly string[] = ['1.0'];
 export const PROJECT_GUIDELINES_VERSION = '1.0';
 
 const nullableString = z.nullable(z.string());
@@ -132,6 +134,52 @@ export const projectTechSchema = z.looseObject({
   }),
 });
 export type ProjectTech = z.infer<typeof projectTechSchema>;
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Objects wfs writes into that another tool shares: CCW (or a person) may keep keys of its own in
+ * them (`_metadata.last_updated`, `overview.description` extras), and re-analysis keeps those.
+ * Everything else wfs writes it owns whole: an old value of one of its keys is replaced, never merged.
+ */
+const SHARED_OBJECTS: readonly (readonly string[])[] = [
+  ['overview'],
+  ['overview', 'technology_stack'],
+  ['overview', 'architecture'],
+  ['_metadata'],
+];
+
+function keepForeign(previous: Json, next: Json, at: readonly string[]): Json {
+  const merged: Json = { ...next };
+  for (const [key, value] of Object.entries(previous)) {
+    const path = [...at, key];
+    const shared = SHARED_OBJECTS.some(
+      (p) => p.length === path.length && p.every((part, i) => part === path[i]),
+    );
+    if (!(key in next)) merged[key] = value;
+    else if (shared && isRecord(value) && isRecord(next[key]))
+      merged[key] = keepForeign(value, next[key] as Json, path);
+  }
+  return merged;
+}
+
+/**
+ * A re-analysis (`init --force`, or init over a file another tool wrote) in the file as it will be
+ * written: every key the analysis writes is the new value, every other key of the previous file
+ * (at the top and inside the shared objects) is kept as it was. `initialized_at` keeps the first
+ * initialisation's time. Returns the keys kept, for the report.
+ */
+export function carryOver(previous: unknown, next: ProjectTech): { tech: ProjectTech; kept: string[] } {
+  if (!isRecord(previous)) return { tech: next, kept: [] };
+  const tech = keepForeign(previous, next, []) as ProjectTech;
+  if (typeof previous.initialized_at === 'string') tech.initialized_at = previous.initialized_at;
+  const kept = Object.keys(previous).filter((key) => !(key in next));
+  return { tech, kept };
+}
 
 export const projectGuidelinesSchema = z.looseObject({
   schema_version: z.string(),

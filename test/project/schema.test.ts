@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeRepository } from '../../src/project/analyze.js';
-import { PROJECT_TECH_VERSION, type ProjectTech, projectTechSchema } from '../../src/project/schema.js';
+import {
+  carryOver,
+  PROJECT_TECH_VERSION,
+  type ProjectTech,
+  projectTechSchema,
+} from '../../src/project/schema.js';
 import { ccwProjectTech, gotLike } from './fixtures.js';
 
 function freshTech(): ProjectTech {
@@ -27,5 +32,37 @@ describe('project-tech.json shape', () => {
 
   it("a CCW file alone is not wfs's analysis", () => {
     expect(projectTechSchema.safeParse(ccwProjectTech()).success).toBe(false);
+  });
+
+  it("re-analysis keeps another tool's keys, at the top and inside the shared objects, and replaces wfs's own", () => {
+    const ccw = ccwProjectTech();
+    const { tech, kept } = carryOver(ccw, freshTech());
+    expect(kept).toEqual(['features', 'development_index', 'statistics', 'team_notes']);
+    expect(tech.development_index).toEqual(ccw.development_index);
+    expect(tech.features).toEqual(ccw.features);
+    expect(tech.statistics).toEqual(ccw.statistics);
+    expect(tech.team_notes).toEqual(ccw.team_notes);
+    expect(tech.initialized_at).toBe('2025-01-02T03:04:05.000Z');
+    // CCW's own keys inside the objects both write.
+    expect(tech.overview.glossary).toEqual({ sku: 'stock keeping unit' });
+    expect(tech.overview.technology_stack.notes_by_ccw).toBe('kept');
+    expect(tech._metadata.last_updated).toBe('2025-02-01T00:00:00Z');
+    // What wfs writes is the new analysis.
+    expect(tech.project_name).toBe('got');
+    expect(tech._metadata).toMatchObject({ initialized_by: 'wfs', analysis_mode: 'quick-scan' });
+    expect(tech.overview.architecture).toEqual({ style: 'library', layers: [], patterns: [] });
+    expect(tech.overview.technology_stack.languages).toEqual([
+      { name: 'TypeScript', file_count: 5, primary: true },
+    ]);
+    expect(projectTechSchema.safeParse(tech).success).toBe(true);
+  });
+
+  it('an old value of a key wfs owns is replaced whole, never merged', () => {
+    const next = freshTech();
+    const { tech } = carryOver(
+      { ...next, scan: { source: 'walk', truncated: true, limit: 1, note: 'stale' } },
+      next,
+    );
+    expect(tech.scan).toEqual(next.scan);
   });
 });
