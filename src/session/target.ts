@@ -90,8 +90,7 @@ export async function readTarget(
   const requested = requestedSession(ctx, named);
   let damaged: string | undefined;
   try {
-    if (requested !== undefined)
-      return read(checkRules(loadSession(ctx.layout, requested.id), rules));
+    if (requested !== undefined) return read(checkRules(loadSession(ctx.layout, requested.id), rules));
     const active = findActiveSession(ctx);
     if (active !== undefined) return read(checkRules(active, rules));
     const pointer = readActivePointer(ctx.layout);
