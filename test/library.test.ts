@@ -97,7 +97,7 @@ describe("the library as published (`import ... from 'wfs'`)", () => {
         return { steps: one + two };
       }
     }
-    const run = await new Count({ project, enableCrossSession: true }).execute();
+    const run = await new Count({ enableCrossSession: true }).execute(undefined, { project });
     expect(run).toMatchObject({ status: 'completed', output: { steps: 3 } });
 
     const done = await lib.completeSession(project, undefined, { tags: ['auth'] });
@@ -192,7 +192,7 @@ describe("the library as published (`import ... from 'wfs'`)", () => {
           new (class extends lib.BaseWorkflow<void, void> {
             readonly name = 'noop';
             protected async run() {}
-          })({ project, session: id }).execute(),
+          })().execute(undefined, { project, session: id }),
       ],
     ];
     for (const id of ['../x', 'WFS-../x', '../../outside/WFS-x', outside, '/etc/passwd'])

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type KeptLease, keepLease } from '../coord/keep-lease.js';
 import { coordinationSettings, openCoordinator } from '../coord/open.js';
 import { decideUnreachable } from '../coord/policy.js';
@@ -5,9 +6,11 @@ import { thisHost } from '../coord/rules.js';
 import type { Coordinator, Holder, Lease, SharedResult } from '../coord/types.js';
 import { isWfsError, WfsError } from '../core/errors.js';
 import { isSessionFolderName } from '../core/ids.js';
+import { sessionEnv } from '../session/exec.js';
 import { readTarget } from '../session/target.js';
 import { sessionDir } from '../store/layout.js';
 import { openProject, type ProjectContext } from '../store/project.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { type CommandOutcome, type CommandRun, runCommand } from './command.js';
 import { duration, groupLiveness, processLiveness, processRecord, stopGroup } from './processes.js';
@@ -26,22 +29,29 @@ const DEFAULT_LOCK_TTL_MS = 60_000;
 /** A shared result lives a day unless said otherwise: a new commit changes its key anyway. */
 const DEFAULT_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * How one run goes (SPEC 6): where it runs and what it may do, given to `execute`. What a workflow
+ * *is* (cross-session, scope, TTL, policies) is its definition, given to the constructor.
+ */
 export interface RunOptions {
   /** The project (default: the one around the working directory). */
   project?: ProjectContext;
-  /** The session to run in (default: the active one). */
+  /** The session to run in (default: SPEC 2's resolution: $WFS_SESSION_ID, else the active one). */
   session?: string;
   /** Continue this run (default: the workflow's unfinished run in the session, if any). */
   resume?: string;
   /**
-   * Stop on SIGINT, SIGTERM or SIGHUP (the running command with its whole group), releasing the
-   * lease (the CLI sets it).
+   * Aborting it interrupts the run: the running command is stopped with its whole group, the lease
+   * released, and the run can be resumed. The CLI turns SIGINT, SIGTERM and SIGHUP into it (step
+   * commands lead process groups of their own, out of reach of the terminal's Ctrl-C and hang-up).
    */
-  handleSignals?: boolean;
+  signal?: AbortSignal;
   /** Where progress lines go (default: nowhere). */
   progress?: (event: ProgressEvent) => void;
-  /** Let a workflow that offers a dry run (release-prep) write its changes. */
+  /** Let a workflow that offers a dry run (`offersDryRun`, e.g. release-prep) write its changes. */
   apply?: boolean;
+  /** The lease's TTL for this run, instead of the definition's. */
+  lockTtlMs?: number;
   /** Where the standard output of the commands steps run goes: ours (default), or our stderr (when stdout is for --json). */
   stdout?: 'inherit' | 'stderr';
 }
@@ -53,8 +63,12 @@ export type ProgressEvent =
   | { kind: 'step-skipped'; step: string }
   | { kind: 'note'; message: string };
 
-/** A command a step runs: what `runCommand` takes, less what the step gives it. */
-export type StepCommand = Omit<CommandRun, 'signal' | 'onStarted'>;
+/**
+ * A command a step runs: what `runCommand` takes, less what the step gives it (its signal, its
+ * record); the environment and where stdout goes default to the run's.
+ */
+export type StepCommand = Omit<CommandRun, 'signal' | 'onStarted' | 'stdout'> &
+  Partial<Pick<CommandRun, 'stdout'>>;
 
 /** What a step's function gets besides its signal. */
 export interface StepHandle {
@@ -72,6 +86,14 @@ export interface WorkflowContext {
   readonly runId: string;
   readonly project: ProjectContext;
   readonly session: LoadedSession;
+  /** The run's options as given to `execute` (apply, stdout, ...). */
+  readonly options: Readonly<RunOptions>;
+  /**
+   * The environment of the commands the run's steps start (SPEC 3's pre-execution protocol):
+   * `WFS_ROOT`, `WFS_SESSION_ID`, `WFS_SESSION_DIR`, `WFS_SESSION_TYPE`, `WFS_PHASE`,
+   * `WFS_OUTPUT_DIR`, plus `WFS_RUN_ID` and `WFS_WORKFLOW`. `step.runCommand` uses it by default.
+   */
+  readonly env: NodeJS.ProcessEnv;
   /** Aborted when the lease is lost or the run is interrupted: stop what you are doing. */
   readonly signal: AbortSignal;
   /**
@@ -111,8 +133,11 @@ class Stop extends Error {}
 export abstract class BaseWorkflow<Input = void, Output = unknown> {
   abstract readonly name: string;
   readonly description: string = '';
+  /** True for a workflow whose run is a dry run unless `apply` is given (release-prep). */
+  readonly offersDryRun: boolean = false;
 
-  constructor(readonly options: WorkflowOptions & RunOptions = {}) {}
+  /** The workflow's definition: what it is, the same for every run. */
+  constructor(readonly options: WorkflowOptions = {}) {}
 
   protected abstract run(ctx: WorkflowContext, input: Input): Promise<Output>;
 
@@ -121,17 +146,22 @@ export abstract class BaseWorkflow<Input = void, Output = unknown> {
    * `failed` (with the reason) or `skipped` (another session holds it, a conflict, or the backend
    * cannot be reached under the skip policy). Bad input (no session, an unknown run) rejects.
    */
-  async execute(input: Input): Promise<WorkflowResult<Output>> {
+  async execute(input: Input, options: RunOptions = {}): Promise<WorkflowResult<Output>> {
     validateWorkflowName(this.name);
-    const project = this.options.project ?? openProject();
-    const { session, warnings } = await readTarget(project, this.options.session, {
+    if (options.apply && !this.offersDryRun)
+      throw new WfsError(
+        'E_USAGE',
+        `--apply is for workflows with a dry run (e.g. release-prep), not ${this.name}`,
+      );
+    const project = options.project ?? openProject();
+    const { session, warnings } = await readTarget(project, options.session, {
       action: 'run a workflow in',
       refuseArchived: true,
       refuseCompleted: true,
     });
     let previous: RunRecord | undefined;
-    if (this.options.resume !== undefined) {
-      previous = loadRun(session.dir, this.name, this.options.resume);
+    if (options.resume !== undefined) {
+      previous = loadRun(session.dir, this.name, options.resume);
       if (previous.status === 'completed')
         throw new WfsError(
           'E_INVALID_STATE',
@@ -150,7 +180,7 @@ export abstract class BaseWorkflow<Input = void, Output = unknown> {
       };
     }
 
-    const run = new Run(this, project, session, previous, warnings);
+    const run = new Run(this, options, project, session, previous, warnings);
     return run.go((ctx) => this.run(ctx, input));
   }
 }
@@ -167,15 +197,17 @@ class Run<Output> {
   private readonly resumed: string[] = [];
   private readonly namesUsed = new Set<string>();
   private coordination: WorkflowResult<Output>['coordination'];
+  private env: NodeJS.ProcessEnv | undefined;
 
   constructor(
     private readonly workflow: BaseWorkflow<never, Output> | BaseWorkflow<unknown, Output>,
+    private readonly runOptions: RunOptions,
     private readonly project: ProjectContext,
     private readonly session: LoadedSession,
     private readonly previous: RunRecord | undefined,
     private readonly warnings: string[],
   ) {
-    this.lockTtl = workflow.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+    this.lockTtl = runOptions.lockTtlMs ?? workflow.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
     this.coordination = workflow.options.enableCrossSession ? 'locked' : 'off';
   }
 
@@ -184,7 +216,7 @@ class Run<Output> {
   }
 
   private progress(event: Parameters<NonNullable<RunOptions['progress']>>[0]): void {
-    this.workflow.options.progress?.(event);
+    this.runOptions.progress?.(event);
   }
 
   private result(
@@ -323,7 +355,7 @@ class Run<Output> {
     const seconds = Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
     const ours = run !== undefined && run.session_id === this.session.id;
     const then = ours
-      ? `wfs run ${this.name}${this.workflow.options.resume ? ` --resume ${run.run_id}` : ''} resumes run ${run.run_id}`
+      ? `wfs run ${this.name}${this.runOptions.resume ? ` --resume ${run.run_id}` : ''} resumes run ${run.run_id}`
       : `wfs run ${this.name} can run it`;
     return `The process holding workflow:${this.name} has ended, but its lease lasts until ${until} (in ${seconds} s): then ${then}`;
   }
@@ -353,11 +385,27 @@ class Run<Output> {
     saveRun(this.session.dir, this.record);
   }
 
+  /** The environment of step commands: the session's (as `wfs exec` gives it) and the run's. */
+  private commandEnv(): NodeJS.ProcessEnv {
+    if (this.env === undefined) {
+      const outputDir = path.join(this.session.dir, '.process', 'outputs');
+      ensureDirectory(outputDir);
+      this.env = {
+        ...sessionEnv(this.project, this.project.env, this.session, this.session.dir, outputDir),
+        WFS_RUN_ID: this.record.run_id,
+        WFS_WORKFLOW: this.name,
+      };
+    }
+    return this.env;
+  }
+
   private context(signal: AbortSignal): WorkflowContext {
     return {
       runId: this.record.run_id,
       project: this.project,
       session: this.session,
+      options: this.runOptions,
+      env: this.commandEnv(),
       signal,
       // A step's own work is stopped only by an interruption; a lost lease stops the run before
       // the next step (SPEC 6), so a command half-done is not killed for it.
@@ -410,7 +458,10 @@ class Run<Output> {
     const handle: StepHandle = {
       runCommand: (command) => {
         const running = runCommand({
+          // Unless the step says otherwise: the session's environment, and our stdout (or stderr).
+          env: { ...this.commandEnv(), WFS_STEP: name },
           ...command,
+          stdout: command.stdout ?? this.runOptions.stdout ?? 'inherit',
           signal: own.signal,
           onStarted: (child) => {
             // Durable before the command runs: if this process is killed now, a resume finds it.
@@ -486,16 +537,16 @@ class Run<Output> {
   private async steps(body: (ctx: WorkflowContext) => Promise<Output>): Promise<WorkflowResult<Output>> {
     const signals = [this.interrupt.signal, ...(this.kept ? [this.kept.signal] : [])];
     const signal = AbortSignal.any(signals);
-    const onSignal = (name: NodeJS.Signals) => () =>
+    // The caller's interruption (the CLI's signals) stops the running command's whole group.
+    const outer = this.runOptions.signal;
+    const onAbort = () =>
       this.interrupt.abort(
-        new Stop(`Interrupted by ${name}: resume with wfs run ${this.name} --resume ${this.record.run_id}`),
+        new Stop(
+          `Interrupted${typeof outer?.reason === 'string' ? ` by ${outer.reason}` : ''}: resume with wfs run ${this.name} --resume ${this.record.run_id}`,
+        ),
       );
-    // Step commands lead process groups of their own, out of reach of the terminal's Ctrl-C and
-    // hang-up: these handlers pass them on (the interruption stops each command's whole group).
-    const handlers = this.workflow.options.handleSignals
-      ? (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name) => [name, onSignal(name)] as const)
-      : [];
-    for (const [name, handler] of handlers) process.on(name, handler);
+    if (outer?.aborted) onAbort();
+    else outer?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.stopLeftovers();
       const output = await body(this.context(signal));
@@ -520,7 +571,7 @@ class Run<Output> {
       await this.announce('workflow.failed', { run_id: this.record.run_id, reason: this.record.reason });
       return this.result('failed', { reason: this.record.reason });
     } finally {
-      for (const [name, handler] of handlers) process.off(name, handler);
+      outer?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -1,10 +1,9 @@
 import { WfsError } from '../core/errors.js';
 import type { ProjectContext } from '../store/project.js';
-import type { BaseWorkflow, RunOptions } from './base.js';
+import type { BaseWorkflow } from './base.js';
 import { BUILTINS } from './builtin/index.js';
 import { DeclaredWorkflow, declarationFile, listDeclarations, readDeclaration } from './declared.js';
 import { validateWorkflowName } from './runs.js';
-import type { WorkflowOptions } from './types.js';
 
 /**
  * What `wfs run` and `wfs workflow list` know: the built-ins and the workflows declared in the
@@ -24,17 +23,16 @@ export async function listWorkflows(ctx: ProjectContext): Promise<WorkflowEntry[
   const declared = await listDeclarations(ctx);
   const builtins = Object.entries(BUILTINS)
     .filter(([name]) => !declared.some((d) => d.name === name))
-    .map(([name, create]): WorkflowEntry => {
-      const workflow = create({ project: ctx });
-      return {
+    .map(
+      ([name, builtin]): WorkflowEntry => ({
         name,
         source: 'built-in',
-        description: workflow.description,
-        cross_session: workflow.options.enableCrossSession === true,
-        scope: workflow.options.scope ?? [],
+        description: builtin.description,
+        cross_session: true,
+        scope: [],
         steps: [],
-      };
-    });
+      }),
+    );
   const files = declared.map(
     (d): WorkflowEntry => ({
       name: d.name,
@@ -49,28 +47,18 @@ export async function listWorkflows(ctx: ProjectContext): Promise<WorkflowEntry[
   return [...builtins, ...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-export async function findWorkflow(
-  ctx: ProjectContext,
-  name: string,
-  options: WorkflowOptions & RunOptions,
-): Promise<BaseWorkflow<void, unknown>> {
+/**
+ * The workflow of a name: a declaration in the project's files, else a built-in. Its definition
+ * only: how a run goes (session, resume, apply, signal, ...) is given to `execute`.
+ */
+export async function findWorkflow(ctx: ProjectContext, name: string): Promise<BaseWorkflow<void, unknown>> {
   validateWorkflowName(name);
   const file = declarationFile(ctx, name);
+  if (file !== undefined) return new DeclaredWorkflow(await readDeclaration(file));
   const builtin = BUILTINS[name];
-  if (file === undefined && builtin !== undefined) {
-    if (options.apply && name !== 'release-prep')
-      throw new WfsError('E_USAGE', `--apply is for workflows with a dry run (release-prep), not ${name}`);
-    return builtin({ ...options, project: ctx });
-  }
-  if (file !== undefined && options.apply)
-    throw new WfsError(
-      'E_USAGE',
-      `--apply is for workflows with a dry run (release-prep), not the declared ${name}`,
-    );
-  if (file === undefined)
-    throw new WfsError(
-      'E_NOT_FOUND',
-      `No workflow ${name}: declare it in .workflow/workflows/${name}.json (wfs workflow list shows those there are)`,
-    );
-  return new DeclaredWorkflow(await readDeclaration(file), { ...options, project: ctx });
+  if (builtin !== undefined) return builtin.create();
+  throw new WfsError(
+    'E_NOT_FOUND',
+    `No workflow ${name}: declare it in .workflow/workflows/${name}.json (wfs workflow list shows those there are)`,
+  );
 }

@@ -5,10 +5,9 @@ import { UNREACHABLE_POLICIES } from '../core/config.js';
 import { errnoCode, WfsError } from '../core/errors.js';
 import { describeIssues } from '../core/schema-errors.js';
 import { PHASES } from '../core/session.js';
-import { sessionEnv } from '../session/exec.js';
 import { changeSessionPhase } from '../session/state.js';
 import type { ProjectContext } from '../store/project.js';
-import { BaseWorkflow, type RunOptions, type StepHandle, type WorkflowContext } from './base.js';
+import { BaseWorkflow, type StepHandle, type WorkflowContext } from './base.js';
 import { commandText, describeOutcome, succeeded } from './command.js';
 import { validateWorkflowName } from './runs.js';
 import type { WorkflowOptions } from './types.js';
@@ -129,7 +128,7 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
 
   constructor(
     readonly declaration: Declaration,
-    options: WorkflowOptions & RunOptions = {},
+    options: WorkflowOptions = {},
   ) {
     super({
       enableCrossSession: declaration.crossSession ?? false,
@@ -166,20 +165,8 @@ export class DeclaredWorkflow extends BaseWorkflow<void, DeclaredOutput> {
     const cwd = path.resolve(root, step.cwd ?? '.');
     if (path.relative(root, cwd).startsWith('..'))
       throw new WfsError('E_INVALID_INPUT', `Step ${step.name}: cwd ${step.cwd} is outside the project`);
-    const outputDir = path.join(ctx.session.dir, '.process', 'outputs');
-    fs.mkdirSync(outputDir, { recursive: true });
-    const env = {
-      ...sessionEnv(ctx.project, ctx.project.env, ctx.session, ctx.session.dir, outputDir),
-      WFS_RUN_ID: ctx.runId,
-      WFS_WORKFLOW: this.name,
-      WFS_STEP: step.name,
-    };
-    const outcome = await handle.runCommand({
-      run: step.run,
-      cwd,
-      env,
-      stdout: this.options.stdout ?? 'inherit',
-    });
+    // The session's environment and the run's come with step.runCommand (WorkflowContext.env).
+    const outcome = await handle.runCommand({ run: step.run, cwd });
     if (!succeeded(outcome))
       throw new WfsError(
         'E_STEP_FAILED',

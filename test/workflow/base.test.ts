@@ -32,8 +32,8 @@ describe('BaseWorkflow (library)', () => {
   it('records steps durably; a resumed run replays recorded outputs and runs only what is left', async () => {
     const ctx = project();
     const { session_id } = await startNewSession(ctx, { description: 'measuring' });
-    const failing = new Measure({ project: ctx, enableCrossSession: true });
-    const failed = await failing.execute({ failSecond: true });
+    const failing = new Measure({ enableCrossSession: true });
+    const failed = await failing.execute({ failSecond: true }, { project: ctx });
     expect(failed).toMatchObject({
       status: 'failed',
       reason: 'not yet',
@@ -43,8 +43,8 @@ describe('BaseWorkflow (library)', () => {
         { name: 'add', status: 'failed' },
       ],
     });
-    const again = new Measure({ project: ctx, enableCrossSession: true, resume: failed.run_id! });
-    const done = await again.execute({ failSecond: false });
+    const again = new Measure({ enableCrossSession: true });
+    const done = await again.execute({ failSecond: false }, { project: ctx, resume: failed.run_id! });
     expect(done).toMatchObject({ status: 'completed', output: { total: 42 }, resumed_steps: ['count'] });
     // `count` ran once in all; its recorded output fed `add` on the resumed run.
     expect([...failing.calls, ...again.calls]).toEqual(['count', 'add', 'add']);
@@ -57,13 +57,15 @@ describe('BaseWorkflow (library)', () => {
         return shared;
       }
     }
-    expect((await new Reader({ project: ctx, enableCrossSession: true }).execute()).output).toBe('42');
+    expect((await new Reader({ enableCrossSession: true }).execute(undefined, { project: ctx })).output).toBe(
+      '42',
+    );
   });
 
   it('without cross-session: no lease, no announcements, and sharing says it did not share', async () => {
     const ctx = project();
     await startNewSession(ctx, { description: 'alone' });
-    const result = await new Measure({ project: ctx }).execute({ failSecond: false });
+    const result = await new Measure().execute({ failSecond: false }, { project: ctx });
     expect(result).toMatchObject({ status: 'completed', coordination: 'off' });
     expect(result.warnings).toEqual([expect.stringMatching(/^Result measure:WFS-alone not shared: /)]);
   });
@@ -77,11 +79,11 @@ describe('BaseWorkflow (library)', () => {
       }
     }
     const ctx = project();
-    await expect(new Twice({ project: ctx }).execute()).rejects.toMatchObject({
+    await expect(new Twice().execute(undefined, { project: ctx })).rejects.toMatchObject({
       code: 'E_NO_ACTIVE_SESSION',
     });
     await startNewSession(ctx, { description: 'twice' });
-    expect(await new Twice({ project: ctx }).execute()).toMatchObject({
+    expect(await new Twice().execute(undefined, { project: ctx })).toMatchObject({
       status: 'failed',
       reason: 'Step "same" appears twice in twice',
     });

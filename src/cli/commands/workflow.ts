@@ -66,16 +66,31 @@ export async function run(io: CliIo, out: Output, values: OptionValues, [name]: 
   const lockTtl = values['lock-ttl'];
   const session = stringOption(values, 'session');
   const resume = stringOption(values, 'resume');
-  const workflow = await findWorkflow(ctx, name!, {
-    ...(session ? { session } : {}),
-    ...(resume ? { resume } : {}),
-    ...(typeof lockTtl === 'number' ? { lockTtlMs: lockTtl } : {}),
-    ...(values.apply === true ? { apply: true } : {}),
-    handleSignals: true,
-    progress: progressPrinter(io),
-    stdout: out.json ? 'stderr' : 'inherit',
-  });
-  const result = await workflow.execute();
+  const workflow = await findWorkflow(ctx, name!);
+  // Signals become the run's AbortSignal: the library installs no handlers of its own. Step
+  // commands lead process groups of their own, out of reach of the terminal's Ctrl-C and hang-up,
+  // so the interruption is what stops them (with their whole group) and releases the lease.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => () => interrupt.abort(signal);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map(
+    (signal) => [signal, onSignal(signal)] as const,
+  );
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  let result: Awaited<ReturnType<typeof workflow.execute>>;
+  try {
+    result = await workflow.execute(undefined, {
+      project: ctx,
+      ...(session ? { session } : {}),
+      ...(resume ? { resume } : {}),
+      ...(typeof lockTtl === 'number' ? { lockTtlMs: lockTtl } : {}),
+      ...(values.apply === true ? { apply: true } : {}),
+      signal: interrupt.signal,
+      progress: progressPrinter(io),
+      stdout: out.json ? 'stderr' : 'inherit',
+    });
+  } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  }
   out.warnAll(result.warnings);
   const code =
     result.status === 'completed'

@@ -44,10 +44,10 @@ export class ReleasePrep extends BaseWorkflow<void, ReleasePrepOutput> {
   readonly name = 'release-prep';
   override readonly description =
     'clean tree, tests and build, next version from Conventional Commits, CHANGELOG and version (dry run unless --apply)';
+  override readonly offersDryRun = true;
 
   protected async run(ctx: WorkflowContext): Promise<ReleasePrepOutput> {
     const root = ctx.project.layout.root;
-    const stdout = this.options.stdout ?? 'inherit';
     const manifestFile = path.join(root, 'package.json');
     const plan = await reuseOrCompute<ReleasePlan>(ctx, `release-prep:${treeKey(root)}`, async (tree) => {
       await ctx.step('check clean tree', () => {
@@ -69,7 +69,7 @@ export class ReleasePrep extends BaseWorkflow<void, ReleasePrepOutput> {
           continue;
         }
         await ctx.step(`npm run ${script}`, async (_signal, step) => {
-          const outcome = await step.runCommand({ run: ['npm', 'run', script], cwd: root, stdout });
+          const outcome = await step.runCommand({ run: ['npm', 'run', script], cwd: root });
           if (!succeeded(outcome))
             throw new WfsError('E_STEP_FAILED', `npm run ${script} failed: it ${describeOutcome(outcome)}`);
           return outcome.ms;
@@ -125,7 +125,7 @@ export class ReleasePrep extends BaseWorkflow<void, ReleasePrepOutput> {
     ctx.note(
       `Next version: ${plan.current} -> ${plan.next} (${plan.bump}, ${plan.commits} commits since ${plan.last_tag ?? 'the first commit'})`,
     );
-    if (this.options.apply !== true) {
+    if (ctx.options.apply !== true) {
       ctx.note('Dry run: nothing written (wfs run release-prep --apply writes CHANGELOG.md and the version)');
       return { ...plan, applied: false, written: [] };
     }

@@ -96,7 +96,6 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
 
   protected async run(ctx: WorkflowContext): Promise<TestCoverageOutput> {
     const root = ctx.project.layout.root;
-    const stdout = this.options.stdout ?? 'inherit';
     const output = await reuseOrCompute<TestCoverageOutput>(
       ctx,
       `test-coverage:${treeKey(root)}`,
@@ -104,7 +103,7 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
         const command = coverageCommand(ctx.project);
         const ran = await ctx.step('run tests with coverage', async (_signal, step) => {
           const started = Date.now();
-          const outcome = await step.runCommand({ run: command, cwd: root, stdout });
+          const outcome = await step.runCommand({ run: command, cwd: root });
           if (!succeeded(outcome))
             throw new WfsError('E_STEP_FAILED', `The tests failed: ${command} ${describeOutcome(outcome)}`);
           return { started };
