@@ -6,7 +6,7 @@ import * as rules from '../core/lifecycle.js';
 import { keywords } from '../core/relevance.js';
 import type { SessionState } from '../core/session.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
-import { ARCHIVING_MARKER, type Layout, SESSION_FILE, sessionDir } from '../store/layout.js';
+import { ARCHIVING_MARKER, type Layout, sessionDir, sessionLayout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
@@ -115,7 +115,7 @@ export function readManifest(layout: Layout): ManifestEntry[] {
 }
 
 function readMarker(dir: string): ArchivingMarker | undefined {
-  const text = readTextIfExists(path.join(dir, ARCHIVING_MARKER));
+  const text = readTextIfExists(sessionLayout(dir).archivingMarker);
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as ArchivingMarker;
@@ -144,7 +144,7 @@ export function archiveSession(
   const resumed = marker !== undefined;
   if (marker === undefined) {
     marker = { session_id: id, started_at: tx.now, entry: manifestEntry(layout, session, tx.now, options) };
-    writeJsonAtomic(path.join(session.dir, ARCHIVING_MARKER), marker);
+    writeJsonAtomic(sessionLayout(session.dir).archivingMarker, marker);
   }
   if (session.location === 'active') {
     ensureDirectory(layout.archivesDir);
@@ -163,15 +163,13 @@ export function archiveSession(
   if (state.status !== 'archived') {
     state = tx.save(archiveDir, 'archives', rules.markArchived(state, marker.entry.archived_at));
   } else {
-    tx.record(
-      entryFromState(state, 'archives', fingerprintOf(fs.statSync(path.join(archiveDir, SESSION_FILE)))),
-    );
+    tx.record(entryFromState(state, 'archives', fingerprintOf(fs.statSync(sessionLayout(archiveDir).state))));
   }
   const manifest = readManifest(layout);
   if (!manifest.some((entry) => entry.session_id === id)) {
     writeJsonAtomic(layout.manifestPath, [...manifest, marker.entry]);
   }
-  fs.rmSync(path.join(archiveDir, ARCHIVING_MARKER), { force: true });
+  fs.rmSync(sessionLayout(archiveDir).archivingMarker, { force: true });
   return {
     session_id: id,
     status: state.status,
@@ -253,7 +251,7 @@ export function completeSession(
       session = {
         ...session,
         state,
-        fingerprint: fingerprintOf(fs.statSync(path.join(session.dir, SESSION_FILE))),
+        fingerprint: fingerprintOf(fs.statSync(sessionLayout(session.dir).state)),
       };
     }
     if (checked.archive === false) {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, isWfsError, WfsError } from '../core/errors.js';
 import { removeFileIfExists } from '../store/atomic.js';
+import { sessionLayout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { nowIso } from '../store/project.js';
 import { appendLineDurably, ensureDirectory } from '../store/safe-path.js';
@@ -44,7 +45,7 @@ const LINE_BYTES = 4000;
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export function auditPath(sessionDir: string): string {
-  return path.join(sessionDir, '.process', 'audit.jsonl');
+  return sessionLayout(sessionDir).audit;
 }
 
 // The audit trail is rotated past this size, keeping this many older files: a session that runs
@@ -128,7 +129,7 @@ export async function execInSession(
     );
   } else {
     workspace = session.dir;
-    outputDir = path.join(session.dir, '.process', 'outputs');
+    outputDir = sessionLayout(session.dir).outputs;
     ensureDirectory(outputDir);
   }
   // Failures of the heartbeat while the command runs are reported when it ends (onEnd).

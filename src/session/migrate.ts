@@ -15,6 +15,7 @@ import {
   SESSION_SUBDIRS,
   type SessionLocation,
   sessionDir,
+  sessionLayout,
 } from '../store/layout.js';
 import { folderTime, readTasks } from '../store/migration-evidence.js';
 import { nowIso, type ProjectContext } from '../store/project.js';
@@ -219,7 +220,7 @@ function makePlan(ctx: ProjectContext, now: string): MigrationPlan | undefined {
       if (read.kind !== 'ok') continue;
       const rename = !isSessionFolderName(id);
       if (read.migrated || rename) inPlace.push({ read, rename });
-      const marker = path.join(read.dir, ARCHIVING_MARKER);
+      const marker = sessionLayout(read.dir).archivingMarker;
       if (location === 'archives' && fs.existsSync(marker) && !isWfsArchivingMarker(marker))
         ccwArchivings.push(path.relative(W, marker));
     }
@@ -286,7 +287,7 @@ function makePlan(ctx: ProjectContext, now: string): MigrationPlan | undefined {
     }
     taken.add(id);
     if (renamedFrom !== undefined) renamed.set(renamedFrom, id);
-    const file = path.join(source.dir, SESSION_FILE);
+    const file = sessionLayout(source.dir).state;
     // A legacy folder's file may say it is archived (older CCW kept archived sessions in place).
     const written = statusWritten(file);
     const target = kind === 'moved' && written === 'archived' ? 'archives' : location;
@@ -304,7 +305,7 @@ function makePlan(ctx: ProjectContext, now: string): MigrationPlan | undefined {
       const updated = isObject(value) ? String(migrateSession(value, id, evidence).updated_at) : '';
       claimedActive.push({ id, updated });
     }
-    const marker = path.join(source.dir, ARCHIVING_MARKER);
+    const marker = sessionLayout(source.dir).archivingMarker;
     if (fs.existsSync(marker) && !isWfsArchivingMarker(marker)) {
       if (target === 'archives') {
         const rel = path.join(target, id, ARCHIVING_MARKER);
@@ -464,7 +465,7 @@ function plannedState(
     location: planned.location,
     tasks: readTasks(dir),
   });
-  const text = readTextIfExists(path.join(dir, SESSION_FILE));
+  const text = readTextIfExists(sessionLayout(dir).state);
   const value = parseJson(text);
   let state: SessionState;
   let changed = false;

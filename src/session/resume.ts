@@ -8,7 +8,7 @@ import { PHASES, type Phase, type SessionState } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { readTextIfExists, writeFileAtomic } from '../store/atomic.js';
 import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
-import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS } from '../store/layout.js';
+import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionLayout } from '../store/layout.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
 
@@ -42,7 +42,7 @@ export function planResume(
   let changed = false;
   let degraded = input.restored;
 
-  const marker = readTextIfExists(path.join(session.dir, ARCHIVING_MARKER));
+  const marker = readTextIfExists(sessionLayout(session.dir).archivingMarker);
   if (marker !== undefined) {
     // `archive` finishes wfs's own marker (it holds the manifest entry) or archives a completed
     // session; anything else (CCW leaves an empty marker) is completed and archived by `complete`.
@@ -72,7 +72,7 @@ export function planResume(
       warnings.push(`${sub}/ was missing: recreated empty (what it held is lost)`);
     }
   }
-  const notes = path.join(session.dir, PLANNING_NOTES_FILE);
+  const notes = sessionLayout(session.dir).planningNotes;
   if (!fs.existsSync(notes)) {
     writeFileAtomic(
       notes,

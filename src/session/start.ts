@@ -9,7 +9,7 @@ import { type Complexity, newSessionState, type SessionType } from '../core/sess
 import { ensureProjectInitialized } from '../project/ensure.js';
 import type { InitResult } from '../project/init.js';
 import { readTextIfExists, syncDirectory, writeFileAtomic } from '../store/atomic.js';
-import { CREATING_DIR, PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionDir } from '../store/layout.js';
+import { CREATING_DIR, SESSION_SUBDIRS, sessionDir, sessionLayout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
@@ -98,7 +98,7 @@ function createSession(
     for (const id of candidateIds(tx, input.description)) {
       // Written for this ID (the notes and the state name it): again if the ID must change.
       writeFileAtomic(
-        path.join(staging, PLANNING_NOTES_FILE),
+        sessionLayout(staging).planningNotes,
         renderPlanningNotes({ id, description: input.description, created: tx.now }),
       );
       const state = newSessionState({
@@ -188,7 +188,7 @@ export async function startNewSession(ctx: ProjectContext, input: StartInput): P
 /** What `--auto` compares a task with: the session's title, description and planning notes. */
 function sessionText(ctx: ProjectContext, session: SessionSummary): string {
   const notes =
-    readTextIfExists(path.join(sessionDir(ctx.layout, session.id, 'active'), PLANNING_NOTES_FILE)) ?? '';
+    readTextIfExists(sessionLayout(sessionDir(ctx.layout, session.id, 'active')).planningNotes) ?? '';
   const read = readSessionAt(ctx.layout, session.id, 'active');
   const description = read.kind === 'ok' ? read.state.description : '';
   return `${session.project}\n${description}\n${userContent(notes)}`;

@@ -4,6 +4,7 @@ import { errnoCode } from '../core/errors.js';
 import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
 import { PHASES, type Phase } from '../core/session.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
+import { sessionLayout } from './layout.js';
 import { ensureDirectory, readOwnFile } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
@@ -27,7 +28,7 @@ export interface CheckpointFile {
 }
 
 export function checkpointsDir(sessionDir: string): string {
-  return path.join(sessionDir, '.process', 'checkpoints');
+  return sessionLayout(sessionDir).checkpoints;
 }
 
 export function newCheckpointId(now: string): string {

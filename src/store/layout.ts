@@ -43,6 +43,47 @@ export const SESSION_FILE = 'workflow-session.json';
 export const PLANNING_NOTES_FILE = 'planning-notes.md';
 export const ARCHIVING_MARKER = '.archiving';
 export const SESSION_SUBDIRS = ['.process', '.task', '.summaries'] as const;
+/**
+ * A session folder's inner layout, in one place: every module that reads or writes inside a session
+ * asks here where its files are.
+ */
+export interface SessionFolder {
+  dir: string;
+  state: string;
+  planningNotes: string;
+  archivingMarker: string;
+  process: string;
+  /** Previous versions of the state (hard links). */
+  backups: string;
+  checkpoints: string;
+  /** `wfs exec`'s audit trail. */
+  audit: string;
+  /** Where commands run for the session put their output (WFS_OUTPUT_DIR). */
+  outputs: string;
+  /** Workflow run records, one folder per workflow. */
+  runs: string;
+  tasks: string;
+  summaries: string;
+}
+
+export function sessionLayout(dir: string): SessionFolder {
+  const process = path.join(dir, '.process');
+  return {
+    dir,
+    state: path.join(dir, SESSION_FILE),
+    planningNotes: path.join(dir, PLANNING_NOTES_FILE),
+    archivingMarker: path.join(dir, ARCHIVING_MARKER),
+    process,
+    backups: path.join(process, 'backups'),
+    checkpoints: path.join(process, 'checkpoints'),
+    audit: path.join(process, 'audit.jsonl'),
+    outputs: path.join(process, 'outputs'),
+    runs: path.join(process, 'runs'),
+    tasks: path.join(dir, '.task'),
+    summaries: path.join(dir, '.summaries'),
+  };
+}
+
 /** Under `.workflow/`: where a new session is made before it is renamed into `active/` whole. */
 export const CREATING_DIR = '.creating';
 

@@ -5,7 +5,7 @@ import { isSessionFolderName } from '../core/ids.js';
 import type { SessionState } from '../core/session.js';
 import { parseSessionText } from '../core/session-file.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
-import { type Layout, SESSION_FILE, type SessionLocation, sessionDir } from './layout.js';
+import { type Layout, SESSION_FILE, type SessionLocation, sessionDir, sessionLayout } from './layout.js';
 import { evidenceAt } from './migration-evidence.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
 import { ensureDirectory } from './safe-path.js';
@@ -42,7 +42,7 @@ export type SessionRead =
 function isUnfinishedCreation(dir: string): boolean {
   const has = (sub: string) => {
     try {
-      return fs.readdirSync(path.join(dir, '.process', sub)).length > 0;
+      return fs.readdirSync(path.join(sessionLayout(dir).process, sub)).length > 0;
     } catch {
       return false;
     }
@@ -53,7 +53,7 @@ function isUnfinishedCreation(dir: string): boolean {
 /** Reads and validates one session folder's state file; never throws for damage, only reports it. */
 export function readSessionAt(layout: Layout, id: string, location: SessionLocation): SessionRead {
   const dir = sessionDir(layout, id, location);
-  const file = path.join(dir, SESSION_FILE);
+  const file = sessionLayout(dir).state;
   const corrupt = (reason: string): SessionRead => ({ kind: 'corrupt', id, location, dir, reason });
   let text: string;
   let stat: fs.Stats;
@@ -150,7 +150,7 @@ const PRUNE_EVERY = 5;
 const BACKUP_NAME = /^workflow-session\.r(\d+)(?:-\d+)?\.json$/;
 
 export function backupsDir(dir: string): string {
-  return path.join(dir, '.process', 'backups');
+  return sessionLayout(dir).backups;
 }
 
 /**
@@ -217,7 +217,7 @@ export function saveSession(
   now: string,
 ): { state: SessionState; fingerprint: Fingerprint } {
   const next: SessionState = { ...state, revision: state.revision + 1, updated_at: now };
-  const file = path.join(dir, SESSION_FILE);
+  const file = sessionLayout(dir).state;
   keepBackup(dir, file, state.revision);
   writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
   if (next.revision > BACKUPS_KEPT && next.revision % PRUNE_EVERY === 0) pruneBackups(dir);
@@ -262,7 +262,7 @@ export function restoreFromBackup(
 ): Restored | undefined {
   const good = newestGoodBackup(dir, id);
   if (good === undefined) return undefined;
-  const file = path.join(dir, SESSION_FILE);
+  const file = sessionLayout(dir).state;
   let keptAside: string | undefined = `${file}.corrupt-${now.replace(/[:.]/g, '-')}`;
   try {
     fs.renameSync(file, keptAside);

@@ -18,6 +18,7 @@ import {
   SESSION_FILE,
   type SessionLocation,
   sessionDir,
+  sessionLayout,
 } from '../store/layout.js';
 import { describeHolder, inspectLocks } from '../store/lock.js';
 import { nowIso, type ProjectContext } from '../store/project.js';
@@ -291,7 +292,10 @@ class Doctor {
           });
         }
         const archived = read.state.status === 'archived';
-        if (archived !== (location === 'archives') && !fs.existsSync(path.join(read.dir, ARCHIVING_MARKER))) {
+        if (
+          archived !== (location === 'archives') &&
+          !fs.existsSync(sessionLayout(read.dir).archivingMarker)
+        ) {
           this.problem(
             'session',
             `${id}: status ${read.state.status}, but its folder is in ${location}/`,
@@ -379,7 +383,7 @@ class Doctor {
     for (const location of ['active', 'archives'] as SessionLocation[]) {
       for (const id of listSessionFolders(this.layout, location)) {
         const dir = sessionDir(this.layout, id, location);
-        if (!fs.existsSync(path.join(dir, ARCHIVING_MARKER))) continue;
+        if (!fs.existsSync(sessionLayout(dir).archivingMarker)) continue;
         const read = readSessionAt(this.layout, id, location);
         const finishable =
           read.kind === 'ok' && (read.state.status === 'completed' || read.state.status === 'archived');
@@ -520,7 +524,7 @@ class Doctor {
   checkRuns(sessions: readonly LoadedSession[]): void {
     const damaged: string[] = [];
     for (const session of sessions) {
-      const runsDir = path.join(session.dir, '.process', 'runs');
+      const runsDir = sessionLayout(session.dir).runs;
       let workflows: string[];
       try {
         workflows = fs.readdirSync(runsDir);

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { type KeptLease, keepLease } from '../coord/keep-lease.js';
 import { coordinationSettings, openCoordinator } from '../coord/open.js';
 import { decideUnreachable } from '../coord/policy.js';
@@ -8,7 +7,7 @@ import { isWfsError, WfsError } from '../core/errors.js';
 import { isSessionFolderName } from '../core/ids.js';
 import { sessionEnv } from '../session/exec.js';
 import { readTarget } from '../session/target.js';
-import { sessionDir } from '../store/layout.js';
+import { sessionDir, sessionLayout } from '../store/layout.js';
 import { openProject, type ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
@@ -388,7 +387,7 @@ class Run<Output> {
   /** The environment of step commands: the session's (as `wfs exec` gives it) and the run's. */
   private commandEnv(): NodeJS.ProcessEnv {
     if (this.env === undefined) {
-      const outputDir = path.join(this.session.dir, '.process', 'outputs');
+      const outputDir = sessionLayout(this.session.dir).outputs;
       ensureDirectory(outputDir);
       this.env = {
         ...sessionEnv(this.project, this.project.env, this.session, this.session.dir, outputDir),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../core/errors.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
+import { sessionLayout } from '../store/layout.js';
 import { uniqueSuffix } from '../store/unique.js';
 import { duration, groupLiveness, maySignal, processLiveness, stopGroupSync } from './processes.js';
 import type { RunRecord, StepChild } from './types.js';
@@ -23,7 +24,7 @@ export function validateWorkflowName(name: string): string {
 }
 
 function runsDir(sessionDir: string, workflow: string): string {
-  return path.join(sessionDir, '.process', 'runs', workflow);
+  return path.join(sessionLayout(sessionDir).runs, workflow);
 }
 
 export function newRunId(now: Date): string {
@@ -91,7 +92,7 @@ export function unfinishedRuns(sessionDir: string): {
 }[] {
   let workflows: string[];
   try {
-    workflows = fs.readdirSync(path.join(sessionDir, '.process', 'runs'));
+    workflows = fs.readdirSync(sessionLayout(sessionDir).runs);
   } catch {
     return [];
   }
@@ -143,7 +144,7 @@ export function strayStepProcesses(sessionDirs: readonly string[]): StrayStepPro
   for (const dir of sessionDirs) {
     let workflows: string[];
     try {
-      workflows = fs.readdirSync(path.join(dir, '.process', 'runs'));
+      workflows = fs.readdirSync(sessionLayout(dir).runs);
     } catch {
       continue;
     }
