@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, sessionIdOf, treeOf, wfs, wfsSync } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, sessionIdOf, treeOf, wfsSync } from '../helpers.js';
 
 describe('hostile input', () => {
   it.each([['../../etc'], ['WFS-../../x'], ['WFS-a/b'], ['/etc/passwd'], ['WFS-a\\..\\b'], ['WFS-..']])(

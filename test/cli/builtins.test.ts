@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo } from '../helpers.js';
 
 type RunJson = {
   status: string;

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, readJson, registryLines, treeOf, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, readJson, registryLines, treeOf } from '../helpers.js';
 
 type Report = {
   findings: { check: string; severity: string; message: string; fixed?: string; manual?: string }[];

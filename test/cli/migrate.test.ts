@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, readJson, registryLines, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, readJson, registryLines } from '../helpers.js';
 
 /** A repository as the CCW tools left it: sessions in .workflow/ and .workflow/sessions/, v1 metadata, markers. */
 function legacyRepo() {

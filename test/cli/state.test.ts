@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newCheckpointId } from '../../src/store/checkpoints.js';
-import { json, makeRepo, readJson, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, readJson } from '../helpers.js';
 
 const dirOf = (root: string, id: string) => path.join(root, '.workflow', 'active', id);
 const stateFile = (root: string, id: string) => path.join(dirOf(root, id), 'workflow-session.json');

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, readJson, registryLines, sessionIdOf, treeOf, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, readJson, registryLines, sessionIdOf, treeOf } from '../helpers.js';
 
 const sessionFile = (root: string, id: string, where = 'active') =>
   path.join(root, '.workflow', where, id, 'workflow-session.json');

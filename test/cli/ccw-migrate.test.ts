@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli as wfs } from '../cli.js';
 import { currentLayout, sessionsLayout, v2Layout, writeTree } from '../fixtures/ccw.js';
 import { expectNothingLost, sessionAt, snapshot } from '../fixtures/ccw-check.js';
 import { expectV2Meaning, v2Expected } from '../fixtures/ccw-expected.js';
-import { json, makeRepo, readJson, wfs } from '../helpers.js';
+import { json, makeRepo, readJson } from '../helpers.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, readJson, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, readJson } from '../helpers.js';
 
 type Plan = {
   strategy: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { json, makeRepo, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo } from '../helpers.js';
 
 describe('wfs results', () => {
   it('get prints the value exactly as it was put; a missing key exits 1; put announces result.shared', async () => {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../src/coord/local/leases.js';
 import { coordinationDir } from '../../src/coord/location.js';
 import { holderName } from '../../src/store/lock.js';
-import { json, makeRepo, readJson, wfs } from '../helpers.js';
+import { cli as wfs } from '../cli.js';
+import { json, makeRepo, readJson } from '../helpers.js';
 
 /** The core's promises under kills, hostile files and hostile input (SPEC 1, 3, 4), through the CLI. */
 
