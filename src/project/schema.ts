@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../core/schema-errors.js';
+import { readTextIfExists } from '../store/atomic.js';
+import type { CheckReporter } from '../store/checks.js';
 
 /**
  * 1.1: CCW's field names beside wfs's own (`overview`, `initialized_at`, `_metadata`), frameworks
@@ -231,4 +233,26 @@ export function checkProjectFile<T>(
   return result.success
     ? { ok: true, value: result.data }
     : { ok: false, reason: `schema: ${describeIssues(result.error)}` };
+}
+
+export function checkProjectFiles(report: CheckReporter): void {
+  for (const [file, schema, name] of [
+    [report.layout.techPath, projectTechSchema, 'project-tech.json'],
+    [report.layout.guidelinesPath, projectGuidelinesSchema, 'project-guidelines.json'],
+  ] as const) {
+    const text = readTextIfExists(file);
+    if (text === undefined) {
+      report.info('project', `${name} does not exist yet (wfs init writes it)`);
+      continue;
+    }
+    const checked = checkProjectFile(schema as typeof projectTechSchema, text);
+    if (!checked.ok)
+      report.problem(
+        'project',
+        `${name} is damaged: ${checked.reason}`,
+        undefined,
+        'run wfs init, which keeps the damaged file aside and writes a new one',
+      );
+  }
+  // config.json is checked with the coordination settings it holds (coordinationFindings).
 }

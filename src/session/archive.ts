@@ -6,11 +6,18 @@ import * as rules from '../core/lifecycle.js';
 import { keywords } from '../core/relevance.js';
 import type { SessionState } from '../core/session.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
-import { ARCHIVING_MARKER, type Layout, sessionDir, sessionLayout } from '../store/layout.js';
+import type { CheckReporter } from '../store/checks.js';
+import {
+  ARCHIVING_MARKER,
+  type Layout,
+  type SessionLocation,
+  sessionDir,
+  sessionLayout,
+} from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { entryFromState, fingerprintOf } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
-import { type LoadedSession, readSessionAt } from '../store/session-files.js';
+import { type LoadedSession, listSessionFolders, readSessionAt } from '../store/session-files.js';
 import { applyChange, type Change } from './change.js';
 import { targetIn } from './target.js';
 import type { SessionTransaction } from './transaction.js';
@@ -291,4 +298,67 @@ export function archiveCompletedSession(
     }
     return announcedArchive(archiveSession(tx, session, checked), false);
   });
+}
+
+export function checkArchiving(report: CheckReporter, tx: () => SessionTransaction): void {
+  for (const location of ['active', 'archives'] as SessionLocation[]) {
+    for (const id of listSessionFolders(report.layout, location)) {
+      const dir = sessionDir(report.layout, id, location);
+      if (!fs.existsSync(sessionLayout(dir).archivingMarker)) continue;
+      const read = readSessionAt(report.layout, id, location);
+      const finishable =
+        read.kind === 'ok' && (read.state.status === 'completed' || read.state.status === 'archived');
+      if (!finishable) {
+        report.problem(
+          'archiving',
+          `${id}: an ${ARCHIVING_MARKER} marker on a session that is not completed`,
+          undefined,
+          `complete it (wfs session complete ${id}) or move ${ARCHIVING_MARKER} out of its folder`,
+        );
+        continue;
+      }
+      report.problem('archiving', `${id}: an archiving was interrupted`, () => {
+        archiveSession(tx(), read, {});
+        return 'finished the archiving';
+      });
+    }
+  }
+}
+
+export function checkManifest(report: CheckReporter, sessions: readonly LoadedSession[]): void {
+  const text = readTextIfExists(report.layout.manifestPath);
+  const archived = sessions.filter((s) => s.location === 'archives' && s.state.status === 'archived');
+  let entries: ManifestEntry[] | undefined;
+  if (text !== undefined) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (Array.isArray(value)) entries = value as ManifestEntry[];
+    } catch {
+      entries = undefined;
+    }
+  }
+  const rebuild = (keep: ManifestEntry[]) => () => {
+    if (text !== undefined && entries === undefined) report.moveAside(report.layout.manifestPath);
+    const known = new Set(keep.map((e) => e.session_id));
+    const added = archived
+      .filter((s) => !known.has(s.id))
+      .map((s) => manifestEntry(report.layout, s, s.state.archived_at ?? s.state.updated_at, {}));
+    writeJsonAtomic(report.layout.manifestPath, [...keep, ...added]);
+    return `wrote ${added.length} missing entr${added.length === 1 ? 'y' : 'ies'}${text !== undefined && entries === undefined ? '; the damaged manifest is kept aside' : ''}`;
+  };
+  if (text !== undefined && entries === undefined) {
+    report.problem('manifest', 'archives/manifest.json is not a JSON array', rebuild([]));
+    return;
+  }
+  const listed = new Set((entries ?? []).map((e) => e.session_id));
+  const unlisted = archived.filter((s) => !listed.has(s.id));
+  if (unlisted.length > 0)
+    report.problem(
+      'manifest',
+      `${unlisted.length} archived session(s) missing from archives/manifest.json (${unlisted
+        .slice(0, 5)
+        .map((s) => s.id)
+        .join(', ')})`,
+      rebuild(entries ?? []),
+    );
 }

@@ -8,6 +8,7 @@ import type { SessionState } from '../core/session.js';
 import { validateSession } from '../core/session-file.js';
 import { readActivePointer } from '../store/active-pointer.js';
 import { readTextIfExists, removeFileIfExists, writeJsonAtomic } from '../store/atomic.js';
+import type { CheckReporter } from '../store/checks.js';
 import {
   ARCHIVING_MARKER,
   type Layout,
@@ -643,4 +644,48 @@ export async function migrateProject(ctx: ProjectContext): Promise<MigrateReport
     applyPlan(ctx, tx, plan, report);
     return report;
   });
+}
+
+export function checkLegacyLayout(report: CheckReporter): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(report.layout.workflowDir);
+  } catch {
+    return;
+  }
+  // CCW's v2.0 layout (WFS-* beside its `.active-*` markers, `.archives/`) and `sessions/WFS-*`;
+  // `sessions/<uuid>/state.json` are CCW's own hook state, not sessions, and are no older layout.
+  const holdsSessions = (dir: string) => {
+    try {
+      return fs.readdirSync(dir).some((n) => n.startsWith('WFS-'));
+    } catch {
+      return false;
+    }
+  };
+  const legacy = names.filter(
+    (n) =>
+      /^WFS-/.test(n) ||
+      /^\.active-/.test(n) ||
+      n === '.archives' ||
+      (n === 'sessions' && holdsSessions(path.join(report.layout.workflowDir, n))),
+  );
+  if (names.includes('.migrating.json'))
+    report.problem(
+      'layout',
+      'a migration was interrupted (.migrating.json)',
+      undefined,
+      'run wfs migrate to finish it',
+    );
+  else if (legacy.length > 0)
+    report.problem(
+      'layout',
+      `an older layout is present (${legacy.slice(0, 5).join(', ')})`,
+      undefined,
+      'run wfs migrate',
+    );
+  if (names.includes('project.json'))
+    report.info(
+      'layout',
+      "project.json (CCW's project overview and feature registry) is kept as it is: wfs does not read it (wfs init writes project-tech.json)",
+    );
 }

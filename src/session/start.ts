@@ -9,7 +9,8 @@ import { type Complexity, newSessionState, type SessionType } from '../core/sess
 import { ensureProjectInitialized } from '../project/ensure.js';
 import type { InitResult } from '../project/init.js';
 import { readTextIfExists, syncDirectory, writeFileAtomic } from '../store/atomic.js';
-import { CREATING_DIR, SESSION_SUBDIRS, sessionDir, sessionLayout } from '../store/layout.js';
+import type { CheckReporter } from '../store/checks.js';
+import { CREATING_DIR, SESSION_FILE, SESSION_SUBDIRS, sessionDir, sessionLayout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
@@ -252,4 +253,36 @@ export async function startAutoSession(ctx: ProjectContext, input: StartInput): 
       ranked.find((r) => r.session.status === 'active') ?? ranked.find((r) => r.session === candidates[0])!;
     return announced(reuse(fallback.session, { ...warning, ...judged(fallback.judgement) }), normalised);
   });
+}
+
+/**
+ * SPEC 4: a session whose creation never finished is no session. Its remains (a staging folder
+ * in .workflow/.creating/, or a folder in active/ with no state, backups or checkpoints, left by a
+ * wfs from before creations were staged) are moved aside, never deleted.
+ */
+export function checkUnfinishedCreations(report: CheckReporter): void {
+  const creating = path.join(report.layout.workflowDir, CREATING_DIR);
+  let staged: string[] = [];
+  try {
+    staged = fs.readdirSync(creating);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+  }
+  for (const name of staged) {
+    const dir = path.join(creating, name);
+    report.problem(
+      'creation',
+      `${report.rel(dir)}: a session creation that never finished${!report.locked ? ' (or one in progress right now)' : ''}`,
+      () => `moved aside to ${report.moveAside(dir)}`,
+    );
+  }
+  for (const id of listSessionFolders(report.layout, 'active')) {
+    const read = readSessionAt(report.layout, id, 'active');
+    if (read.kind !== 'missing' || read.unfinished === undefined) continue;
+    report.problem(
+      'creation',
+      `${id}: the remains of a session creation that never finished (no ${SESSION_FILE}, no backups): it is no session`,
+      () => `moved aside to ${report.moveAside(read.unfinished!)}`,
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
+import type { CheckReporter } from './checks.js';
 import { ensureDirectory, proveDirectory } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
@@ -141,4 +142,31 @@ export function removeFileIfExists(file: string): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+}
+
+export function checkTempFiles(report: CheckReporter): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(report.layout.workflowDir, { recursive: true }) as string[];
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  const kept = entries.filter((e) => /\.corrupt-[0-9T-]+Z?$/.test(e) && !e.startsWith(`.backups${path.sep}`));
+  if (kept.length > 0) {
+    report.info(
+      'kept-aside',
+      `${kept.length} damaged file(s) kept aside after a restore (${kept.slice(0, 3).join(', ')})`,
+    );
+  }
+  const orphans = entries.filter((e) => e.endsWith(TEMP_SUFFIX) && !e.startsWith(`.backups${path.sep}`));
+  if (orphans.length === 0) return;
+  report.problem(
+    'temp-files',
+    `${orphans.length} temp file(s) left by interrupted writes (${orphans.slice(0, 3).join(', ')})`,
+    () => {
+      for (const orphan of orphans) report.moveAside(path.join(report.layout.workflowDir, orphan));
+      return 'moved aside to .workflow/.backups/';
+    },
+  );
 }

@@ -4,8 +4,10 @@ import { errnoCode } from '../core/errors.js';
 import { CHECKPOINTS_KEPT, checkpointsToPrune } from '../core/phase.js';
 import { PHASES, type Phase } from '../core/session.js';
 import { removeFileIfExists, writeFileAtomic } from './atomic.js';
+import type { CheckReporter } from './checks.js';
 import { sessionLayout } from './layout.js';
 import { ensureDirectory, readOwnFile } from './safe-path.js';
+import type { LoadedSession } from './session-files.js';
 import { uniqueSuffix } from './unique.js';
 
 /**
@@ -97,4 +99,21 @@ export function pruneCheckpoints(sessionDir: string, keep = CHECKPOINTS_KEPT): n
   const prune = new Set(checkpointsToPrune(all, keep));
   for (const checkpoint of all) if (prune.has(checkpoint.id)) removeFileIfExists(checkpoint.file);
   return prune.size;
+}
+
+/** The checkpoint each session's state names last must be readable: resume builds on it. */
+export function checkLastCheckpoints(report: CheckReporter, sessions: readonly LoadedSession[]): void {
+  for (const session of sessions) {
+    const last = session.state.last_checkpoint;
+    if (!last) continue;
+    const file = listCheckpoints(session.dir).find((c) => c.id === last.id)?.file;
+    if (file === undefined) continue; // resume reports a missing one and degrades
+    if (readCheckpointFile(file) !== undefined) continue;
+    report.problem(
+      'checkpoints',
+      `${session.id}: its last checkpoint ${last.id} is damaged (${report.rel(file)})`,
+      () =>
+        `moved aside to ${report.moveAside(file)}; wfs session resume restarts the phase from what was retained`,
+    );
+  }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import { removeFileIfExists } from './atomic.js';
+import type { CheckReporter } from './checks.js';
 import type { Layout } from './layout.js';
 import { type ProcessIdentity, processState, thisProcess } from './processes.js';
 import { ensureDirectory } from './safe-path.js';
@@ -315,4 +316,54 @@ export function inspectLocks(lockDir: string): LockInspection[] {
     });
   }
   return found;
+}
+
+/** The locks of a folder: a holder provably gone is moved aside, a live one is said (SPEC 1: never broken for age). */
+export function checkLocks(report: CheckReporter, lockDir: string, held?: string): void {
+  for (const lock of inspectLocks(lockDir)) {
+    const name = path.basename(lock.path);
+    // Ours, held by this very run (a read-only run holds none).
+    if (lock.kind === 'lock' && held !== undefined && lock.path === held) continue;
+    if (lock.kind === 'other' || lock.kind === 'legacy') {
+      report.problem(
+        'locks',
+        `${name}: not a lock of this version of wfs (left by an older version, or by a person)`,
+        () => `moved aside to ${report.moveAside(lock.path)}`,
+      );
+      continue;
+    }
+    if (lock.foreign !== undefined) {
+      report.problem(
+        'locks',
+        `${name}: holds ${lock.foreign.join(', ')}, which wfs did not make`,
+        () => `moved aside to ${report.moveAside(lock.path)}`,
+      );
+      continue;
+    }
+    const holder = lock.holder;
+    const judged = lock.judgement;
+    if (holder === undefined || judged === undefined) {
+      // An empty lock folder: a release interrupted between its two steps; the next lock takes it.
+      if (lock.kind === 'staging')
+        report.problem(
+          'locks',
+          `${name}: left by an interrupted lock`,
+          () => `moved aside to ${report.moveAside(lock.path)}`,
+        );
+      continue;
+    }
+    if (judged.gone) {
+      report.problem(
+        'locks',
+        `${name}: ${lock.kind === 'staging' ? 'left by an interrupted lock' : 'held by a process that is gone'} (${describeHolder(holder)}: ${judged.why})`,
+        () => `moved aside to ${report.moveAside(lock.path)}`,
+      );
+      continue;
+    }
+    if (lock.kind === 'staging') continue; // a lock being taken right now
+    report.info(
+      'locks',
+      `${name} is held by ${describeHolder(holder)}${judged.stopped ? ', which is stopped (Ctrl-Z or a debugger): resume it' : ''}${judged.remote ? ' (another machine: wfs cannot see whether it runs)' : ''}`,
+    );
+  }
 }

@@ -1,26 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
-import { describeFault, errnoCode, WfsError } from '../core/errors.js';
+import { describeFault, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import * as rules from '../core/lifecycle.js';
-import { checkProjectFile, projectGuidelinesSchema, projectTechSchema } from '../project/schema.js';
-import { archiveSession, type ManifestEntry, manifestEntry } from '../session/archive.js';
-import { saveUpgraded } from '../session/migrate.js';
+import { checkProjectFiles } from '../project/schema.js';
+import { checkArchiving, checkManifest } from '../session/archive.js';
+import { checkLegacyLayout, saveUpgraded } from '../session/migrate.js';
+import { checkUnfinishedCreations } from '../session/start.js';
 import { inTransaction, rebuildRegistryEntries, type SessionTransaction } from '../session/transaction.js';
 import { readActivePointer, writeActivePointer } from '../store/active-pointer.js';
-import { readTextIfExists, TEMP_SUFFIX, writeJsonAtomic } from '../store/atomic.js';
-import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
-import {
-  ARCHIVING_MARKER,
-  CREATING_DIR,
-  registryDirectory,
-  SESSION_FILE,
-  type SessionLocation,
-  sessionDir,
-  sessionLayout,
-} from '../store/layout.js';
-import { describeHolder, inspectLocks } from '../store/lock.js';
+import { checkTempFiles } from '../store/atomic.js';
+import { checkLastCheckpoints } from '../store/checkpoints.js';
+import type { CheckReporter, Finding } from '../store/checks.js';
+import { registryDirectory, type SessionLocation, sessionLayout } from '../store/layout.js';
+import { checkLocks } from '../store/lock.js';
 import { nowIso, type ProjectContext } from '../store/project.js';
 import { entryFromState, readRegistry } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
@@ -30,22 +24,14 @@ import {
   newestGoodBackup,
   readSessionAt,
 } from '../store/session-files.js';
-import { strayStepFindings } from '../workflow/runs.js';
+import { checkRunRecords, checkStepProcesses } from '../workflow/runs.js';
 
 /**
  * `wfs doctor [--fix]`: checks `.workflow/` against the contract and, with `fix`, repairs what it
  * finds without deleting anything: what has to go is moved to `.workflow/.backups/doctor-<time>/`.
  * It runs under the project lock, so it never mistakes a transaction in progress for damage.
  */
-export interface Finding {
-  check: string;
-  severity: 'problem' | 'info';
-  message: string;
-  /** What --fix did, when it repaired this. */
-  fixed?: string;
-  /** Why --fix cannot repair it. */
-  manual?: string;
-}
+export type { Finding } from '../store/checks.js';
 
 export interface DoctorReport {
   root: string;
@@ -56,7 +42,8 @@ export interface DoctorReport {
   remaining: number;
 }
 
-class Doctor {
+/** The reporter the checks write to, and the doctor's own checks (files, sessions, the active one, the registry). */
+class Doctor implements CheckReporter {
   readonly findings: Finding[] = [];
   private asideDir: string | undefined;
 
@@ -68,11 +55,17 @@ class Doctor {
     private readonly ctx: ProjectContext,
     private readonly transaction: SessionTransaction | undefined,
     private readonly fix: boolean,
-    /** The project lock this run holds, which its lock check must not report. */
-    private readonly heldLock: string | undefined,
   ) {}
 
-  private get tx(): SessionTransaction {
+  get fixing(): boolean {
+    return this.fix && this.transaction !== undefined;
+  }
+
+  get locked(): boolean {
+    return this.transaction !== undefined;
+  }
+
+  get tx(): SessionTransaction {
     if (this.transaction === undefined)
       throw new WfsError('E_INTERNAL', 'A repair ran without the project lock');
     return this.transaction;
@@ -96,13 +89,13 @@ class Doctor {
     }
   }
 
-  private get layout() {
+  get layout() {
     return this.ctx.layout;
   }
 
   problem(check: string, message: string, repair?: () => string, manual?: string): void {
     const finding: Finding = { check, severity: 'problem', message };
-    if (repair !== undefined && this.fix) {
+    if (repair !== undefined && this.fixing) {
       try {
         finding.fixed = repair();
       } catch (error) {
@@ -175,79 +168,8 @@ class Doctor {
     }
   }
 
-  /**
-   * SPEC 4: a session whose creation never finished is no session. Its remains (a staging folder
-   * in .workflow/.creating/, or a folder in active/ with no state, backups or checkpoints, left by a
-   * wfs from before creations were staged) are moved aside, never deleted.
-   */
-  checkUnfinishedCreations(): void {
-    const creating = path.join(this.layout.workflowDir, CREATING_DIR);
-    let staged: string[] = [];
-    try {
-      staged = fs.readdirSync(creating);
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
-    }
-    for (const name of staged) {
-      const dir = path.join(creating, name);
-      this.problem(
-        'creation',
-        `${this.rel(dir)}: a session creation that never finished${this.transaction === undefined ? ' (or one in progress right now)' : ''}`,
-        () => `moved aside to ${this.moveAside(dir)}`,
-      );
-    }
-    for (const id of listSessionFolders(this.layout, 'active')) {
-      const read = readSessionAt(this.layout, id, 'active');
-      if (read.kind !== 'missing' || read.unfinished === undefined) continue;
-      this.problem(
-        'creation',
-        `${id}: the remains of a session creation that never finished (no ${SESSION_FILE}, no backups): it is no session`,
-        () => `moved aside to ${this.moveAside(read.unfinished!)}`,
-      );
-    }
-  }
-
-  /** The checkpoint each session's state names last must be readable: resume builds on it. */
-  checkCheckpoints(sessions: readonly LoadedSession[]): void {
-    for (const session of sessions) {
-      const last = session.state.last_checkpoint;
-      if (!last) continue;
-      const file = listCheckpoints(session.dir).find((c) => c.id === last.id)?.file;
-      if (file === undefined) continue; // resume reports a missing one and degrades
-      if (readCheckpointFile(file) !== undefined) continue;
-      this.problem(
-        'checkpoints',
-        `${session.id}: its last checkpoint ${last.id} is damaged (${this.rel(file)})`,
-        () =>
-          `moved aside to ${this.moveAside(file)}; wfs session resume restarts the phase from what was retained`,
-      );
-    }
-  }
-
   rel(file: string): string {
     return path.relative(this.layout.root, file);
-  }
-
-  checkProjectFiles(): void {
-    for (const [file, schema, name] of [
-      [this.layout.techPath, projectTechSchema, 'project-tech.json'],
-      [this.layout.guidelinesPath, projectGuidelinesSchema, 'project-guidelines.json'],
-    ] as const) {
-      const text = readTextIfExists(file);
-      if (text === undefined) {
-        this.info('project', `${name} does not exist yet (wfs init writes it)`);
-        continue;
-      }
-      const checked = checkProjectFile(schema as typeof projectTechSchema, text);
-      if (!checked.ok)
-        this.problem(
-          'project',
-          `${name} is damaged: ${checked.reason}`,
-          undefined,
-          'run wfs init, which keeps the damaged file aside and writes a new one',
-        );
-    }
-    // config.json is checked with the coordination settings it holds (coordinationFindings).
   }
 
   /** Every session folder: readable, valid, current schema, in the right place. Returns the readable ones. */
@@ -377,239 +299,6 @@ class Doctor {
       this.tx.replaceRegistry(entries);
       return `rebuilt from the ${entries.length} session folder(s)`;
     });
-  }
-
-  checkArchiving(): void {
-    for (const location of ['active', 'archives'] as SessionLocation[]) {
-      for (const id of listSessionFolders(this.layout, location)) {
-        const dir = sessionDir(this.layout, id, location);
-        if (!fs.existsSync(sessionLayout(dir).archivingMarker)) continue;
-        const read = readSessionAt(this.layout, id, location);
-        const finishable =
-          read.kind === 'ok' && (read.state.status === 'completed' || read.state.status === 'archived');
-        if (!finishable) {
-          this.problem(
-            'archiving',
-            `${id}: an ${ARCHIVING_MARKER} marker on a session that is not completed`,
-            undefined,
-            `complete it (wfs session complete ${id}) or move ${ARCHIVING_MARKER} out of its folder`,
-          );
-          continue;
-        }
-        this.problem('archiving', `${id}: an archiving was interrupted`, () => {
-          archiveSession(this.tx, read, {});
-          return 'finished the archiving';
-        });
-      }
-    }
-  }
-
-  checkManifest(sessions: readonly LoadedSession[]): void {
-    const text = readTextIfExists(this.layout.manifestPath);
-    const archived = sessions.filter((s) => s.location === 'archives' && s.state.status === 'archived');
-    let entries: ManifestEntry[] | undefined;
-    if (text !== undefined) {
-      try {
-        const value: unknown = JSON.parse(text);
-        if (Array.isArray(value)) entries = value as ManifestEntry[];
-      } catch {
-        entries = undefined;
-      }
-    }
-    const rebuild = (keep: ManifestEntry[]) => () => {
-      if (text !== undefined && entries === undefined) this.moveAside(this.layout.manifestPath);
-      const known = new Set(keep.map((e) => e.session_id));
-      const added = archived
-        .filter((s) => !known.has(s.id))
-        .map((s) => manifestEntry(this.layout, s, s.state.archived_at ?? s.state.updated_at, {}));
-      writeJsonAtomic(this.layout.manifestPath, [...keep, ...added]);
-      return `wrote ${added.length} missing entr${added.length === 1 ? 'y' : 'ies'}${text !== undefined && entries === undefined ? '; the damaged manifest is kept aside' : ''}`;
-    };
-    if (text !== undefined && entries === undefined) {
-      this.problem('manifest', 'archives/manifest.json is not a JSON array', rebuild([]));
-      return;
-    }
-    const listed = new Set((entries ?? []).map((e) => e.session_id));
-    const unlisted = archived.filter((s) => !listed.has(s.id));
-    if (unlisted.length > 0)
-      this.problem(
-        'manifest',
-        `${unlisted.length} archived session(s) missing from archives/manifest.json (${unlisted
-          .slice(0, 5)
-          .map((s) => s.id)
-          .join(', ')})`,
-        rebuild(entries ?? []),
-      );
-  }
-
-  checkLocks(): void {
-    for (const lock of inspectLocks(this.layout.locksDir)) {
-      const name = path.basename(lock.path);
-      // Ours, held by this very run (a read-only run holds none).
-      if (lock.kind === 'lock' && this.heldLock !== undefined && lock.path === this.heldLock) continue;
-      if (lock.kind === 'other' || lock.kind === 'legacy') {
-        this.problem(
-          'locks',
-          `${name}: not a lock of this version of wfs (left by an older version, or by a person)`,
-          () => `moved aside to ${this.moveAside(lock.path)}`,
-        );
-        continue;
-      }
-      if (lock.foreign !== undefined) {
-        this.problem(
-          'locks',
-          `${name}: holds ${lock.foreign.join(', ')}, which wfs did not make`,
-          () => `moved aside to ${this.moveAside(lock.path)}`,
-        );
-        continue;
-      }
-      const holder = lock.holder;
-      const judged = lock.judgement;
-      if (holder === undefined || judged === undefined) {
-        // An empty lock folder: a release interrupted between its two steps; the next lock takes it.
-        if (lock.kind === 'staging')
-          this.problem(
-            'locks',
-            `${name}: left by an interrupted lock`,
-            () => `moved aside to ${this.moveAside(lock.path)}`,
-          );
-        continue;
-      }
-      if (judged.gone) {
-        this.problem(
-          'locks',
-          `${name}: ${lock.kind === 'staging' ? 'left by an interrupted lock' : 'held by a process that is gone'} (${describeHolder(holder)}: ${judged.why})`,
-          () => `moved aside to ${this.moveAside(lock.path)}`,
-        );
-        continue;
-      }
-      if (lock.kind === 'staging') continue; // a lock being taken right now
-      this.info(
-        'locks',
-        `${name} is held by ${describeHolder(holder)}${judged.stopped ? ', which is stopped (Ctrl-Z or a debugger): resume it' : ''}${judged.remote ? ' (another machine: wfs cannot see whether it runs)' : ''}`,
-      );
-    }
-  }
-
-  checkTempFiles(): void {
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(this.layout.workflowDir, { recursive: true }) as string[];
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return;
-      throw error;
-    }
-    const kept = entries.filter(
-      (e) => /\.corrupt-[0-9T-]+Z?$/.test(e) && !e.startsWith(`.backups${path.sep}`),
-    );
-    if (kept.length > 0) {
-      this.info(
-        'kept-aside',
-        `${kept.length} damaged file(s) kept aside after a restore (${kept.slice(0, 3).join(', ')})`,
-      );
-    }
-    const orphans = entries.filter((e) => e.endsWith(TEMP_SUFFIX) && !e.startsWith(`.backups${path.sep}`));
-    if (orphans.length === 0) return;
-    this.problem(
-      'temp-files',
-      `${orphans.length} temp file(s) left by interrupted writes (${orphans.slice(0, 3).join(', ')})`,
-      () => {
-        for (const orphan of orphans) this.moveAside(path.join(this.layout.workflowDir, orphan));
-        return 'moved aside to .workflow/.backups/';
-      },
-    );
-  }
-
-  /** Workflow run records that cannot be read: such a run cannot be resumed, and is never hidden. */
-  checkRuns(sessions: readonly LoadedSession[]): void {
-    const damaged: string[] = [];
-    for (const session of sessions) {
-      const runsDir = sessionLayout(session.dir).runs;
-      let workflows: string[];
-      try {
-        workflows = fs.readdirSync(runsDir);
-      } catch {
-        continue;
-      }
-      for (const workflow of workflows) {
-        let names: string[] = [];
-        try {
-          names = fs.readdirSync(path.join(runsDir, workflow));
-        } catch {
-          continue;
-        }
-        for (const name of names.filter((n) => n.startsWith('run-') && n.endsWith('.json'))) {
-          const file = path.join(runsDir, workflow, name);
-          try {
-            JSON.parse(fs.readFileSync(file, 'utf8'));
-          } catch {
-            damaged.push(file);
-          }
-        }
-      }
-    }
-    if (damaged.length === 0) return;
-    this.problem(
-      'workflow-runs',
-      `${damaged.length} damaged workflow run record(s), which cannot be resumed (${damaged
-        .slice(0, 3)
-        .map((f) => this.rel(f))
-        .join(', ')})`,
-      () => {
-        for (const file of damaged) this.moveAside(file);
-        return 'moved aside to .workflow/.backups/ (run those workflows afresh)';
-      },
-    );
-  }
-
-  /** Step commands a killed `wfs run` left running (their run's process is gone): --fix stops them. */
-  checkStepProcesses(sessions: readonly LoadedSession[]): void {
-    for (const stray of strayStepFindings(sessions.map((s) => s.dir)))
-      this.problem('workflow-processes', stray.message, stray.repair, stray.manual);
-  }
-
-  checkLegacy(): void {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.layout.workflowDir);
-    } catch {
-      return;
-    }
-    // CCW's v2.0 layout (WFS-* beside its `.active-*` markers, `.archives/`) and `sessions/WFS-*`;
-    // `sessions/<uuid>/state.json` are CCW's own hook state, not sessions, and are no older layout.
-    const holdsSessions = (dir: string) => {
-      try {
-        return fs.readdirSync(dir).some((n) => n.startsWith('WFS-'));
-      } catch {
-        return false;
-      }
-    };
-    const legacy = names.filter(
-      (n) =>
-        /^WFS-/.test(n) ||
-        /^\.active-/.test(n) ||
-        n === '.archives' ||
-        (n === 'sessions' && holdsSessions(path.join(this.layout.workflowDir, n))),
-    );
-    if (names.includes('.migrating.json'))
-      this.problem(
-        'layout',
-        'a migration was interrupted (.migrating.json)',
-        undefined,
-        'run wfs migrate to finish it',
-      );
-    else if (legacy.length > 0)
-      this.problem(
-        'layout',
-        `an older layout is present (${legacy.slice(0, 5).join(', ')})`,
-        undefined,
-        'run wfs migrate',
-      );
-    if (names.includes('project.json'))
-      this.info(
-        'layout',
-        "project.json (CCW's project overview and feature registry) is kept as it is: wfs does not read it (wfs init writes project-tech.json)",
-      );
   }
 }
 
@@ -741,29 +430,26 @@ function diagnose(
   fix: boolean,
   coordination: Finding[],
 ): DoctorReport {
-  const doctor = new Doctor(
-    ctx,
-    tx,
-    fix,
-    tx === undefined ? undefined : path.join(ctx.layout.locksDir, 'project.lock'),
-  );
+  // The project lock this run holds, which the lock check must not report (a read-only run holds none).
+  const held = tx === undefined ? undefined : path.join(ctx.layout.locksDir, 'project.lock');
+  const doctor = new Doctor(ctx, tx, fix);
   doctor.findings.push(...coordination);
   let sessions: LoadedSession[] = [];
   doctor.run('files', () => doctor.checkFileKinds());
-  doctor.run('project', () => doctor.checkProjectFiles());
-  doctor.run('layout', () => doctor.checkLegacy());
-  doctor.run('creation', () => doctor.checkUnfinishedCreations());
-  doctor.run('archiving', () => doctor.checkArchiving());
+  doctor.run('project', () => checkProjectFiles(doctor));
+  doctor.run('layout', () => checkLegacyLayout(doctor));
+  doctor.run('creation', () => checkUnfinishedCreations(doctor));
+  doctor.run('archiving', () => checkArchiving(doctor, () => doctor.tx));
   doctor.run('session', () => {
     sessions = doctor.checkSessions();
   });
   doctor.run('single-active', () => doctor.checkActive(sessions));
-  doctor.run('manifest', () => doctor.checkManifest(sessions));
-  doctor.run('checkpoints', () => doctor.checkCheckpoints(sessions));
-  doctor.run('locks', () => doctor.checkLocks());
-  doctor.run('temp-files', () => doctor.checkTempFiles());
-  doctor.run('workflow-runs', () => doctor.checkRuns(sessions));
-  doctor.run('workflow-processes', () => doctor.checkStepProcesses(sessions));
+  doctor.run('manifest', () => checkManifest(doctor, sessions));
+  doctor.run('checkpoints', () => checkLastCheckpoints(doctor, sessions));
+  doctor.run('locks', () => checkLocks(doctor, ctx.layout.locksDir, held));
+  doctor.run('temp-files', () => checkTempFiles(doctor));
+  doctor.run('workflow-runs', () => checkRunRecords(doctor, sessions));
+  doctor.run('workflow-processes', () => checkStepProcesses(doctor, sessions));
   // Last: the repairs above may have changed sessions the registry indexes.
   doctor.run('registry', () => doctor.checkRegistry(fix ? readableSessions(ctx) : sessions));
   const problems = doctor.findings.filter((f) => f.severity === 'problem');

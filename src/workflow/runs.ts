@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../core/errors.js';
 import { readTextIfExists, writeJsonAtomic } from '../store/atomic.js';
+import type { CheckReporter } from '../store/checks.js';
 import { sessionLayout } from '../store/layout.js';
+import type { LoadedSession } from '../store/session-files.js';
 import { uniqueSuffix } from '../store/unique.js';
 import { duration, groupLiveness, maySignal, processLiveness, stopGroupSync } from './processes.js';
 import type { RunRecord, StepChild } from './types.js';
@@ -189,4 +191,52 @@ function stopStraySync(stray: StrayStepProcess): string {
   if (!outcome.stopped)
     throw new WfsError('E_IO', `Could not stop pid ${stray.child.pid}: ${outcome.problem}`);
   return `stopped pid ${stray.child.pid} and its process group${outcome.signal ? ` (${outcome.signal})` : ''}; wfs run ${stray.workflow} runs the step again`;
+}
+
+/** Workflow run records that cannot be read: such a run cannot be resumed, and is never hidden. */
+export function checkRunRecords(report: CheckReporter, sessions: readonly LoadedSession[]): void {
+  const damaged: string[] = [];
+  for (const session of sessions) {
+    const runsDir = sessionLayout(session.dir).runs;
+    let workflows: string[];
+    try {
+      workflows = fs.readdirSync(runsDir);
+    } catch {
+      continue;
+    }
+    for (const workflow of workflows) {
+      let names: string[] = [];
+      try {
+        names = fs.readdirSync(path.join(runsDir, workflow));
+      } catch {
+        continue;
+      }
+      for (const name of names.filter((n) => n.startsWith('run-') && n.endsWith('.json'))) {
+        const file = path.join(runsDir, workflow, name);
+        try {
+          JSON.parse(fs.readFileSync(file, 'utf8'));
+        } catch {
+          damaged.push(file);
+        }
+      }
+    }
+  }
+  if (damaged.length === 0) return;
+  report.problem(
+    'workflow-runs',
+    `${damaged.length} damaged workflow run record(s), which cannot be resumed (${damaged
+      .slice(0, 3)
+      .map((f) => report.rel(f))
+      .join(', ')})`,
+    () => {
+      for (const file of damaged) report.moveAside(file);
+      return 'moved aside to .workflow/.backups/ (run those workflows afresh)';
+    },
+  );
+}
+
+/** Step commands a killed `wfs run` left running (their run's process is gone): --fix stops them. */
+export function checkStepProcesses(report: CheckReporter, sessions: readonly LoadedSession[]): void {
+  for (const stray of strayStepFindings(sessions.map((s) => s.dir)))
+    report.problem('workflow-processes', stray.message, stray.repair, stray.manual);
 }
