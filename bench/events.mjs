@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { startBenchRedis } from './redis-leases.mjs';
 
 const FOLLOWER = new URL('./event-follower.mjs', import.meta.url).pathname;
@@ -18,9 +19,10 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-async function measure(backend, where, send, count) {
+async function measure(backend, where, send, count, env = {}) {
   const child = spawn(process.execPath, [FOLLOWER, backend, where, String(count)], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const lines = readline.createInterface({ input: child.stdout });
   const latencies = [];
@@ -67,6 +69,33 @@ export async function benchEvents({ count = 200 } = {}) {
     await redis.close();
   } finally {
     server.stop();
+  }
+  return results;
+}
+
+/**
+ * Delivery on the embedded backend to a follower in another process, with logs of each size in
+ * `logs` (events written before, as a long-lived log holds them), each beside a pipe measured just
+ * before it. `dist`: the build to measure.
+ */
+export async function benchDelivery({ dist, logs, count = 200 }) {
+  const lib = await import(pathToFileURL(path.join(dist, 'lib', 'index.js')).href);
+  const results = [];
+  for (const events of logs) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-delivery-'));
+    const at = new Date().toISOString();
+    const lines = [];
+    for (let id = 1; id <= events; id++)
+      lines.push(JSON.stringify({ id, type: 'bench.old', at, session: null, host: 'bench', data: { id } }));
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+    const local = new lib.LocalCoordinator(dir);
+    await local.publish({ type: 'bench.started' });
+    const pipe = await measure('pipe', '-', (child) => child.stdin.write(`${now()}\n`), count);
+    const publish = () => local.publish({ type: 'bench.event', data: { sent: now() } });
+    const measured = await measure('local', dir, publish, count, { WFS_DIST: dist });
+    results.push({ events, pipe: pipe.median, ...measured });
+    await local.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
   return results;
 }
