@@ -57,7 +57,11 @@ export type LiveEntry<T> = T & { expires_at: number };
 const SMALL_READ = 64 * 1024;
 
 /** An entry's file read and checked: undefined when absent; 'damaged' for a link or another shape. */
-export function readEntry(file: string, kind: EntryKind): StoredEntry | 'damaged' | undefined {
+export function readEntry(
+  file: string,
+  kind: EntryKind,
+  fileName = path.basename(file),
+): StoredEntry | 'damaged' | undefined {
   let read = readOwn(file, SMALL_READ);
   if (read.kind === 'text' && read.size > SMALL_READ) read = readWholeOwn(file);
   if (read.kind === 'absent') return undefined;
@@ -65,7 +69,7 @@ export function readEntry(file: string, kind: EntryKind): StoredEntry | 'damaged
   const stored = parseJson(read.text);
   if (!isRecord(stored)) return 'damaged';
   const { key, boot, expires, value } = stored;
-  if (typeof key !== 'string' || fileNameOf(key) !== path.basename(file)) return 'damaged';
+  if (typeof key !== 'string' || fileNameOf(key) !== fileName) return 'damaged';
   if (!isStringOrNull(boot) || typeof expires !== 'number' || !Number.isFinite(expires)) return 'damaged';
   if (!isRecord(value) || !kind.valid(value)) return 'damaged';
   return { key, boot, expires, value };
@@ -156,9 +160,11 @@ export class TtlEntries<T extends object> {
     if (!isRealFolder(this.dir)) return [];
     const now = this.state.clock.now();
     const live: StoredEntry[] = [];
+    // Joined by hand: path.join's normalising showed in a listing of thousands.
+    const prefix = `${this.dir}${path.sep}`;
     for (const name of namesIn(this.dir)) {
       if (!name.endsWith('.json') || name.endsWith(TEMP_SUFFIX)) continue;
-      const stored = readEntry(path.join(this.dir, name), this.kind);
+      const stored = readEntry(prefix + name, this.kind, name);
       if (stored !== undefined && stored !== 'damaged' && this.isLive(stored, now)) live.push(stored);
     }
     live.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
