@@ -42,7 +42,12 @@ async function measure(backend, where, send, count, env = {}) {
   }
   await Promise.race([exited, sleep(5_000)]);
   child.kill();
-  return { median: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), received: latencies.length };
+  return {
+    median: percentile(latencies, 0.5),
+    p90: percentile(latencies, 0.9),
+    received: latencies.length,
+    latencies,
+  };
 }
 
 export async function benchEvents({ count = 200 } = {}) {
@@ -75,12 +80,13 @@ export async function benchEvents({ count = 200 } = {}) {
 
 /**
  * Delivery on the embedded backend to a follower in another process, with logs of each size in
- * `logs` (events written before, as a long-lived log holds them), each beside a pipe measured just
- * before it. `dist`: the build to measure.
+ * `logs` (events written before, as a long-lived log holds them), beside a pipe. The kinds take
+ * turns, `rounds` times `count / rounds` events each, so load that comes and goes on the machine
+ * falls on all of them alike. `dist`: the build to measure.
  */
-export async function benchDelivery({ dist, logs, count = 200 }) {
+export async function benchDelivery({ dist, logs, count = 200, rounds = 4 }) {
   const lib = await import(pathToFileURL(path.join(dist, 'lib', 'index.js')).href);
-  const results = [];
+  const places = [];
   for (const events of logs) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-delivery-'));
     const at = new Date().toISOString();
@@ -90,12 +96,28 @@ export async function benchDelivery({ dist, logs, count = 200 }) {
     fs.writeFileSync(path.join(dir, 'events.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
     const local = new lib.LocalCoordinator(dir);
     await local.publish({ type: 'bench.started' });
-    const pipe = await measure('pipe', '-', (child) => child.stdin.write(`${now()}\n`), count);
-    const publish = () => local.publish({ type: 'bench.event', data: { sent: now() } });
-    const measured = await measure('local', dir, publish, count, { WFS_DIST: dist });
-    results.push({ events, pipe: pipe.median, ...measured });
-    await local.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    places.push({ events, dir, local, latencies: [], pipe: [] });
+  }
+  const each = Math.ceil(count / rounds);
+  for (let round = 0; round < rounds; round++)
+    for (const place of places) {
+      const pipe = await measure('pipe', '-', (child) => child.stdin.write(`${now()}\n`), each);
+      place.pipe.push(...pipe.latencies);
+      const publish = () => place.local.publish({ type: 'bench.event', data: { sent: now() } });
+      const measured = await measure('local', place.dir, publish, each, { WFS_DIST: dist });
+      place.latencies.push(...measured.latencies);
+    }
+  const results = [];
+  for (const place of places) {
+    await place.local.close();
+    fs.rmSync(place.dir, { recursive: true, force: true });
+    results.push({
+      events: place.events,
+      pipe: percentile(place.pipe, 0.5),
+      median: percentile(place.latencies, 0.5),
+      p90: percentile(place.latencies, 0.9),
+      received: place.latencies.length,
+    });
   }
   return results;
 }
