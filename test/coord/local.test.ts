@@ -509,6 +509,7 @@ describe('local backend: symbolic links in the coordination folder are never fol
   ];
 
   const places = [
+    '.',
     'leases',
     'leases/job.json',
     'fenced',
@@ -523,6 +524,7 @@ describe('local backend: symbolic links in the coordination folder are never fol
     'claims',
     'claims/WFS-a.json',
     '.expiry',
+    '.expiry/<a bucket>',
     '.locks',
   ];
 
@@ -548,7 +550,8 @@ describe('local backend: symbolic links in the coordination folder are never fol
     async (place) => {
       for (const [what, operation] of operations) {
         const dir = await populated();
-        const at = path.join(dir, place);
+        const bucket = place.endsWith('<a bucket>') ? fs.readdirSync(path.join(dir, '.expiry'))[0]! : '';
+        const at = path.join(dir, place.replace('<a bucket>', bucket));
         // The link points to a copy of what stood there: a writer that followed it would find a
         // valid record (or folder of them) and write to it.
         const target = path.join(tmp(), 'target');
@@ -565,6 +568,38 @@ describe('local backend: symbolic links in the coordination folder are never fol
         expect(contents(target), what).toBe(before);
         expect(fs.lstatSync(at).isSymbolicLink(), what).toBe(true);
       }
+    },
+  );
+
+  it.each(['.expiry', '.expiry/<a bucket>', 'leases', 'results'])(
+    'a link at %s is never entered by the sweep, even when everything in it has come due',
+    async (place) => {
+      const dir = tmp();
+      const clock = manualClock();
+      const c = new LocalCoordinator(dir, { clock });
+      for (let i = 0; i < 5; i++) {
+        await acquired(c, `job-${i}`, 1_000);
+        await c.putResult({ key: `r${i}`, value: 'v', ttlMs: 1_000 });
+      }
+      const bucket = place.endsWith('<a bucket>') ? fs.readdirSync(path.join(dir, '.expiry'))[0]! : '';
+      const at = path.join(dir, place.replace('<a bucket>', bucket));
+      const target = path.join(tmp(), 'target');
+      fs.cpSync(at, target, { recursive: true });
+      fs.rmSync(at, { recursive: true });
+      fs.symlinkSync(target, at);
+      const before = contents(target);
+      forgetProvenDirectories();
+      const after = new LocalCoordinator(dir, { clock });
+      clock.advance(3_600_000);
+      for (const operation of [
+        () => after.publish({ type: 'test.tick' }),
+        () => after.acquire('other', { ttlMs: 1_000 }),
+        () => after.putResult({ key: 'other', value: 'v', ttlMs: 1_000 }),
+        () => after.list(),
+        () => after.listResults(),
+      ])
+        await operation().catch((error: unknown) => expect(error).toMatchObject({ code: 'E_SYMLINK' }));
+      expect(contents(target)).toBe(before);
     },
   );
 
