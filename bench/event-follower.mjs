@@ -1,6 +1,7 @@
 // The other process of bench/events.mjs: follows announcements (or, as the baseline, reads lines on
 // stdin) and prints, for each, how long after its sending it arrived, in milliseconds.
 import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
 const [backend, where, count] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
@@ -16,7 +17,11 @@ if (backend === 'pipe') {
     done();
   });
 } else {
-  const lib = await import('../dist/lib/index.js');
+  // WFS_DIST: another build to measure (bench/growth.mjs measures the one before a change too).
+  const dist = process.env.WFS_DIST
+    ? pathToFileURL(`${process.env.WFS_DIST}/`).href
+    : new URL('../dist/', import.meta.url).href;
+  const lib = await import(new URL('lib/index.js', dist).href);
   const c =
     backend === 'redis'
       ? await lib.RedisCoordinator.connect({ url: where, projectId: 'bench-events' })

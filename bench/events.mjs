@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { startBenchRedis } from './redis-leases.mjs';
 
 const FOLLOWER = new URL('./event-follower.mjs', import.meta.url).pathname;
@@ -18,9 +19,10 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-async function measure(backend, where, send, count) {
+async function measure(backend, where, send, count, env = {}) {
   const child = spawn(process.execPath, [FOLLOWER, backend, where, String(count)], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const lines = readline.createInterface({ input: child.stdout });
   const latencies = [];
@@ -40,7 +42,12 @@ async function measure(backend, where, send, count) {
   }
   await Promise.race([exited, sleep(5_000)]);
   child.kill();
-  return { median: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), received: latencies.length };
+  return {
+    median: percentile(latencies, 0.5),
+    p90: percentile(latencies, 0.9),
+    received: latencies.length,
+    latencies,
+  };
 }
 
 export async function benchEvents({ count = 200 } = {}) {
@@ -67,6 +74,50 @@ export async function benchEvents({ count = 200 } = {}) {
     await redis.close();
   } finally {
     server.stop();
+  }
+  return results;
+}
+
+/**
+ * Delivery on the embedded backend to a follower in another process, with logs of each size in
+ * `logs` (events written before, as a long-lived log holds them), beside a pipe. The kinds take
+ * turns, `rounds` times `count / rounds` events each, so load that comes and goes on the machine
+ * falls on all of them alike. `dist`: the build to measure.
+ */
+export async function benchDelivery({ dist, logs, count = 200, rounds = 4 }) {
+  const lib = await import(pathToFileURL(path.join(dist, 'lib', 'index.js')).href);
+  const places = [];
+  for (const events of logs) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-delivery-'));
+    const at = new Date().toISOString();
+    const lines = [];
+    for (let id = 1; id <= events; id++)
+      lines.push(JSON.stringify({ id, type: 'bench.old', at, session: null, host: 'bench', data: { id } }));
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
+    const local = new lib.LocalCoordinator(dir);
+    await local.publish({ type: 'bench.started' });
+    places.push({ events, dir, local, latencies: [], pipe: [] });
+  }
+  const each = Math.ceil(count / rounds);
+  for (let round = 0; round < rounds; round++)
+    for (const place of places) {
+      const pipe = await measure('pipe', '-', (child) => child.stdin.write(`${now()}\n`), each);
+      place.pipe.push(...pipe.latencies);
+      const publish = () => place.local.publish({ type: 'bench.event', data: { sent: now() } });
+      const measured = await measure('local', place.dir, publish, each, { WFS_DIST: dist });
+      place.latencies.push(...measured.latencies);
+    }
+  const results = [];
+  for (const place of places) {
+    await place.local.close();
+    fs.rmSync(place.dir, { recursive: true, force: true });
+    results.push({
+      events: place.events,
+      pipe: percentile(place.pipe, 0.5),
+      median: percentile(place.latencies, 0.5),
+      p90: percentile(place.latencies, 0.9),
+      received: place.latencies.length,
+    });
   }
   return results;
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { benchCheckpoint } from './checkpoint.mjs';
 import { benchCoordination } from './coordination.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
+import { benchGrowth } from './growth.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -124,6 +125,12 @@ const coordination = await benchCoordination();
 missed += coordination.missed;
 process.stderr.write('done\n');
 
+// The embedded backend with accumulated state: the large at most 1.2x the small.
+process.stderr.write('coordination growth... ');
+const growth = await benchGrowth({ rounds });
+missed += growth.missed;
+process.stderr.write('done\n');
+
 // Checkpoint save of a 64 KB state, in process (issue 3: median at most 5 ms).
 process.stderr.write('checkpoint saves... ');
 const checkpoint = await benchCheckpoint();
@@ -150,4 +157,6 @@ console.log(
 );
 console.log('');
 console.log(coordination.lines.join('\n'));
+console.log('');
+console.log(growth.lines.join('\n'));
 process.exitCode = missed ? 1 : 0;

@@ -142,6 +142,23 @@ export function coordinationContract(
       });
     });
 
+    it('results and presence take keys and sessions of the longest length allowed (300)', async () => {
+      const key = `a${'/x'.repeat(149)}y`;
+      expect(key).toHaveLength(300);
+      const sibling = `a${'/x'.repeat(149)}z`;
+      await c.putResult({ key, value: 'first', ttlMs: 60_000 });
+      await c.putResult({ key: sibling, value: 'second', ttlMs: 60_000 });
+      const reader = await other();
+      expect((await reader.getResult(key))?.value).toBe('first');
+      expect((await reader.getResult(sibling))?.value).toBe('second');
+      expect((await reader.listResults()).map((r) => r.key)).toEqual([key, sibling]);
+      const session = `WFS-${'s'.repeat(296)}`;
+      await c.heartbeat({ session, ttlMs: 60_000 });
+      expect((await reader.liveSessions()).map((p) => p.session)).toEqual([session]);
+      await c.leave(session);
+      expect(await reader.liveSessions()).toEqual([]);
+    });
+
     it('presence: live sessions with host and pid; a silent one drops out after its TTL; leave is at once', async () => {
       await c.heartbeat({ session: 'WFS-alive', ttlMs: 60_000 });
       await c.heartbeat({ session: 'WFS-crashed', ttlMs: 300 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,4 +122,60 @@ describe.each(BACKENDS)('$name backend across processes', (backend) => {
     expect(Date.now() - acquiredBy).toBeLessThan(800 + 1_000);
     await other.close();
   }, 60_000);
+});
+
+/** One `try` of the worker under `faketime -f OFFSET`: its wall clock (Date.now, hrtime) is off by it. */
+function tryWithClock(offset: string, dir: string, name: string, ttlMs: number, waitMs: number) {
+  return new Promise<{ status: string; fence: number }>((resolve, reject) => {
+    execFile(
+      'faketime',
+      ['-f', offset, process.execPath, WORKER, 'try', dir, name, String(ttlMs), String(waitMs)],
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as { status: string; fence: number });
+      },
+    );
+  });
+}
+
+const haveFaketime = spawnSync('faketime', ['-f', '+0', 'true']).status === 0;
+if (!haveFaketime) console.warn('faketime is not installed: the clock-difference tests are skipped');
+
+describe.skipIf(!haveFaketime)('local backend: processes whose wall clocks differ (faketime)', () => {
+  it('a process 11 minutes ahead does not take a live 10-minute lease', async () => {
+    const dir = tmp('wfs-coord-');
+    const c = new LocalCoordinator(dir);
+    const held = await c.acquire('job', { ttlMs: 600_000 });
+    expect(held.status).toBe('acquired');
+    expect(await tryWithClock('+11m', dir, 'job', 60_000, 0)).toMatchObject({ status: 'held' });
+    // Nor one of a second: the lease runs out by the host's clock, the same for every process.
+    expect(await tryWithClock('+11m', dir, 'job', 60_000, 0)).toMatchObject({ status: 'held' });
+  });
+
+  it('a lease taken by a process 11 minutes ahead is free for the others at its TTL, not 11 minutes later', async () => {
+    const dir = tmp('wfs-coord-');
+    const ahead = await tryWithClock('+11m', dir, 'job', 1_500, 0);
+    expect(ahead.status).toBe('acquired');
+    const c = new LocalCoordinator(dir);
+    const got = await c.acquire('job', { ttlMs: 60_000, waitMs: 10_000 });
+    expect(got.status).toBe('acquired');
+    expect(got.status === 'acquired' && got.lease.fence).toBeGreaterThan(ahead.fence);
+  });
+
+  it('a process 20 s behind does not keep seeing a lease past its expiry', async () => {
+    const dir = tmp('wfs-coord-');
+    const c = new LocalCoordinator(dir);
+    const first = await c.acquire('job', { ttlMs: 1_500 });
+    expect(first.status).toBe('acquired');
+    // It waits up to 10 s: by its own clock the lease would end 21.5 s from now.
+    expect(await tryWithClock('-20s', dir, 'job', 60_000, 10_000)).toMatchObject({ status: 'acquired' });
+  });
+
+  it('a lease taken by a process 20 s behind is not free before its TTL', async () => {
+    const dir = tmp('wfs-coord-');
+    const behind = await tryWithClock('-20s', dir, 'job', 10_000, 0);
+    expect(behind.status).toBe('acquired');
+    const got = await new LocalCoordinator(dir).acquire('job', { ttlMs: 1_000 });
+    expect(got).toMatchObject({ status: 'held', current: { fence: behind.fence } });
+  });
 });

@@ -1,5 +1,6 @@
 // A separate process using the built library's coordinator, for the concurrency and fault tests:
-// `counter DIR STORE N` or `holder DIR NAME TTL`. With REDIS_URL set, DIR is the project ID on
+// `counter DIR STORE N`, `holder DIR NAME TTL` or `try DIR NAME TTL WAIT` (one acquire, its outcome
+// printed as JSON; the lease, if granted, outlives the process). With REDIS_URL set, DIR is the project ID on
 // that Redis; otherwise the embedded backend's folder.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -53,4 +54,9 @@ if (mode === 'counter') {
     process.exit(0);
   });
   setInterval(() => {}, 1000);
+} else if (mode === 'try') {
+  const got = await c.acquire(arg, { ttlMs: Number(count), waitMs: Number(process.argv[6] ?? 0) });
+  const lease = got.status === 'acquired' ? got.lease : got.current;
+  console.log(JSON.stringify({ status: got.status, fence: lease.fence, expiresAt: lease.expiresAt }));
+  await c.close();
 }

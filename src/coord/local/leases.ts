@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode, WfsError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { errnoCode } from '../../core/errors.js';
 import { withLock } from '../../store/lock.js';
+import { ensureDirectory } from '../../store/safe-path.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { holderOf, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
@@ -21,91 +21,171 @@ import type {
   SharedResult,
   WfsEvent,
 } from '../types.js';
+import { fencedFile, Sequence } from './counters.js';
 import { appendEvent, followEventLog, readEventLog } from './events.js';
-import * as entries from './shared.js';
+import { ExpiryIndex } from './expiry.js';
+import { type HostClock, hostClock } from './host-clock.js';
+import {
+  fileNameOf,
+  inFolder,
+  isRealFolder,
+  isRecord,
+  isSafeInteger,
+  isString,
+  isStringOrNull,
+  linkError,
+  namesIn,
+  parseJson,
+  readOwn,
+  removeIfThere,
+  writeFixedRecord,
+} from './records.js';
+import { SharedEntries } from './shared.js';
+import type { LocalState } from './ttl-entries.js';
 
 /**
- * Leases of the embedded backend: one small JSON file per lease name under the coordination
- * directory, every read-modify-write under one cross-process lock (milliseconds).
+ * Leases of the embedded backend: one small record per *live* lease name under `leases/`, every
+ * read-modify-write under one cross-process lock (milliseconds). A released lease's record is
+ * removed at once, an expired one by the sweep of the index of expiries (expiry.ts); fences come
+ * from the counters (counters.ts), so no record is needed to keep them growing, and a record
+ * deleted or damaged by hand never makes a fence come again.
  *
- * Fences never go backwards, not even across a crash of the machine: a fence is
- * `epoch * 2^32 + n`, where the epoch is bumped (durably, fsynced) whenever the machine has
- * restarted since it was last written (Linux's boot id tells). Within one boot the page cache
- * outlives any killed process, so lease records are not fsynced, and what a machine crash could
- * lose or tear (leases, counters) is void after the restart anyway: the holders are gone and the
- * new epoch puts every new fence above the old ones. Where there is no boot id, every write is
- * fsynced instead.
+ * Expiries are on the host clock (host-clock.ts), shared by every process of the machine and moved
+ * by no process's wall clock; `expiresAt` is shown in epoch milliseconds (now + what remains).
  *
  * Each record is a fixed RECORD_BYTES rewritten in place with one pwrite at offset 0: a killed
- * process cannot tear a single write of one record, and there is no temp file and no rename (a
- * rename cost ~0.23 ms here, half of an acquire+release pair). Readers take the lock too, so none
- * reads a record while it is written.
+ * process cannot tear a single write of one record, and there is no temp file and no rename.
+ * Records are not fsynced: within one boot the page cache outlives any killed process, and what a
+ * machine crash could lose or tear is void after the restart (the holders are gone; the new epoch
+ * puts new fences above old ones). Where there is no boot id, every write is fsynced instead.
+ * Readers take the lock too, so none reads a record while it is written.
  */
-const EPOCH_FACTOR = 2 ** 32;
-const RECORD_BYTES = 1024;
+export const RECORD_BYTES = 1024;
+export const FENCED_BYTES = 64;
+// An expired lease's record is kept a little (at most its TTL, at most 10 minutes), so that a
+// holder releasing late is told `expired` rather than `not_owner`.
+const LATE_RELEASE_MS = 10 * 60 * 1000;
 
-interface LeaseFile {
-  last_fence: number;
-  lease: { token: string; fence: number; expires_at: number; holder: Holder; acquired_at: number } | null;
+interface LeaseRecord {
+  name: string;
+  token: string;
+  fence: number;
+  /** On the host clock, in `boot`. */
+  expires: number;
+  boot: string | null;
+  ttl: number;
+  holder: Holder;
 }
 
-function bootId(): string | undefined {
-  try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
-  } catch {
+export type RecordRead =
+  | { kind: 'absent' }
+  | { kind: 'link' }
+  | { kind: 'damaged'; size: number }
+  | { kind: 'ok'; record: LeaseRecord; size: number };
+
+export function parseLeaseRecord(text: string, fileName: string): LeaseRecord | undefined {
+  const value = parseJson(text);
+  if (!isRecord(value)) return undefined;
+  const { name, token, fence, expires, boot, ttl, holder } = value;
+  if (!isString(name) || fileNameOf(name) !== fileName || !isString(token) || token === '') return undefined;
+  if (!isSafeInteger(fence) || fence <= 0 || typeof expires !== 'number' || !Number.isFinite(expires))
     return undefined;
+  if (!isStringOrNull(boot) || !isSafeInteger(ttl) || ttl <= 0 || !isRecord(holder)) return undefined;
+  if (!isStringOrNull(holder.session) || !isString(holder.host) || !isSafeInteger(holder.pid))
+    return undefined;
+  return {
+    name,
+    token,
+    fence,
+    expires,
+    boot,
+    ttl,
+    holder: { session: holder.session, host: holder.host, pid: holder.pid },
+  };
+}
+
+/** A lease record read and checked: another shape (valid JSON or not) is damage, never a crash. */
+export function readLeaseRecord(file: string): RecordRead {
+  const read = readOwn(file, RECORD_BYTES);
+  if (read.kind === 'absent' || read.kind === 'link') return read;
+  if (read.kind === 'other') return { kind: 'damaged', size: 0 };
+  const record = parseLeaseRecord(read.text, path.basename(file));
+  return record === undefined
+    ? { kind: 'damaged', size: read.size }
+    : { kind: 'ok', record, size: read.size };
+}
+
+/** A fence record's fence; undefined when it is not one. */
+export function parseFenceRecord(text: string): number | undefined {
+  const value = parseJson(text);
+  return isRecord(value) && isSafeInteger(value.fence) && value.fence >= 0 ? value.fence : undefined;
+}
+
+/** The folder as given, with what leads to it resolved through realpath (links above it are allowed). */
+function canonicalFolder(dir: string): string {
+  const absolute = path.resolve(dir);
+  const parent = path.dirname(absolute);
+  let existing = parent;
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync.native(existing), ...rest, path.basename(absolute));
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT' || path.dirname(existing) === existing) return absolute;
+      rest.unshift(path.basename(existing));
+      existing = path.dirname(existing);
+    }
   }
 }
 
-function info(name: string, lease: NonNullable<LeaseFile['lease']>): LeaseInfo {
-  return { name, fence: lease.fence, expiresAt: lease.expires_at, holder: lease.holder };
+export interface LocalCoordinatorOptions {
+  /** The clock expiries are judged by (tests give their own); the host's by default. */
+  clock?: HostClock;
 }
 
-export class LocalCoordinator implements Coordinator {
+export class LocalCoordinator implements Coordinator, LocalState {
   readonly backend = 'local';
+  readonly dir: string;
+  readonly clock: HostClock;
+  readonly durable: boolean;
+  readonly index: ExpiryIndex;
+  private readonly sequence: Sequence;
+  private readonly shared: SharedEntries;
   private readonly leasesDir: string;
-  private readonly fencedDir: string;
   private readonly lockDir: string;
-  private readonly boot = bootId();
-  private epochCache: number | undefined;
-  /** Open record files, by path: reused across operations of this process. */
-  private readonly fds = new Map<string, number>();
-  private readonly madeDirs = new Set<string>();
 
-  constructor(
-    readonly dir: string,
-    private readonly clock: () => number = Date.now,
-  ) {
-    this.leasesDir = path.join(dir, 'leases');
-    this.fencedDir = path.join(dir, 'fenced');
-    this.lockDir = path.join(dir, '.locks');
+  constructor(dir: string, options: LocalCoordinatorOptions = {}) {
+    // Every write below is checked for links (store/safe-path.ts), which must see canonical paths;
+    // the folder itself is not resolved: a link there is refused at the first write.
+    this.dir = canonicalFolder(dir);
+    this.clock = options.clock ?? hostClock();
+    this.durable = this.clock.boot === null;
+    this.leasesDir = path.join(this.dir, 'leases');
+    this.lockDir = path.join(this.dir, '.locks');
+    this.index = new ExpiryIndex(path.join(this.dir, '.expiry'), this.clock);
+    this.sequence = new Sequence(this.dir, this.clock, this.durable);
+    this.shared = new SharedEntries(this);
   }
 
   get location(): string {
     return this.dir;
   }
 
-  /** This backend's clock (a test may give its own). */
-  now(): number {
-    return this.clock();
-  }
-
-  private get durable(): boolean {
-    return this.boot === undefined;
-  }
-
   /** Inside `batch`, the coordination lock is already this process's. */
   private batchDepth = 0;
 
-  private async locked<T>(fn: () => T): Promise<T> {
+  async locked<T>(fn: () => T): Promise<T> {
     // Every critical section is synchronous, so while a batch holds the lock none can interleave
     // with another, in this process or any other.
     if (this.batchDepth > 0) return fn();
+    // The lock's folder proven free of links first (once per process): the lock takes it as given.
+    ensureDirectory(this.lockDir);
     return withLock(this.lockDir, 'coord', fn);
   }
 
   async batch<T>(fn: () => Promise<T>): Promise<T> {
     if (this.batchDepth > 0) return fn();
+    ensureDirectory(this.lockDir);
     return withLock(this.lockDir, 'coord', async () => {
       this.batchDepth++;
       try {
@@ -116,208 +196,153 @@ export class LocalCoordinator implements Coordinator {
     });
   }
 
-  private fileOf(dir: string, name: string): string {
-    return path.join(dir, `${encodeURIComponent(name)}.json`);
+  /** Under the lock: every marker of the buckets that have come due, judged by its kind. */
+  sweep(): void {
+    this.index.sweep((marker) => this.judge(marker));
   }
 
-  private fdOf(file: string, create: boolean): number | undefined {
-    const open = this.fds.get(file);
-    if (open !== undefined) return open;
-    try {
-      const fd = fs.openSync(
-        file,
-        create ? fs.constants.O_RDWR | fs.constants.O_CREAT : fs.constants.O_RDWR,
-        0o644,
-      );
-      this.fds.set(file, fd);
-      return fd;
-    } catch (error) {
-      if (!create && errnoCode(error) === 'ENOENT') return undefined;
-      throw error;
-    }
+  sweepIfDue(): void {
+    this.index.sweepIfDue((marker) => this.judge(marker));
   }
 
-  private readRecord(file: string): string | undefined {
-    const fd = this.fdOf(file, false);
-    if (fd === undefined) return undefined;
-    const buffer = Buffer.alloc(RECORD_BYTES);
-    const length = fs.readSync(fd, buffer, 0, RECORD_BYTES, 0);
-    return buffer.toString('utf8', 0, length).trim();
+  private judge(marker: string): void {
+    if (marker.startsWith('l.')) this.judgeLease(marker.slice(2));
+    else this.shared.judge(marker);
   }
 
-  private writeRecord(dir: string, file: string, value: unknown): void {
-    if (!this.madeDirs.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      this.madeDirs.add(dir);
-    }
-    const text = JSON.stringify(value);
-    if (Buffer.byteLength(text) >= RECORD_BYTES)
-      throw new WfsError('E_INVALID_INPUT', 'A lease record is too large (holder fields too long)');
-    const record = Buffer.alloc(RECORD_BYTES, 0x20);
-    record.write(text, 0, 'utf8');
-    record[RECORD_BYTES - 1] = 0x0a;
-    const fd = this.fdOf(file, true)!;
-    fs.writeSync(fd, record, 0, RECORD_BYTES, 0);
-    if (this.durable) fs.fsyncSync(fd);
+  // ------------------------------------------------------------------ lease records
+
+  private fileOf(name: string): string {
+    return path.join(this.leasesDir, fileNameOf(name));
   }
 
-  private read(name: string): LeaseFile {
-    const text = this.readRecord(this.fileOf(this.leasesDir, name));
-    if (text === undefined || text === '') return { last_fence: 0, lease: null };
-    try {
-      return JSON.parse(text) as LeaseFile;
-    } catch {
-      // Unreadable only through an outside edit: its fence is unknown, so the epoch must move on.
-      this.bumpEpoch();
-      return { last_fence: 0, lease: null };
-    }
+  private readLease(file: string): RecordRead {
+    return readLeaseRecord(file);
   }
 
-  private write(name: string, file: LeaseFile): void {
-    this.writeRecord(this.leasesDir, this.fileOf(this.leasesDir, name), file);
+  private isLive(record: LeaseRecord, now = this.clock.now()): boolean {
+    return record.boot === this.clock.boot && record.expires > now;
   }
 
-  /** The current epoch; moves on (durably) after a restart of the machine. Call under the lock. */
-  private epoch(): number {
-    if (this.epochCache !== undefined) return this.epochCache;
-    const stored = this.storedEpoch();
-    if (stored.boot_id === undefined || stored.boot_id !== this.boot) return this.bumpEpoch();
-    this.epochCache = stored.epoch;
-    return stored.epoch;
+  private info(record: LeaseRecord): LeaseInfo {
+    return {
+      name: record.name,
+      fence: record.fence,
+      expiresAt: this.clock.toWall(record.expires),
+      holder: record.holder,
+    };
   }
 
-  /**
-   * The epoch on disk. When epoch.json cannot be read, the highest epoch any fence on disk proves:
-   * starting again from 0 could hand out fences below old ones.
-   */
-  private storedEpoch(): { epoch: number; boot_id?: string } {
-    try {
-      const stored = JSON.parse(fs.readFileSync(path.join(this.dir, 'epoch.json'), 'utf8')) as {
-        epoch: unknown;
-        boot_id?: string;
-      };
-      if (Number.isSafeInteger(stored.epoch)) return stored as { epoch: number; boot_id?: string };
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT' && !fs.existsSync(this.leasesDir) && !fs.existsSync(this.fencedDir))
-        return { epoch: 0 };
-    }
-    let highest = 0;
-    for (const dir of [this.leasesDir, this.fencedDir]) {
-      let names: string[] = [];
-      try {
-        names = fs.readdirSync(dir);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        const match = (
-          fs.readFileSync(path.join(dir, name), 'utf8').match(/"(?:last_fence|fence)":(\d+)/g) ?? []
-        ).map((m) => Number(m.split(':')[1]));
-        for (const fence of match) highest = Math.max(highest, fence);
-      }
-    }
-    return { epoch: Math.floor(highest / EPOCH_FACTOR) };
+  private lease(record: LeaseRecord): Lease {
+    return { ...this.info(record), token: record.token };
   }
 
-  /** Moves the epoch on, from the highest known (on disk or here). Call under the lock. */
-  private bumpEpoch(): number {
-    const next = Math.max(this.storedEpoch().epoch, this.epochCache ?? 0) + 1;
-    fs.mkdirSync(this.dir, { recursive: true });
-    // Durable whatever the mode: the epoch is what keeps fences above those of before a crash.
-    writeFileAtomic(path.join(this.dir, 'epoch.json'), JSON.stringify({ epoch: next, boot_id: this.boot }));
-    this.epochCache = next;
-    return next;
+  private writeLease(record: LeaseRecord, oldSize: number | undefined): void {
+    inFolder(this.leasesDir, () =>
+      writeFixedRecord(this.fileOf(record.name), record, RECORD_BYTES, {
+        oldSize,
+        durable: this.durable,
+        what: 'A lease record',
+      }),
+    );
+    // Looked at by the sweep once it has expired (and its late release has had its chance).
+    this.index.note(
+      `l.${fileNameOf(record.name)}`,
+      record.expires + Math.min(record.ttl, LATE_RELEASE_MS),
+      record.ttl,
+    );
   }
 
-  /** Runs `fn` under the coordination lock with the current epoch (for the other parts of the backend). */
-  withEpoch<T>(fn: (epoch: number) => T): Promise<T> {
-    return this.locked(() => fn(this.epoch()));
+  /** The sweep's look at a lease record: removed once expired (and past its late release). */
+  private judgeLease(fileName: string): void {
+    const file = path.join(this.leasesDir, fileName);
+    const read = this.readLease(file);
+    if (read.kind !== 'ok') return; // absent; or damage, left for the doctor
+    const { record } = read;
+    const keptUntil = record.expires + Math.min(record.ttl, LATE_RELEASE_MS);
+    if (record.boot !== this.clock.boot || keptUntil <= this.clock.now()) removeIfThere(file);
   }
 
   async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     validateLeaseName(name);
     const ttl = validateTtl(options.ttlMs);
     const holder = holderOf(options.holder);
-    const deadline = this.clock() + Math.max(0, options.waitMs ?? 0);
+    const deadline = this.clock.now() + Math.max(0, options.waitMs ?? 0);
     for (let attempt = 0; ; attempt++) {
       const result = await this.locked((): AcquireResult => {
-        const file = this.read(name);
-        const now = this.clock();
-        if (file.lease !== null && file.lease.expires_at > now)
-          return { status: 'held', current: info(name, file.lease) };
-        const fence = Math.max(file.last_fence + 1, this.epoch() * EPOCH_FACTOR + 1);
-        const lease = {
+        const file = this.fileOf(name);
+        const read = this.readLease(file);
+        if (read.kind === 'link') throw linkError(file);
+        const now = this.clock.now();
+        if (read.kind === 'ok' && this.isLive(read.record, now))
+          return { status: 'held', current: this.info(read.record) };
+        // A damaged record's fence is unknown, and needs not be known: the counters decide.
+        const record: LeaseRecord = {
+          name,
           token: `${uniqueSuffix()}${Math.random().toString(36).slice(2, 10)}`,
-          fence,
-          expires_at: now + ttl,
+          fence: this.sequence.nextFence(),
+          // One resolution step later, so that it never expires before its TTL has passed.
+          expires: now + ttl + this.clock.resolutionMs,
+          boot: this.clock.boot,
+          ttl,
           holder,
-          acquired_at: now,
         };
-        this.write(name, { last_fence: fence, lease });
-        return {
-          status: 'acquired',
-          lease: { name, token: lease.token, fence, expiresAt: lease.expires_at, holder },
-        };
+        this.writeLease(record, read.kind === 'absent' ? undefined : read.size);
+        this.sweepIfDue();
+        return { status: 'acquired', lease: this.lease(record) };
       });
-      const remaining = deadline - this.clock();
+      const remaining = deadline - this.clock.now();
       if (result.status === 'acquired' || remaining <= 0) return result;
-      await waitBeforeRetry(attempt, remaining, result.current.expiresAt - this.clock());
+      const untilExpiry = result.current.expiresAt - this.clock.toWall(this.clock.now());
+      await waitBeforeRetry(attempt, remaining, untilExpiry);
     }
   }
 
   async renew(lease: Pick<Lease, 'name' | 'token'>, ttlMs: number): Promise<Lease | undefined> {
     const ttl = validateTtl(ttlMs);
+    validateLeaseName(lease.name);
     return this.locked(() => {
-      const file = this.read(lease.name);
-      const now = this.clock();
-      const current = file.lease;
-      if (current === null || current.token !== lease.token || current.expires_at <= now) return undefined;
-      const renewed = { ...current, expires_at: now + ttl };
-      this.write(lease.name, { ...file, lease: renewed });
-      return {
-        name: lease.name,
-        token: current.token,
-        fence: current.fence,
-        expiresAt: renewed.expires_at,
-        holder: current.holder,
-      };
+      const read = this.readLease(this.fileOf(lease.name));
+      if (read.kind !== 'ok') return undefined;
+      const now = this.clock.now();
+      const current = read.record;
+      if (current.token !== lease.token || !this.isLive(current, now)) return undefined;
+      const renewed: LeaseRecord = { ...current, expires: now + ttl + this.clock.resolutionMs, ttl };
+      this.writeLease(renewed, read.size);
+      return this.lease(renewed);
     });
   }
 
   async release(lease: Pick<Lease, 'name' | 'token'>): Promise<ReleaseOutcome> {
+    validateLeaseName(lease.name);
     return this.locked((): ReleaseOutcome => {
-      const file = this.read(lease.name);
-      const current = file.lease;
-      if (current === null || current.token !== lease.token) return 'not_owner';
-      this.write(lease.name, { ...file, lease: null });
-      return current.expires_at <= this.clock() ? 'expired' : 'released';
+      const file = this.fileOf(lease.name);
+      const read = this.readLease(file);
+      if (read.kind !== 'ok' || read.record.token !== lease.token) return 'not_owner';
+      removeIfThere(file);
+      return this.isLive(read.record) ? 'released' : 'expired';
     });
   }
 
   async inspect(name: string): Promise<LeaseInfo | undefined> {
     validateLeaseName(name);
-    return this.locked(() => this.live(name));
-  }
-
-  private live(name: string): LeaseInfo | undefined {
-    const file = this.read(name);
-    return file.lease !== null && file.lease.expires_at > this.clock() ? info(name, file.lease) : undefined;
+    return this.locked(() => {
+      const read = this.readLease(this.fileOf(name));
+      return read.kind === 'ok' && this.isLive(read.record) ? this.info(read.record) : undefined;
+    });
   }
 
   async list(): Promise<LeaseInfo[]> {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.leasesDir);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return [];
-      throw error;
-    }
     const live = await this.locked(() => {
+      this.sweepIfDue();
+      // Listing through a link would follow it.
+      if (!isRealFolder(this.leasesDir)) return [];
+      const now = this.clock.now();
       const found: LeaseInfo[] = [];
-      for (const fileName of names) {
+      for (const fileName of namesIn(this.leasesDir)) {
         if (!fileName.endsWith('.json')) continue;
-        const lease = this.live(decodeURIComponent(fileName.slice(0, -5)));
-        if (lease) found.push(lease);
+        const read = this.readLease(path.join(this.leasesDir, fileName));
+        if (read.kind === 'ok' && this.isLive(read.record, now)) found.push(this.info(read.record));
       }
       return found;
     });
@@ -327,74 +352,94 @@ export class LocalCoordinator implements Coordinator {
   async acceptFence(resource: string, fence: number): Promise<boolean> {
     validateLeaseName(resource);
     return this.locked(() => {
-      const file = this.fileOf(this.fencedDir, resource);
-      const text = this.readRecord(file);
+      const file = fencedFile(this.dir, resource);
+      const read = readOwn(file, FENCED_BYTES);
+      if (read.kind === 'link') throw linkError(file);
       let seen = 0;
-      try {
-        seen = Number((JSON.parse(text || '{"fence":0}') as { fence: number }).fence) || 0;
-      } catch {
-        // Unreadable (an outside edit): what it held is unknown, so only fences granted from now
-        // on, in a new epoch, are accepted; the record is healed at that floor.
-        seen = this.bumpEpoch() * EPOCH_FACTOR;
-        this.writeRecord(this.fencedDir, file, { fence: seen });
+      let damaged = false;
+      if (read.kind === 'other') damaged = true;
+      else if (read.kind === 'text') {
+        const value = parseFenceRecord(read.text);
+        if (value === undefined) damaged = true;
+        else seen = value;
+      }
+      if (damaged) {
+        // What the store had seen is unknown: only fences granted from now on are accepted (every
+        // one granted before is at most the counters' highest), and the record is healed there.
+        seen = this.sequence.fenceFloor();
+        this.writeFenced(file, seen, read.kind === 'text' ? read.size : undefined);
       }
       if (fence < seen) return false;
-      this.writeRecord(this.fencedDir, file, { fence });
+      this.writeFenced(file, fence, read.kind === 'text' ? read.size : undefined);
       return true;
     });
   }
 
-  publish(input: PublishInput): Promise<WfsEvent> {
-    return appendEvent(this, input);
+  private writeFenced(file: string, fence: number, oldSize: number | undefined): void {
+    inFolder(path.dirname(file), () =>
+      writeFixedRecord(file, { fence }, FENCED_BYTES, {
+        oldSize,
+        durable: this.durable,
+        what: 'A fence record',
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ announcements
+
+  async publish(input: PublishInput): Promise<WfsEvent> {
+    return appendEvent(this, this.sequence, input);
   }
 
   async readEvents(options?: ReadEventsOptions): Promise<WfsEvent[]> {
     return readEventLog(this.dir, options);
   }
 
-  followEvents(since: number, onEvent: (event: WfsEvent) => void, signal: AbortSignal): Promise<void> {
+  async followEvents(since: number, onEvent: (event: WfsEvent) => void, signal: AbortSignal): Promise<void> {
     return followEventLog(this.dir, since, onEvent, signal);
   }
 
-  putResult(input: {
+  // ------------------------------------------------------------------ results, presence, claims
+
+  async putResult(input: {
     key: string;
     value: string;
     ttlMs: number;
     session?: string | null;
   }): Promise<SharedResult> {
-    return entries.putResult(this, input);
+    return this.shared.putResult(input);
   }
 
   async getResult(key: string): Promise<SharedResult | undefined> {
-    return entries.getResult(this, key);
+    return this.shared.getResult(key);
   }
 
   async listResults(): Promise<SharedResult[]> {
-    return entries.listResults(this);
+    return this.shared.listResults();
   }
 
-  heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
-    return entries.heartbeat(this, input);
+  async heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
+    return this.shared.heartbeat(input);
   }
 
-  leave(session: string): Promise<void> {
-    return entries.leave(this, session);
+  async leave(session: string): Promise<void> {
+    return this.shared.leave(session);
   }
 
   async liveSessions(): Promise<Presence[]> {
-    return entries.liveSessions(this);
+    return this.shared.liveSessions();
   }
 
-  claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
-    return entries.claimPaths(this, input);
+  async claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
+    return this.shared.claimPaths(input);
   }
 
-  releaseClaims(session: string): Promise<void> {
-    return entries.releaseClaims(this, session);
+  async releaseClaims(session: string): Promise<void> {
+    return this.shared.releaseClaims(session);
   }
 
   async listClaims(): Promise<Claim[]> {
-    return entries.listClaims(this);
+    return this.shared.listClaims();
   }
 
   /** Files under the git directory: nothing can drop a live lease behind the backend's back. */
@@ -402,8 +447,6 @@ export class LocalCoordinator implements Coordinator {
     return [];
   }
 
-  async close(): Promise<void> {
-    for (const fd of this.fds.values()) fs.closeSync(fd);
-    this.fds.clear();
-  }
+  /** Nothing to close: no file is kept open per record (the host clock's one descriptor is the process's). */
+  async close(): Promise<void> {}
 }

@@ -1,0 +1,181 @@
+import path from 'node:path';
+import { TEMP_SUFFIX, writeFileAtomic } from '../../store/atomic.js';
+import type { ExpiryIndex } from './expiry.js';
+import type { HostClock } from './host-clock.js';
+import {
+  fileNameOf,
+  inFolder,
+  isRealFolder,
+  isRecord,
+  isStringOrNull,
+  linkError,
+  namesIn,
+  occupiedByNonFile,
+  parseJson,
+  readOwn,
+  readWholeOwn,
+  removeIfThere,
+} from './records.js';
+
+/**
+ * What the parts of the embedded backend share: its folder, its clock, its lock, the index of
+ * expiries and the sweep over every kind of entry.
+ */
+export interface LocalState {
+  readonly dir: string;
+  readonly clock: HostClock;
+  /** No boot id: every write is fsynced (see counters.ts). */
+  readonly durable: boolean;
+  readonly index: ExpiryIndex;
+  locked<T>(fn: () => T): Promise<T>;
+  /** Under the lock: sweeps the buckets of the index that have come due. */
+  sweep(): void;
+  /** Under the lock: the same, when this process knows of a bucket that has come due. */
+  sweepIfDue(): void;
+}
+
+/** One kind of entry with a TTL: results, presence or claims. */
+export interface EntryKind {
+  folder: string;
+  /** The kind's prefix in the index's markers. */
+  marker: string;
+  /** Whether a stored value has this kind's fields (a record of another shape is damage). */
+  valid(value: Record<string, unknown>): boolean;
+}
+
+/** An entry as stored: its key, the expiry on the host clock (with the boot it counts in), its value. */
+export interface StoredEntry {
+  key: string;
+  boot: string | null;
+  expires: number;
+  value: Record<string, unknown>;
+}
+
+export type LiveEntry<T> = T & { expires_at: number };
+
+// Most entries are small; a result (up to 8 MiB) that is larger is read whole.
+const SMALL_READ = 64 * 1024;
+
+/** An entry's file read and checked: undefined when absent; 'damaged' for a link or another shape. */
+export function readEntry(
+  file: string,
+  kind: EntryKind,
+  fileName = path.basename(file),
+): StoredEntry | 'damaged' | undefined {
+  let read = readOwn(file, SMALL_READ);
+  if (read.kind === 'text' && read.size > SMALL_READ) read = readWholeOwn(file);
+  if (read.kind === 'absent') return undefined;
+  if (read.kind !== 'text') return 'damaged';
+  const stored = parseJson(read.text);
+  if (!isRecord(stored)) return 'damaged';
+  const { key, boot, expires, value } = stored;
+  if (typeof key !== 'string' || fileNameOf(key) !== fileName) return 'damaged';
+  if (!isStringOrNull(boot) || typeof expires !== 'number' || !Number.isFinite(expires)) return 'damaged';
+  if (!isRecord(value) || !kind.valid(value)) return 'damaged';
+  return { key, boot, expires, value };
+}
+
+/**
+ * The one primitive behind results, presence and claims: an entry with a TTL, one file per key
+ * (`<folder>/<key>.json`), written by temp file and rename under the coordination lock (a reader
+ * never sees half of one, and needs no lock), not fsynced where there is a boot id (worthless
+ * after a machine restart). Expiries are on the host clock (host-clock.ts).
+ * - put: one write, one marker in the index of expiries (and the sweep of what has come due);
+ * - get: one read;
+ * - list: one listing of the folder's names and one read per entry in it, which holds what is live
+ *   (what has expired is swept by the writes, and by a listing that finds a bucket due).
+ * A file of another shape, or a link, is damage: read as absent, never followed, never removed
+ * (the doctor reports it and moves it aside).
+ */
+export class TtlEntries<T extends object> {
+  readonly dir: string;
+
+  constructor(
+    private readonly state: LocalState,
+    private readonly kind: EntryKind,
+  ) {
+    this.dir = path.join(state.dir, kind.folder);
+  }
+
+  private fileOf(key: string): string {
+    return path.join(this.dir, fileNameOf(key));
+  }
+
+  private isLive(stored: StoredEntry, now: number): boolean {
+    return stored.boot === this.state.clock.boot && stored.expires > now;
+  }
+
+  private shown(stored: StoredEntry): LiveEntry<T> {
+    return { ...(stored.value as T), expires_at: this.state.clock.toWall(stored.expires) };
+  }
+
+  /** Stores `value` under `key` for `lifetimeMs` (under the coordination lock). */
+  put(key: string, value: T, lifetimeMs: number): LiveEntry<T> {
+    const file = this.fileOf(key);
+    // A rename would replace a link silently: a link there is refused, as SPEC 1 says.
+    if (occupiedByNonFile(file) === 'link') throw linkError(file);
+    const clock = this.state.clock;
+    // One resolution step later, so that it never expires before its TTL has passed.
+    const stored: StoredEntry = {
+      key,
+      boot: clock.boot,
+      expires: clock.now() + lifetimeMs + clock.resolutionMs,
+      value: value as Record<string, unknown>,
+    };
+    const text = JSON.stringify(stored);
+    inFolder(this.dir, () => writeFileAtomic(file, text, { durable: this.state.durable }));
+    this.state.index.note(`${this.kind.marker}.${fileNameOf(key)}`, stored.expires, lifetimeMs);
+    this.state.sweepIfDue();
+    return this.shown(stored);
+  }
+
+  /** The live entry of `key` (no lock: entries are replaced whole). */
+  get(key: string): LiveEntry<T> | undefined {
+    const stored = readEntry(this.fileOf(key), this.kind);
+    if (stored === undefined || stored === 'damaged' || stored.key !== key) return undefined;
+    return this.isLive(stored, this.state.clock.now()) ? this.shown(stored) : undefined;
+  }
+
+  /** Whether anything stands at `key`'s file (no lock: lets a removal of nothing skip the lock). */
+  exists(key: string): boolean {
+    return readOwn(this.fileOf(key), 0).kind !== 'absent';
+  }
+
+  /** Removes `key`'s entry (under the coordination lock); a link there is left for the doctor. */
+  remove(key: string): void {
+    const file = this.fileOf(key);
+    if (occupiedByNonFile(file) === false) removeIfThere(file);
+  }
+
+  /** Every live entry, by key. */
+  async list(): Promise<LiveEntry<T>[]> {
+    // A bucket of the index has come due: sweep first, so the folder holds only what is live.
+    if (this.state.index.anyDue()) await this.state.locked(() => this.state.sweep());
+    return this.listUnlocked();
+  }
+
+  /** Every live entry, by key, without sweeping (the caller may hold the lock). */
+  listUnlocked(): LiveEntry<T>[] {
+    // Listing through a link would follow it.
+    if (!isRealFolder(this.dir)) return [];
+    const now = this.state.clock.now();
+    const live: StoredEntry[] = [];
+    // Joined by hand: path.join's normalising showed in a listing of thousands.
+    const prefix = `${this.dir}${path.sep}`;
+    for (const name of namesIn(this.dir)) {
+      if (!name.endsWith('.json') || name.endsWith(TEMP_SUFFIX)) continue;
+      const stored = readEntry(prefix + name, this.kind, name);
+      if (stored !== undefined && stored !== 'damaged' && this.isLive(stored, now)) live.push(stored);
+    }
+    live.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return live.map((stored) => this.shown(stored));
+  }
+
+  /** The sweep's look at one of this kind's files (under the lock): removed once it has expired. */
+  judge(fileName: string): void {
+    const file = path.join(this.dir, fileName);
+    const stored = readEntry(file, this.kind);
+    if (stored === undefined || stored === 'damaged') return;
+    if (!this.isLive(stored, this.state.clock.now())) removeIfThere(file);
+  }
+}
