@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findSession, LEASE_TTL_MS, type Prepared, prepareProject, SESSIONS } from './fixtures.js';
+import {
+  findSession,
+  LEASE_TTL_MS,
+  type Prepared,
+  prepareProject,
+  readEvents,
+  SESSIONS,
+} from './fixtures.js';
 import {
   clip,
   copyOf,
@@ -10,6 +17,7 @@ import {
   internalFailure,
   mapLimit,
   type Outcome,
+  parseJson,
   progress,
   Random,
   removeDir,
@@ -79,6 +87,12 @@ interface Target {
   restores?: string;
   /** No backup is left: commands that load the session must fail, naming it. */
   unrestorable?: string;
+  /**
+   * SPEC 5: fences and event IDs never repeat, even when a lease record or the end of the event log
+   * is damaged by hand. `fence:NAME`: a grant of NAME afterwards gets a fence above its last one;
+   * `event-ids`: an event published afterwards gets an ID above every earlier one.
+   */
+  followUp?: `fence:${string}` | 'event-ids';
 }
 
 interface Command {
@@ -215,12 +229,28 @@ function targets(prepared: Prepared): Target[] {
       sample: holder,
       old: true,
     },
-    { name: 'lease record leases/L1.json', paths: [`${COORD}/leases/L1.json`], names: ['L1.json', 'leases'] },
-    { name: 'events.jsonl', paths: [`${COORD}/events.jsonl`], names: ['events.jsonl'] },
+    {
+      name: 'lease record of a held lease (leases/L1.json)',
+      paths: [`${COORD}/leases/L1.json`],
+      names: ['L1.json', 'leases'],
+      followUp: 'fence:L1',
+    },
+    {
+      name: 'lease record of a released lease (leases/L0.json)',
+      paths: [`${COORD}/leases/L0.json`],
+      names: ['L0.json', 'leases'],
+      followUp: 'fence:L0',
+    },
+    {
+      name: 'events.jsonl',
+      paths: [`${COORD}/events.jsonl`],
+      names: ['events.jsonl'],
+      followUp: 'event-ids',
+    },
     { name: 'results/r1.json', paths: [`${COORD}/results/r1.json`], names: ['r1.json', 'results'] },
     { name: `presence/${alpha}.json`, paths: [`${COORD}/presence/${alpha}.json`], names: ['presence'] },
     { name: `claims/${alpha}.json`, paths: [`${COORD}/claims/${alpha}.json`], names: ['claims'] },
-    { name: 'epoch.json', paths: [`${COORD}/epoch.json`], names: ['epoch.json'] },
+    { name: 'epoch.json', paths: [`${COORD}/epoch.json`], names: ['epoch.json'], followUp: 'fence:L0' },
     { name: 'root-commit', paths: [`${COORD}/root-commit`], names: ['root-commit'] },
     { name: 'folder .process/', paths: [`${A}/.process`], folder: true, names: ['.process'] },
     {
@@ -379,6 +409,8 @@ async function runCell(prepared: Prepared, cell: Cell, random: Random): Promise<
           detail: describeOutcome(outcome),
         });
     }
+    if (cell.target.followUp !== undefined)
+      problems.push(...(await followUp(root, prepared, cell.target.followUp)));
     const changes = snapshotChanges(before, snapshot(outside));
     if (changes.length > 0)
       problems.push({
@@ -390,6 +422,35 @@ async function runCell(prepared: Prepared, cell: Cell, random: Random): Promise<
     removeDir(root);
     removeDir(outside);
   }
+}
+
+/** The fences and event IDs handed out before the damage, from the prepared project. */
+const before = { fences: {} as Record<string, number>, lastEvent: 0 };
+
+async function followUp(root: string, prepared: Prepared, check: NonNullable<Target['followUp']>) {
+  const problems: { kind: string; detail: string }[] = [];
+  if (check === 'event-ids') {
+    await run(['results', 'put', 'after-damage'], { cwd: root, input: 'x' });
+    const listed = await run(['events', '--json'], { cwd: root });
+    const events = parseJson<{ events: { id: number; type: string }[] }>(listed)?.events ?? [];
+    const shared = events.filter((e) => e.type === 'result.shared').at(-1);
+    if (shared !== undefined && shared.id <= before.lastEvent)
+      problems.push({
+        kind: 'an event ID repeated after the log was damaged',
+        detail: `new event ${shared.id}, not above the last one before the damage (${before.lastEvent})`,
+      });
+    return problems;
+  }
+  const name = check.slice('fence:'.length);
+  const got = await run(['lock', 'acquire', name, '--ttl', '1000', '--json'], { cwd: root });
+  const fence = parseJson<{ fence?: number }>(got)?.fence;
+  const last = before.fences[name] ?? prepared.ledger.leases[name]?.fence ?? 0;
+  if (got.code === 0 && fence !== undefined && fence <= last)
+    problems.push({
+      kind: 'a fence repeated after the lease state was damaged',
+      detail: `${name} granted fence ${fence}, not above the last one before the damage (${last})`,
+    });
+  return problems;
 }
 
 export async function corruptionMatrix(settings: TortureSettings): Promise<ScenarioResult> {
@@ -404,6 +465,13 @@ export async function corruptionMatrix(settings: TortureSettings): Promise<Scena
       path.join(prepared.root, COORD, 'claims', `${alpha}.json`),
       JSON.stringify({ session: alpha, paths: ['src/**'], expires_at: Date.now() + LEASE_TTL_MS }),
     );
+    // L0: a lease granted and released, so its record holds the last fence of a free name.
+    const l0 = await run(['lock', 'acquire', 'L0', '--ttl', '60000', '--json'], { cwd: prepared.root });
+    const lease = parseJson<{ fence: number; token: string }>(l0);
+    if (lease === undefined) throw new Error(`setup: lock acquire L0: ${describeOutcome(l0)}`);
+    await run(['lock', 'release', 'L0', '--token', lease.token], { cwd: prepared.root });
+    before.fences.L0 = lease.fence;
+    before.lastEvent = Math.max(0, ...(await readEvents(prepared.root)).map((e) => e.id));
   } catch (error) {
     tally.fail('prepare', (error as Error).message);
     return tally.result();

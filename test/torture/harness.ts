@@ -378,9 +378,20 @@ export function lockNamesPid(entry: string, pid: number): boolean {
 
 // ---------------------------------------------------------------- folders
 
+/** The folders of this run not removed yet: removed on SIGINT/SIGTERM too (vitest's afterAll would not run). */
+const liveDirs = new Set<string>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const dir of liveDirs) removeDir(dir);
+    process.exit(130);
+  });
+}
+
 /** A fresh temporary folder (via test/helpers.ts's makeRepo, so vitest removes it even if we do not). */
 export function tempDir(): string {
-  return makeRepo({}, { git: false });
+  const dir = makeRepo({}, { git: false });
+  liveDirs.add(dir);
+  return dir;
 }
 
 /** A copy of a prepared repository, in a fresh temporary folder; links are copied as links. */
@@ -392,6 +403,7 @@ export function copyOf(template: string): string {
 
 /** Removes a temporary folder, first lifting the immutable attribute a scenario may have set. */
 export function removeDir(dir: string): void {
+  liveDirs.delete(dir);
   try {
     fs.rmSync(dir, { recursive: true, force: true });
   } catch {
