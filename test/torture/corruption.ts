@@ -409,14 +409,22 @@ async function runCell(prepared: Prepared, cell: Cell, random: Random): Promise<
           detail: describeOutcome(outcome),
         });
     }
-    if (cell.target.followUp !== undefined)
-      problems.push(...(await followUp(root, prepared, cell.target.followUp)));
-    const changes = snapshotChanges(before, snapshot(outside));
+    const afterCommand = snapshot(outside);
+    const changes = snapshotChanges(before, afterCommand);
     if (changes.length > 0)
       problems.push({
         kind: 'written through a symbolic link (outside the repository)',
         detail: changes.slice(0, 5).join(', '),
       });
+    if (cell.target.followUp !== undefined) {
+      problems.push(...(await followUp(root, prepared, cell.target.followUp)));
+      const more = snapshotChanges(afterCommand, snapshot(outside));
+      if (more.length > 0)
+        problems.push({
+          kind: `written through a symbolic link (outside the repository) by the follow-up ${cell.target.followUp === 'event-ids' ? 'wfs results put' : 'wfs lock acquire'}`,
+          detail: more.slice(0, 5).join(', '),
+        });
+    }
     return { problems, outcome };
   } finally {
     removeDir(root);
