@@ -19,6 +19,7 @@ import {
   describeOutcome,
   internalFailure,
   type Outcome,
+  parseJson,
   progress,
   Random,
   removeDir,
@@ -417,6 +418,15 @@ export async function aimedKills(settings: TortureSettings): Promise<ScenarioRes
           ...unparsableFiles(path.join(root, '.git', 'wfs')),
         ])
           problems.push(`torn file: ${bad}`);
+        // SPEC 4: a session whose creation never finished is no session: not listed, not active.
+        if (killPath.template === 'project') {
+          const listed = await step(root, ['session', 'list', '--all', '--json'], problems, waits);
+          const sessions =
+            parseJson<{ sessions: { id: string; corrupt?: boolean; reason?: string }[] }>(listed)?.sessions ??
+            [];
+          for (const s of sessions.filter((s) => s.corrupt))
+            problems.push(`listed as a damaged session right after the kill: ${s.id} (${s.reason ?? ''})`);
+        }
         for (const recover of killPath.recover ?? []) await step(root, recover, problems, waits);
         await step(root, ['context'], problems, waits);
         const added = await step(
