@@ -394,7 +394,12 @@ async function runCell(prepared: Prepared, cell: Cell, random: Random): Promise<
           kind: 'not restored from its backup: the state is still damaged',
           detail: `${found?.problem ?? 'session folder gone'}; the command: ${describeOutcome(outcome)}`,
         });
-      else if (!/WARNING: .*(restored|damaged)/i.test(outcome.stderr + outcome.stdout))
+      else if (
+        // doctor says it in its report (FIXED: restored ...), every other command in a WARNING.
+        !(cell.command.reports ? /restored/i : /WARNING: .*(restored|damaged)/i).test(
+          outcome.stderr + outcome.stdout,
+        )
+      )
         problems.push({ kind: 'restored without a WARNING', detail: describeOutcome(outcome) });
     }
     if (
