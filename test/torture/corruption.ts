@@ -395,6 +395,14 @@ async function runCell(prepared: Prepared, cell: Cell, random: Random): Promise<
           detail: `${found?.problem ?? 'session folder gone'}; the command: ${describeOutcome(outcome)}`,
         });
       else if (
+        found.state.description !== findSession(prepared.root, cell.target.restores!)?.state?.description
+      )
+        // SPEC 4: never "migrated" into an empty session (one made from the folder's name).
+        problems.push({
+          kind: 'the damaged state was "migrated" into an empty session instead of restored',
+          detail: `now: description ${JSON.stringify(found.state.description)}, created_at ${String(found.state.created_at)}, ${(found.state.todos as unknown[] | undefined)?.length ?? 0} todos; the command: ${describeOutcome(outcome)}`,
+        });
+      else if (
         // doctor says it in its report (FIXED: restored ...), every other command in a WARNING.
         !(cell.command.reports ? /restored/i : /WARNING: .*(restored|damaged)/i).test(
           outcome.stderr + outcome.stdout,
