@@ -27,7 +27,13 @@ declare module 'vitest' {
 }
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
-export const WFS_CLI = path.join(REPO, 'dist', 'wfs.cjs');
+/**
+ * The wfs the agents run: this checkout's build, or the one `WFS_TEST_CLI` names (to try these tests
+ * against a build of another worktree without merging it).
+ */
+export const WFS_CLI = process.env.WFS_TEST_CLI
+  ? path.resolve(process.env.WFS_TEST_CLI)
+  : path.join(REPO, 'dist', 'wfs.cjs');
 export const FIXTURES = path.join(REPO, 'test', 'fixtures', 'agents');
 const INSTALLER = path.join(import.meta.dirname, 'install-agents.mjs');
 export const PROBE_MCP = path.join(import.meta.dirname, 'probe-mcp.mjs');
@@ -349,7 +355,11 @@ exit 0
       fs
         .readdirSync(dir)
         .filter((f) => f.endsWith('.json'))
-        .sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]))
+        // Nanoseconds since the epoch are past 2^53: compared as BigInt, not as numbers.
+        .sort((a, b) => {
+          const [x, y] = [BigInt(a.split('-')[0]!), BigInt(b.split('-')[0]!)];
+          return x < y ? -1 : x > y ? 1 : 0;
+        })
         .map((file) => {
           const raw = fs.readFileSync(path.join(dir, file), 'utf8');
           const envText = fs.readFileSync(path.join(dir, file.replace(/\.json$/, '.env')), 'utf8');
