@@ -14,6 +14,8 @@ import {
   claudeHookResponses,
   claudeToolResults,
   described,
+  expectInstructionsSent,
+  filesMentioningWfs,
   fixture,
   makeSandbox,
   PROBE_MCP,
@@ -183,6 +185,15 @@ const WFS_TOOLS = ['context', 'sessions', 'session', 'phase', 'todos', 'checkpoi
   (t) => `mcp__wfs__wfs_${t}`,
 );
 
+/** The instruction files `wfs install claude` may write (memory files, skills, commands) that mention wfs. */
+function claudeInstructions(sb: Sandbox): string[] {
+  return filesMentioningWfs(
+    ['CLAUDE.md', 'CLAUDE.local.md', '.claude/CLAUDE.md', '.claude/skills', '.claude/commands'].map((f) =>
+      path.join(sb.project, f),
+    ),
+  );
+}
+
 /** A sandbox whose project has an active session and `wfs install claude` done; returns its ID. */
 async function installedIn(sb: Sandbox, project: string, description: string): Promise<string> {
   const sessionId = await startSession(sb, project, description);
@@ -226,27 +237,14 @@ describe('wfs with Claude Code (wfs install claude)', () => {
     const server = readJson(path.join(sb.project, '.mcp.json'))?.mcpServers?.wfs;
     expect(server, '.mcp.json has mcpServers.wfs').toBeDefined();
     expect([server.command, ...(server.args ?? [])].join(' ')).toMatch(/\bwfs\b.*\bmcp\b/);
-    const instructions = ['CLAUDE.md', 'CLAUDE.local.md', '.claude/CLAUDE.md']
-      .map((f) => path.join(sb.project, f))
-      .concat(
-        ['skills', 'commands'].flatMap((kind) => {
-          const dir = path.join(sb.project, '.claude', kind);
-          return fs.existsSync(dir)
-            ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f))
-            : [];
-        }),
-      )
-      .filter(
-        (f) => fs.existsSync(f) && fs.statSync(f).isFile() && /\bwfs\b/.test(fs.readFileSync(f, 'utf8')),
-      );
     expect(
-      instructions.length,
+      claudeInstructions(sb).length,
       'an instructions block (CLAUDE.md, CLAUDE.local.md, a skill or a command) mentions wfs',
     ).toBeGreaterThan(0);
     expect(readJson(path.join(sb.project, '.workflow', '.install', 'manifest.json'))).toBeDefined();
   });
 
-  it('runs every hook with exit 0, gives the model the session context in the first request, and offers the wfs tools', async (ctx) => {
+  it('runs every hook with exit 0; the first request has the session context, the wfs tools and the instructions', async (ctx) => {
     const agent = skipUnless(ctx, claude, wfsCommands);
     const sb = makeSandbox();
     const sessionId = await installedIn(sb, sb.project, 'fix the bug in a');
@@ -266,6 +264,7 @@ describe('wfs with Claude Code (wfs install claude)', () => {
     ).toBe(true);
     const tools: string[] = mock.turns[0]!.body.tools.map((t: Wire) => t.name);
     expect(tools).toEqual(expect.arrayContaining(WFS_TOOLS));
+    expectInstructionsSent(claudeInstructions(sb), mock.turns[0]!.body);
   });
 
   it('keeps the session todos in step with TodoWrite (CLAUDE_CODE_ENABLE_TASKS=0)', async (ctx) => {

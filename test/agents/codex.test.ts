@@ -15,6 +15,8 @@ import {
   agentAvailability,
   asFixture,
   described,
+  expectInstructionsSent,
+  filesMentioningWfs,
   fixture,
   makeSandbox,
   PROBE_MCP,
@@ -193,6 +195,13 @@ function codexConfigs(sb: Sandbox): string[] {
     .map((f) => fs.readFileSync(f, 'utf8'));
 }
 
+/** The instruction files `wfs install codex` may write (AGENTS.md, a skill) that mention wfs. */
+function codexInstructions(sb: Sandbox): string[] {
+  return filesMentioningWfs(
+    ['AGENTS.md', 'AGENTS.override.md', '.codex/skills'].map((f) => path.join(sb.project, f)),
+  );
+}
+
 function expectHookCallsExitedZero(sb: Sandbox): Wire[] {
   const calls = wfsCalls(sb).filter((c) => c.args.startsWith('hook'));
   expect(calls.length, 'no hook called `wfs` on PATH').toBeGreaterThan(0);
@@ -204,7 +213,7 @@ function expectHookCallsExitedZero(sb: Sandbox): Wire[] {
 }
 
 describe('wfs with Codex CLI (wfs install codex)', () => {
-  it('installs its hooks, its [mcp_servers.wfs] entry and an AGENTS.md block', async (ctx) => {
+  it('installs its hooks, its [mcp_servers.wfs] entry and an instructions block', async (ctx) => {
     skipUnless(ctx, codex, wfsCommands);
     const sb = makeSandbox();
     const mock = await mockOf([]);
@@ -222,14 +231,13 @@ describe('wfs with Codex CLI (wfs install codex)', () => {
       codexConfigs(sb).some((toml) => /^\[mcp_servers\.wfs\]$/m.test(toml)),
       'an [mcp_servers.wfs] table',
     ).toBe(true);
-    const agentsMd = path.join(sb.project, 'AGENTS.md');
     expect(
-      fs.existsSync(agentsMd) && /\bwfs\b/.test(fs.readFileSync(agentsMd, 'utf8')),
-      'AGENTS.md mentions wfs',
-    ).toBe(true);
+      codexInstructions(sb).length,
+      'an instructions block (AGENTS.md or a skill) mentions wfs',
+    ).toBeGreaterThan(0);
   });
 
-  it('runs every hook with exit 0 and gives the model the session context in the first request', async (ctx) => {
+  it('runs every hook with exit 0; the first request has the session context and the instructions', async (ctx) => {
     const agent = skipUnless(ctx, codex, wfsCommands);
     const sb = makeSandbox();
     const mock = await mockOf([
@@ -246,6 +254,7 @@ describe('wfs with Codex CLI (wfs install codex)', () => {
       texts.some((t) => t.includes(sessionId)),
       `the session ID ${sessionId} is in the first request:\n${texts.join('\n---\n').slice(-3000)}`,
     ).toBe(true);
+    expectInstructionsSent(codexInstructions(sb), mock.turns[0]!.body);
   });
 
   it('answers wfs_context and wfs_todos through MCP (found by tool_search) without an error', async (ctx) => {

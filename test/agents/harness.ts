@@ -14,7 +14,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, type TestContext } from 'vitest';
+import { afterAll, expect, type TestContext } from 'vitest';
 import type { MockModel, Wire } from './mock-models.js';
 
 export type { Wire } from './mock-models.js';
@@ -586,4 +586,41 @@ export function writeJson(file: string, value: unknown): void {
 /** Reads a JSON file, or undefined when it is not there. */
 export function readJson(file: string): Wire {
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+}
+
+/** The files among `candidates` (files, or folders searched whole) that mention wfs. */
+export function filesMentioningWfs(candidates: readonly string[]): string[] {
+  const files = candidates.flatMap((candidate) => {
+    if (!fs.existsSync(candidate)) return [];
+    if (!fs.statSync(candidate).isDirectory()) return [candidate];
+    return fs
+      .readdirSync(candidate, { recursive: true, encoding: 'utf8' })
+      .map((f) => path.join(candidate, f))
+      .filter((f) => fs.statSync(f).isFile());
+  });
+  return files.filter((f) => /\bwfs\b/.test(fs.readFileSync(f, 'utf8')));
+}
+
+/**
+ * Asserts that instruction files reached the model: a memory file (CLAUDE.md, AGENTS.md, GEMINI.md
+ * and the like) by its longest line in the request, a skill (`<name>/SKILL.md`) by its name; other
+ * files (slash commands) are not sent to the model up front and are not looked for.
+ */
+export function expectInstructionsSent(files: readonly string[], request: Wire): void {
+  const sent = JSON.stringify(request);
+  for (const file of files) {
+    if (path.basename(file) === 'SKILL.md') {
+      const name = path.basename(path.dirname(file));
+      expect(sent.includes(name), `the skill ${name} (${file}) is named in the first request`).toBe(true);
+      continue;
+    }
+    if (/\/(commands)\//.test(file)) continue;
+    const longest = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .reduce((a, b) => (b.length > a.length ? b : a), '');
+    const escaped = JSON.stringify(longest).slice(1, -1);
+    expect(sent.includes(escaped), `the line "${longest}" of ${file} is in the first request`).toBe(true);
+  }
 }
