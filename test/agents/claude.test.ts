@@ -374,7 +374,13 @@ describe('wfs with Claude Code (wfs install claude)', () => {
     ]);
     const otherRun = runClaude(agent, sb, otherMock, { prompt: 'Refactor src/a.js.', cwd: otherDir });
     onTestFinished(() => release());
-    await otherMock.untilTurns(3);
+    // Its third request comes once its Edit and the hooks around it are done.
+    await Promise.race([
+      otherMock.untilTurns(3),
+      otherRun.then((r) => {
+        throw new Error(`the other session's agent ended before its edit: ${described(r)}`);
+      }),
+    ]);
 
     const a = path.join(sb.project, 'src', 'a.js');
     const mock = await mockOf([

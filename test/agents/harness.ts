@@ -10,7 +10,7 @@
  * What is not available is a skip with its reason (`skipUnless`), never a silent pass: the reason is
  * in vitest's output and in the summary scripts/test.mjs prints.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -280,6 +280,12 @@ export interface Run {
   stderr: string;
 }
 
+/** Processes started here and not yet ended: a test that failed half-way leaves none behind. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 function runProcess(
   argv: readonly string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
@@ -290,9 +296,12 @@ function runProcess(
       file,
       args,
       { cwd: options.cwd, env: options.env, maxBuffer: 256 * 1024 * 1024 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) => {
+        running.delete(child);
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
     );
+    running.add(child);
     child.stdin?.on('error', () => {});
     child.stdin?.end(options.input ?? '');
   });
