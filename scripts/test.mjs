@@ -1,8 +1,11 @@
 // `npm test`: builds the CLI, runs every test with vitest, and ends with the line CI reads:
 // `N passed, N failed[, N skipped]`, counted from vitest's JSON report (its own summary is not
-// in that form). The exit code is vitest's.
+// in that form), after one `SKIPPED:` line per reason a test gave for its skip (a test that cannot
+// run here, such as one needing an agent that could not be installed, says why in its meta's
+// `skipReason`). The exit code is vitest's.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { relative } from 'node:path';
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) {
@@ -26,6 +29,7 @@ const run = spawnSync(process.execPath, args, { stdio: 'inherit' });
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const skipReasons = new Map();
 try {
   const results = JSON.parse(readFileSync(report, 'utf8'));
   passed = results.numPassedTests;
@@ -35,8 +39,20 @@ try {
   failed += results.testResults.filter(
     (file) => file.status === 'failed' && file.assertionResults.length === 0,
   ).length;
+  for (const file of results.testResults)
+    for (const test of file.assertionResults) {
+      const reason = test.meta?.skipReason;
+      if (test.status !== 'skipped' && test.status !== 'pending') continue;
+      if (!reason) continue;
+      const entry = skipReasons.get(reason) ?? { count: 0, files: new Set() };
+      entry.count += 1;
+      entry.files.add(relative(process.cwd(), file.name));
+      skipReasons.set(reason, entry);
+    }
 } catch {
   failed = Math.max(failed, 1);
 }
+for (const [reason, { count, files }] of skipReasons)
+  console.log(`SKIPPED: ${count} test${count === 1 ? '' : 's'} (${[...files].join(', ')}): ${reason}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status ?? 1);
