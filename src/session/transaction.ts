@@ -175,7 +175,16 @@ export class SessionTransaction {
       // Unreadable: repair it, or fail with the reason (a newer wfs wrote it, no backup, ...).
       if (read.kind === 'corrupt') {
         const loaded = this.load(pointer.id);
-        return loaded.state.status === 'active' ? [loaded] : [];
+        if (loaded.state.status === 'active') return [loaded];
+        // The backup predates the session's activation, which the pointer records (it is written
+        // before a session becomes active, and names no other): the session was the active one,
+        // and is made so again rather than leave the project with none.
+        if (loaded.state.status === 'paused' && this.restored.has(loaded.id)) {
+          const state = this.save(loaded.dir, loaded.location, lifecycle.activate(loaded.state, this.now));
+          this.warnings.push(`Session ${loaded.id} is active again, as the active-session pointer records`);
+          return [{ ...loaded, state }];
+        }
+        return [];
       }
     }
     return findActiveSessions(this.ctx).map((read) => this.noticed(read));

@@ -84,7 +84,8 @@ export function writeFilesAtomic(files: readonly FileWrite[], options?: { durabl
     }
   } catch (error) {
     for (const { temp } of written) removeFileIfExists(temp);
-    throw error;
+    // A write that fails on its descriptor (EFBIG, ENOSPC, EIO) carries no path: name the file.
+    throw withPath(error, written.at(-1)?.target ?? files[0]!.path);
   }
   const directories = new Set<string>();
   for (const { temp, target } of written) {

@@ -55,9 +55,13 @@ export function proveDirectory(dir: string, create = false): void {
     }
     if (stat.isSymbolicLink()) throw linkError(existing, dir);
     if (!stat.isDirectory())
-      throw new WfsError('E_IO', `${existing} is not a folder (wfs needs a folder there to write ${dir})`, {
-        details: { path: existing },
-      });
+      throw new WfsError(
+        'E_IO',
+        `a file stands where a folder belongs: ${existing} is not a folder (wfs needs a folder there to write ${dir}) (ENOTDIR)`,
+        {
+          details: { path: existing },
+        },
+      );
     break;
   }
   if (!proven.has(existing)) {
@@ -74,9 +78,13 @@ export function proveDirectory(dir: string, create = false): void {
       const stat = fs.lstatSync(folder);
       if (stat.isSymbolicLink()) throw linkError(folder, dir);
       if (!stat.isDirectory())
-        throw new WfsError('E_IO', `${folder} is not a folder (wfs needs a folder there to write ${dir})`, {
-          details: { path: folder },
-        });
+        throw new WfsError(
+          'E_IO',
+          `a file stands where a folder belongs: ${folder} is not a folder (wfs needs a folder there to write ${dir}) (ENOTDIR)`,
+          {
+            details: { path: folder },
+          },
+        );
     }
     proven.add(folder);
   }
@@ -113,6 +121,11 @@ export function appendLineDurably(file: string, line: string): void {
     fs.writeSync(fd, line);
     // The line is acknowledged when the caller returns: it is on disk by then.
     fs.fsyncSync(fd);
+  } catch (error) {
+    // ENOSPC, EFBIG, EIO on the descriptor carry no path: name the file.
+    const e = error as NodeJS.ErrnoException;
+    if (errnoCode(error) !== undefined && e.path === undefined) e.path = file;
+    throw error;
   } finally {
     fs.closeSync(fd);
   }

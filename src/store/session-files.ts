@@ -8,7 +8,7 @@ import { removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir, sessionLayout } from './layout.js';
 import { evidenceAt } from './migration-evidence.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
-import { ensureDirectory } from './safe-path.js';
+import { ensureDirectory, proveDirectory } from './safe-path.js';
 
 export type SessionRead =
   | {
@@ -260,6 +260,8 @@ export function restoreFromBackup(
   reason: string,
   now: string,
 ): Restored | undefined {
+  // Never through a linked session folder (SPEC 1): the restore renames and writes inside it.
+  proveDirectory(dir);
   const good = newestGoodBackup(dir, id);
   if (good === undefined) return undefined;
   const file = sessionLayout(dir).state;

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkCoordinationFiles } from '../coord/local/doctor.js';
+import { coordinationDir } from '../coord/location.js';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
 import { describeFault, WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
@@ -319,7 +321,7 @@ function readableSessions(ctx: ProjectContext): LoadedSession[] {
  * answers. A project on Redis whose identity is its root path is a problem: that path differs
  * between machines, so their locks would never meet.
  */
-async function coordinationFindings(ctx: ProjectContext): Promise<Finding[]> {
+async function coordinationFindings(ctx: ProjectContext, fix: boolean): Promise<Finding[]> {
   const findings: Finding[] = [];
   let settings: ReturnType<typeof coordinationSettings>;
   let identity: ReturnType<typeof identityOf>;
@@ -349,6 +351,20 @@ async function coordinationFindings(ctx: ProjectContext): Promise<Finding[]> {
         'the project identity is its root path, which differs between machines: their locks would never meet',
       manual: 'set "project_id" in .workflow/config.json (or add a git remote named origin)',
     });
+  // The embedded backend's own files (damaged records, a torn log, links), checked (and with --fix
+  // repaired) under the coordination lock it takes itself: never inside the project lock here.
+  if (settings.backend === 'local') {
+    try {
+      findings.push(...(await checkCoordinationFiles(coordinationDir(ctx.layout.root), { fix })));
+    } catch (error) {
+      findings.push({
+        check: 'coordination-files',
+        severity: 'problem',
+        message: `cannot be checked: ${describeFault(error)}`,
+        manual: 'see the message; wfs doctor --fix cannot repair this',
+      });
+    }
+  }
   try {
     const { location, risks } = await withCoordinator(ctx, async (c) => {
       await c.list();
@@ -378,7 +394,7 @@ async function coordinationFindings(ctx: ProjectContext): Promise<Finding[]> {
 }
 
 export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } = {}): Promise<DoctorReport> {
-  const coordination = await coordinationFindings(ctx);
+  const coordination = await coordinationFindings(ctx, options.fix === true);
   if (!fs.existsSync(ctx.layout.workflowDir)) {
     const problems = coordination.filter((f) => f.severity === 'problem').length;
     return {

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+/** This repository: the built library the setup uses, as a user's program would. */
+const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
 import {
   findSession,
   LEASE_TTL_MS,
@@ -480,12 +484,16 @@ export async function corruptionMatrix(settings: TortureSettings): Promise<Scena
   let prepared: Prepared;
   try {
     prepared = await prepareProject();
-    fs.mkdirSync(path.join(prepared.root, COORD, 'claims'), { recursive: true });
-    // Claims come from the library (a workflow's scope), not from a CLI command: written as it writes them.
-    fs.writeFileSync(
-      path.join(prepared.root, COORD, 'claims', `${alpha}.json`),
-      JSON.stringify({ session: alpha, paths: ['src/**'], expires_at: Date.now() + LEASE_TTL_MS }),
-    );
+    // Claims come from the library (a workflow's scope), not from a CLI command: made through it.
+    const lib = (await import(
+      path.join(REPO_ROOT, 'dist', 'lib', 'index.js')
+    )) as typeof import('../../src/index.js');
+    const coordinator = await lib.openCoordinator(lib.openProject({ cwd: prepared.root, env: {} }));
+    try {
+      await coordinator.claimPaths({ session: alpha, paths: ['src/**'], ttlMs: LEASE_TTL_MS });
+    } finally {
+      await coordinator.close();
+    }
     // L0: a lease granted and released, so its record holds the last fence of a free name.
     const l0 = await run(['lock', 'acquire', 'L0', '--ttl', '60000', '--json'], { cwd: prepared.root });
     const lease = parseJson<{ fence: number; token: string }>(l0);

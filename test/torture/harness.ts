@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI, makeRepo } from '../helpers.js';
+import { CLI, ISOLATED, makeRepo } from '../helpers.js';
 
 /**
  * What every torture scenario is built from: the built CLI spawned as a real process (with a handle,
@@ -140,31 +140,8 @@ export function progress(text: string): void {
 
 // ---------------------------------------------------------------- spawning the CLI
 
-/**
- * The environment of test/helpers.ts's `ISOLATED` (not exported there): settings of the
- * developer's shell that must not leak into a run (empty reads as unset). `isolationMatchesHelpers`
- * proves the two lists have not drifted apart.
- */
-export const ISOLATED: Readonly<Record<string, string>> = {
-  WFS_ROOT: '',
-  NO_COLOR: '1',
-  WFS_COORD: '',
-  WFS_REDIS_URL: '',
-  WFS_ON_UNREACHABLE: '',
-  WFS_PROJECT_ID: '',
-  WFS_SESSION_ID: '',
-};
-
-export function isolationMatchesHelpers(): string | undefined {
-  const source = fs.readFileSync(path.join(import.meta.dirname, '..', 'helpers.ts'), 'utf8');
-  const block = /const ISOLATED = \{([^}]*)\}/.exec(source)?.[1];
-  if (block === undefined) return 'test/helpers.ts no longer has a const ISOLATED';
-  const keys = [...block.matchAll(/^\s*([A-Z_]+):/gm)].map((m) => m[1]!).sort();
-  const ours = Object.keys(ISOLATED).sort();
-  return keys.join(',') === ours.join(',')
-    ? undefined
-    : `ISOLATED differs from test/helpers.ts: theirs ${keys.join(',')}, ours ${ours.join(',')}`;
-}
+/** The isolation from the developer's shell that every spawn of the tests uses (test/helpers.ts). */
+export { ISOLATED };
 
 export interface Outcome {
   code: number | null;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { expect, test } from 'vitest';
-import { isolationMatchesHelpers, progress, settingsFromEnv } from './harness.js';
+import { progress, settingsFromEnv } from './harness.js';
 import { SCENARIOS } from './scenarios.js';
 
 /**
@@ -9,10 +9,6 @@ import { SCENARIOS } from './scenarios.js';
  */
 const settings = settingsFromEnv();
 const only = process.env.TORTURE_ONLY?.split(',').filter((id) => id !== '');
-
-test('the spawn environment is the one of test/helpers.ts', () => {
-  expect(isolationMatchesHelpers()).toBeUndefined();
-});
 
 for (const scenario of SCENARIOS) {
   test.skipIf(only !== undefined && !only.includes(scenario.id))(scenario.title, async () => {

@@ -25,6 +25,12 @@ const SWEEP_BUDGET = 1_000;
 
 export type Judge = (marker: string) => void;
 
+/**
+ * The suffix of a marker's file: markers are empty files, and are named so that nothing (a person,
+ * the doctor, a check that every `.json` file parses) takes one for a record of an entry.
+ */
+const MARK = '.due';
+
 function widthFor(lifetimeMs: number): number {
   let width = MIN_WIDTH_MS;
   while (width < lifetimeMs / 16 && width < MAX_WIDTH_MS) width *= 2;
@@ -73,7 +79,7 @@ export class ExpiryIndex {
     try {
       // O_EXCL: an existing marker (the same entry written again in this bucket) is enough, and
       // a link planted at its name is never opened.
-      fs.closeSync(fs.openSync(path.join(bucket, marker), 'wx', 0o644));
+      fs.closeSync(fs.openSync(path.join(bucket, `${marker}${MARK}`), 'wx', 0o644));
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
         // Another process swept the bucket since this one saw it: make it again.
@@ -126,7 +132,9 @@ export class ExpiryIndex {
       if (markers.length > budget) nextDue = now;
       for (const marker of markers.slice(0, budget)) {
         budget--;
-        judge(marker);
+        // Not a marker of ours (no suffix): left, and the bucket with it, for the doctor.
+        if (!marker.endsWith(MARK)) continue;
+        judge(marker.slice(0, -MARK.length));
         try {
           removeIfThere(path.join(bucket, marker));
         } catch (error) {

@@ -318,7 +318,10 @@ export class LocalCoordinator implements Coordinator, LocalState {
     return this.locked((): ReleaseOutcome => {
       const file = this.fileOf(lease.name);
       const read = this.readLease(file);
-      if (read.kind !== 'ok' || read.record.token !== lease.token) return 'not_owner';
+      // `not_owner` only while another holds it; a lease nobody holds any more (it ran out, was
+      // released already, or its record is gone) is `expired`, on both backends alike.
+      if (read.kind !== 'ok') return 'expired';
+      if (read.record.token !== lease.token) return this.isLive(read.record) ? 'not_owner' : 'expired';
       removeIfThere(file);
       return this.isLive(read.record) ? 'released' : 'expired';
     });

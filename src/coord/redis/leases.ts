@@ -169,8 +169,8 @@ export function renew(
 }
 
 /**
- * The fence hash remembers the token of the last grant, so a release after expiry can say
- * `expired` rather than `not_owner`.
+ * `released` (it was ours, and live), `not_owner` (another holds it now), `expired` (nobody holds
+ * it any more: it ran out, or was released already). The same rule as the embedded backend's.
  */
 const RELEASE = luaScript<ReleaseOutcome>()({
   keys: ['leaseKey', 'fenceKey', 'indexExpiryKey', 'indexValuesKey'],
@@ -185,11 +185,8 @@ if owner == token then
   return 'released'
 end
 if owner then return 'not_owner' end
-if redis.call('HGET', fenceKey, 'token') == token then
-  redis.call('HDEL', fenceKey, 'token')
-  return 'expired'
-end
-return 'not_owner'
+if redis.call('HGET', fenceKey, 'token') == token then redis.call('HDEL', fenceKey, 'token') end
+return 'expired'
 `,
 });
 
