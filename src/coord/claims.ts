@@ -1,4 +1,4 @@
-import type { Claim, ClaimConflict } from './types.js';
+import type { Claim, ClaimConflict, Workspace } from './types.js';
 
 /** The literal start of a glob: what every path it matches begins with. */
 function literalPrefix(glob: string): string {
@@ -22,18 +22,26 @@ export function globsMayOverlap(a: string, b: string): boolean {
   return pa.startsWith(pb) || pb.startsWith(pa);
 }
 
-/** The claims of other sessions that overlap `paths`, one entry per overlapping pair. */
+/** The claims of other sessions (another ID, or the same ID in another workspace) that overlap `paths`. */
 export function conflictsWith(
   claims: readonly Claim[],
   session: string,
   paths: readonly string[],
+  workspace?: Workspace,
 ): ClaimConflict[] {
   const conflicts: ClaimConflict[] = [];
   for (const other of claims) {
-    if (other.session === session) continue;
+    if (other.session === session && (other.workspace?.id ?? undefined) === (workspace?.id ?? undefined))
+      continue;
     for (const theirs of other.paths)
       for (const ours of paths)
-        if (globsMayOverlap(theirs, ours)) conflicts.push({ session: other.session, theirs, ours });
+        if (globsMayOverlap(theirs, ours))
+          conflicts.push({
+            session: other.session,
+            ...(other.workspace ? { workspace: other.workspace } : {}),
+            theirs,
+            ours,
+          });
   }
   return conflicts;
 }

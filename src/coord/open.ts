@@ -4,8 +4,8 @@ import {
   resolveCoordination,
   type WfsConfig,
 } from '../core/config.js';
-import { type ProjectIdentity, projectIdentity } from '../project/identity.js';
 import { readTextIfExists } from '../store/atomic.js';
+import { type ProjectIdentity, projectIdentity } from '../store/identity.js';
 import type { ProjectContext } from '../store/project.js';
 import { LocalCoordinator } from './local/leases.js';
 import { coordinationDir } from './location.js';

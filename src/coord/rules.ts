@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { WfsError } from '../core/errors.js';
-import type { Holder } from './types.js';
+import type { Holder, Workspace } from './types.js';
 
 /** Input rules shared by every coordination backend, so the embedded one and Redis agree. */
 
@@ -73,7 +73,7 @@ export function validateClaimPaths(paths: string[]): string[] {
  * it longer than EVENT_MAX_BYTES is replaced by `{truncated: true}`, on both backends alike.
  */
 export function shapeEvent(
-  input: { type: string; session?: string | null; data?: Record<string, unknown> },
+  input: { type: string; session?: string | null; workspace?: Workspace; data?: Record<string, unknown> },
   host: string,
   at: Date,
 ): Omit<import('./types.js').WfsEvent, 'id'> {
@@ -84,10 +84,12 @@ export function shapeEvent(
     );
   }
   if (input.session != null) validateEntryKey(input.session, 'session');
+  const workspace = validateWorkspace(input.workspace);
   const event = {
     type: input.type,
     at: at.toISOString(),
     session: input.session ?? null,
+    ...(workspace ? { workspace } : {}),
     host,
     data: input.data ?? {},
   };
@@ -105,5 +107,29 @@ export function thisHost(): string {
 
 /** A lease's holder: what the caller gave, this session-less process on this host otherwise. */
 export function holderOf(given: Partial<Holder> | undefined): Holder {
-  return { session: given?.session ?? null, host: given?.host ?? thisHost(), pid: given?.pid ?? process.pid };
+  if (given?.session != null) validateEntryKey(given.session, 'session');
+  const workspace = validateWorkspace(given?.workspace);
+  return {
+    session: given?.session ?? null,
+    ...(workspace ? { workspace } : {}),
+    host: given?.host ?? thisHost(),
+    pid: given?.pid ?? process.pid,
+  };
+}
+
+const WORKSPACE_ID = /^ws-[a-z0-9]{4,40}$/;
+const NAME_MAX = 100;
+
+/** A workspace given by a caller, checked: its ID has a fixed form, its name is printable and short. */
+export function validateWorkspace(workspace: Workspace | undefined): Workspace | undefined {
+  if (workspace === undefined) return undefined;
+  if (!WORKSPACE_ID.test(workspace.id))
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `Invalid workspace ID ${JSON.stringify(String(workspace.id).slice(0, 60))}`,
+    );
+  const name = String(workspace.name);
+  if (name.length > NAME_MAX || /[\u0000-\u001f\u007f-\u009f]/.test(name))
+    throw new WfsError('E_INVALID_INPUT', 'A workspace name is at most 100 printable characters');
+  return { id: workspace.id, name };
 }

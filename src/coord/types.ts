@@ -5,9 +5,20 @@
  * results are entries with a TTL.
  */
 
+/**
+ * A `.workflow/` folder: each worktree or clone of a repository is a workspace with an ID of its
+ * own (SPEC 2), and a name a person recognises (its folder's). A session in coordination is its ID
+ * in its workspace.
+ */
+export interface Workspace {
+  id: string;
+  name: string;
+}
+
 /** Who holds a lease: enough for a person to find it. */
 export interface Holder {
   session: string | null;
+  workspace?: Workspace;
   host: string;
   pid: number;
 }
@@ -60,6 +71,7 @@ export interface WfsEvent {
   type: string;
   at: string;
   session: string | null;
+  workspace?: Workspace;
   host: string;
   data: Record<string, unknown>;
 }
@@ -68,6 +80,7 @@ export interface PublishInput {
   /** Words joined by dots: `session.started`, `workflow.completed`, ... */
   type: string;
   session?: string | null;
+  workspace?: Workspace;
   data?: Record<string, unknown>;
 }
 
@@ -81,6 +94,7 @@ export interface SharedResult {
   key: string;
   value: string;
   session: string | null;
+  workspace?: Workspace;
   host: string;
   put_at: string;
   /** Epoch milliseconds. */
@@ -89,6 +103,7 @@ export interface SharedResult {
 
 export interface Presence {
   session: string;
+  workspace?: Workspace;
   host: string;
   pid: number;
   heartbeat_at: string;
@@ -98,6 +113,7 @@ export interface Presence {
 
 export interface Claim {
   session: string;
+  workspace?: Workspace;
   paths: string[];
   /** Epoch milliseconds. */
   expires_at: number;
@@ -105,6 +121,7 @@ export interface Claim {
 
 export interface ClaimConflict {
   session: string;
+  workspace?: Workspace;
   theirs: string;
   ours: string;
 }
@@ -136,20 +153,31 @@ export interface Coordinator extends LeaseCoordinator {
     value: string;
     ttlMs: number;
     session?: string | null;
+    workspace?: Workspace;
   }): Promise<SharedResult>;
   /** The live result of a key; undefined when never put or expired. */
   getResult(key: string): Promise<SharedResult | undefined>;
   listResults(): Promise<SharedResult[]>;
 
   /** A live session says so; it drops out when it stops saying so for `ttlMs`. */
-  heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence>;
+  heartbeat(input: {
+    session: string;
+    workspace?: Workspace;
+    ttlMs: number;
+    pid?: number;
+  }): Promise<Presence>;
   /** A session that ends says so at once rather than waiting for its TTL; its claims end too. */
-  leave(session: string): Promise<void>;
+  leave(session: string, workspace?: Workspace): Promise<void>;
   liveSessions(): Promise<Presence[]>;
 
   /** Declares the paths a session will change; returns the live claims of others they overlap. */
-  claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]>;
-  releaseClaims(session: string): Promise<void>;
+  claimPaths(input: {
+    session: string;
+    workspace?: Workspace;
+    paths: string[];
+    ttlMs: number;
+  }): Promise<ClaimConflict[]>;
+  releaseClaims(session: string, workspace?: Workspace): Promise<void>;
   listClaims(): Promise<Claim[]>;
 
   /**

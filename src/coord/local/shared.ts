@@ -1,13 +1,7 @@
 import { conflictsWith } from '../claims.js';
-import {
-  ENTRY_MAX_TTL_MS,
-  thisHost,
-  validateClaimPaths,
-  validateEntryKey,
-  validateResultValue,
-  validateTtl,
-} from '../rules.js';
-import type { Claim, ClaimConflict, Presence, SharedResult } from '../types.js';
+import { claimEntry, memberOf, presenceEntry, resultEntry } from '../entries.js';
+import { validateEntryKey, validateWorkspace } from '../rules.js';
+import type { Claim, ClaimConflict, Presence, SharedResult, Workspace } from '../types.js';
 import { isSafeInteger, isString, isStringOrNull } from './records.js';
 import { type EntryKind, type LocalState, TtlEntries } from './ttl-entries.js';
 
@@ -63,27 +57,10 @@ export class SharedEntries {
     else if (prefix === CLAIMS.marker) this.claims.judge(file);
   }
 
-  async putResult(input: {
-    key: string;
-    value: string;
-    ttlMs: number;
-    session?: string | null;
-  }): Promise<SharedResult> {
-    validateEntryKey(input.key, 'result key');
-    const lifetime = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-    validateResultValue(input.value);
+  async putResult(input: Parameters<typeof resultEntry>[0]): Promise<SharedResult> {
+    const entry = resultEntry(input);
     return this.state.locked(() =>
-      this.results.put(
-        input.key,
-        {
-          key: input.key,
-          value: input.value,
-          session: input.session ?? null,
-          host: thisHost(),
-          put_at: new Date().toISOString(),
-        },
-        lifetime,
-      ),
+      this.results.put(entry.key, { ...entry.value, put_at: new Date().toISOString() }, entry.lifetimeMs),
     );
   }
 
@@ -96,32 +73,26 @@ export class SharedEntries {
     return this.results.list();
   }
 
-  async heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
-    validateEntryKey(input.session, 'session');
-    const lifetime = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
+  async heartbeat(input: Parameters<typeof presenceEntry>[0]): Promise<Presence> {
+    const entry = presenceEntry(input);
     return this.state.locked(() =>
       this.presence.put(
-        input.session,
-        {
-          session: input.session,
-          host: thisHost(),
-          pid: input.pid ?? process.pid,
-          heartbeat_at: new Date().toISOString(),
-        },
-        lifetime,
+        entry.key,
+        { ...entry.value, heartbeat_at: new Date().toISOString() },
+        entry.lifetimeMs,
       ),
     );
   }
 
   /** The session's presence and its claims end at once. */
-  async leave(session: string): Promise<void> {
-    validateEntryKey(session, 'session');
+  async leave(session: string, workspace?: Workspace): Promise<void> {
+    const key = memberOf(session, validateWorkspace(workspace));
     // Nothing to remove (the common case: pausing a session that was already gone) takes no lock.
     // A heartbeat racing this for the same ending session would only live out its TTL.
-    if (!this.presence.exists(session) && !this.claims.exists(session)) return;
+    if (!this.presence.exists(key) && !this.claims.exists(key)) return;
     return this.state.locked(() => {
-      this.presence.remove(session);
-      this.claims.remove(session);
+      this.presence.remove(key);
+      this.claims.remove(key);
     });
   }
 
@@ -129,23 +100,26 @@ export class SharedEntries {
     return this.presence.list();
   }
 
-  async claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
-    validateEntryKey(input.session, 'session');
-    const lifetime = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-    validateClaimPaths(input.paths);
+  async claimPaths(input: Parameters<typeof claimEntry>[0]): Promise<ClaimConflict[]> {
+    const entry = claimEntry(input);
     // Read the others and write ours under one lock: of two sessions claiming at once, the second
     // always sees the first.
     return this.state.locked(() => {
       this.state.sweepIfDue();
-      const conflicts = conflictsWith(this.claims.listUnlocked(), input.session, input.paths);
-      this.claims.put(input.session, { session: input.session, paths: input.paths }, lifetime);
+      const conflicts = conflictsWith(
+        this.claims.listUnlocked(),
+        input.session,
+        entry.value.paths,
+        entry.value.workspace,
+      );
+      this.claims.put(entry.key, entry.value, entry.lifetimeMs);
       return conflicts;
     });
   }
 
-  async releaseClaims(session: string): Promise<void> {
-    validateEntryKey(session, 'session');
-    return this.state.locked(() => this.claims.remove(session));
+  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
+    const key = memberOf(session, validateWorkspace(workspace));
+    return this.state.locked(() => this.claims.remove(key));
   }
 
   async listClaims(): Promise<Claim[]> {

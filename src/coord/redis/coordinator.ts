@@ -2,16 +2,15 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { WfsError } from '../../core/errors.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { conflictsWith } from '../claims.js';
+import { claimEntry, memberOf, presenceEntry, resultEntry } from '../entries.js';
 import {
-  ENTRY_MAX_TTL_MS,
   holderOf,
   shapeEvent,
   thisHost,
-  validateClaimPaths,
   validateEntryKey,
   validateLeaseName,
-  validateResultValue,
   validateTtl,
+  validateWorkspace,
   waitBeforeRetry,
 } from '../rules.js';
 import type {
@@ -29,6 +28,7 @@ import type {
   ReleaseOutcome,
   SharedResult,
   WfsEvent,
+  Workspace,
 } from '../types.js';
 import {
   connectRedis,
@@ -360,23 +360,16 @@ export class RedisCoordinator implements Coordinator {
     await this.run(kind, () => deleteEntry(this.client, this.keys, kind, member), mayHaveApplied);
   }
 
-  async putResult(input: {
-    key: string;
-    value: string;
-    ttlMs: number;
-    session?: string | null;
-  }): Promise<SharedResult> {
-    validateEntryKey(input.key, 'result key');
-    const ttl = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-    validateResultValue(input.value);
-    const stored = {
-      key: input.key,
-      value: input.value,
-      session: input.session ?? null,
-      host: thisHost(),
-    };
-    const [putAt, expires] = await this.put('results', input.key, stored, ttl, 'the value may be stored');
-    return { ...stored, put_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
+  async putResult(input: Parameters<typeof resultEntry>[0]): Promise<SharedResult> {
+    const entry = resultEntry(input);
+    const [putAt, expires] = await this.put(
+      'results',
+      entry.key,
+      entry.value,
+      entry.lifetimeMs,
+      'the value may be stored',
+    );
+    return { ...entry.value, put_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
   }
 
   async getResult(key: string): Promise<SharedResult | undefined> {
@@ -389,24 +382,26 @@ export class RedisCoordinator implements Coordinator {
     return (await this.listed<SharedResult>('results')).sort((a, b) => byText(a.key, b.key));
   }
 
-  async heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
-    validateEntryKey(input.session, 'session');
-    const ttl = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-    const stored = { session: input.session, host: thisHost(), pid: input.pid ?? process.pid };
+  async heartbeat(input: Parameters<typeof presenceEntry>[0]): Promise<Presence> {
+    const entry = presenceEntry(input);
     const [putAt, expires] = await this.put(
       'presence',
-      input.session,
-      stored,
-      ttl,
+      entry.key,
+      entry.value,
+      entry.lifetimeMs,
       'the heartbeat may have been recorded',
     );
-    return { ...stored, heartbeat_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
+    return {
+      ...entry.value,
+      heartbeat_at: new Date(Number(putAt)).toISOString(),
+      expires_at: Number(expires),
+    };
   }
 
-  async leave(session: string): Promise<void> {
-    validateEntryKey(session, 'session');
-    await this.remove('presence', session, 'the session may have left the live sessions');
-    await this.releaseClaims(session);
+  async leave(session: string, workspace?: Workspace): Promise<void> {
+    const key = memberOf(session, validateWorkspace(workspace));
+    await this.remove('presence', key, 'the session may have left the live sessions');
+    await this.remove('claims', key, 'the claims may have been released');
   }
 
   async liveSessions(): Promise<Presence[]> {
@@ -416,30 +411,36 @@ export class RedisCoordinator implements Coordinator {
       .sort((a, b) => byText(a.session, b.session));
   }
 
-  async claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
-    validateEntryKey(input.session, 'session');
-    const ttl = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-    validateClaimPaths(input.paths);
+  async claimPaths(input: Parameters<typeof claimEntry>[0]): Promise<ClaimConflict[]> {
+    const entry = claimEntry(input);
     const [, , seen] = await this.put(
       'claims',
-      input.session,
-      { session: input.session, paths: input.paths },
-      ttl,
+      entry.key,
+      entry.value,
+      entry.lifetimeMs,
       'the claim may have been recorded',
       true,
     );
-    return conflictsWith(entries<Claim>(seen), input.session, input.paths);
+    return conflictsWith(entries<Claim>(seen), input.session, entry.value.paths, entry.value.workspace);
   }
 
-  async releaseClaims(session: string): Promise<void> {
-    validateEntryKey(session, 'session');
-    await this.remove('claims', session, 'the claims may have been released');
+  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
+    await this.remove(
+      'claims',
+      memberOf(session, validateWorkspace(workspace)),
+      'the claims may have been released',
+    );
   }
 
   async listClaims(): Promise<Claim[]> {
     const found = await this.listed<Claim & { put_at?: string }>('claims');
     return found
-      .map(({ session, paths, expires_at }) => ({ session, paths, expires_at }))
+      .map(({ session, workspace, paths, expires_at }) => ({
+        session,
+        ...(workspace ? { workspace } : {}),
+        paths,
+        expires_at,
+      }))
       .sort((a, b) => byText(a.session, b.session));
   }
 

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { gitCommonDir } from '../coord/location.js';
 import { type IdentitySource, normaliseRemoteUrl, type WfsConfig } from '../core/config.js';
-import { writeFileAtomic } from '../store/atomic.js';
-import { ensureDirectory } from '../store/safe-path.js';
+import { writeFileAtomic } from './atomic.js';
+import { gitCommonDir, gitDir } from './git.js';
+import { ensureDirectory } from './safe-path.js';
 
 /**
  * The project's identity (SPEC 5): the same in every clone on every machine, or cross-machine locks
@@ -44,11 +44,7 @@ function originUrl(root: string): string | undefined {
 function hasCommits(root: string, common: string): boolean {
   let head: string;
   try {
-    const dotGit = path.join(root, '.git');
-    const gitDir = fs.statSync(dotGit).isFile()
-      ? path.resolve(root, /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'))?.[1]?.trim() ?? '.git')
-      : dotGit;
-    head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
+    head = fs.readFileSync(path.join(gitDir(root) ?? path.join(root, '.git'), 'HEAD'), 'utf8').trim();
   } catch {
     return true;
   }

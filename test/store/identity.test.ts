@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectIdentity } from '../../src/project/identity.js';
+import { projectIdentity } from '../../src/store/identity.js';
 import { makeRepo } from '../helpers.js';
 
 describe('project identity (SPEC 5)', () => {
