@@ -1,6 +1,7 @@
 import { openCoordinator } from '../coord/open.js';
-import type { Coordinator } from '../coord/types.js';
+import type { Coordinator, Workspace } from '../coord/types.js';
 import type { ProjectContext } from '../store/project.js';
+import { workspaceOf } from '../store/workspace.js';
 
 export interface Announcement {
   type: string;
@@ -25,10 +26,15 @@ export function callerPid(): number {
   return process.ppid;
 }
 
-async function keepPresence(c: Coordinator, event: Announcement): Promise<void> {
+async function keepPresence(c: Coordinator, event: Announcement, workspace: Workspace): Promise<void> {
   if (MAKES_LIVE.has(event.type))
-    await c.heartbeat({ session: event.session, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
-  else if (ENDS_LIVE.has(event.type)) await c.leave(event.session);
+    await c.heartbeat({
+      session: event.session,
+      workspace,
+      ttlMs: SESSION_PRESENCE_TTL_MS,
+      pid: callerPid(),
+    });
+  else if (ENDS_LIVE.has(event.type)) await c.leave(event.session, workspace);
 }
 
 /**
@@ -50,13 +56,15 @@ export async function announceAll(
     warnings.push(`Could not announce ${all}: ${(error as Error).message}`);
     return;
   }
+  // A session in coordination is its ID in this workspace (SPEC 2).
+  const workspace = workspaceOf(ctx.layout);
   try {
     // One lock cycle for all of it on the embedded backend: session start runs this every time.
     await c.batch(async () => {
       for (const event of events) {
         try {
-          await c.publish({ type: event.type, session: event.session, data: event.data ?? {} });
-          await keepPresence(c, event);
+          await c.publish({ type: event.type, session: event.session, workspace, data: event.data ?? {} });
+          await keepPresence(c, event, workspace);
         } catch (error) {
           warnings.push(`Could not announce ${event.type} for ${event.session}: ${(error as Error).message}`);
         }
@@ -89,7 +97,12 @@ export async function keepPresent(
   let warned = false;
   const beat = async () => {
     try {
-      await c.heartbeat({ session, ttlMs: SESSION_PRESENCE_TTL_MS, pid: process.pid });
+      await c.heartbeat({
+        session,
+        workspace: workspaceOf(ctx.layout),
+        ttlMs: SESSION_PRESENCE_TTL_MS,
+        pid: process.pid,
+      });
     } catch (error) {
       if (!warned) warn(`Could not keep ${session} among the live sessions: ${(error as Error).message}`);
       warned = true;

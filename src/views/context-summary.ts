@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
+import type { Workspace } from '../coord/types.js';
 import { errnoCode, faultFromSystemError, isWfsError } from '../core/errors.js';
 import { clip, nextStep, TODO_CHARS } from '../core/next-step.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
@@ -8,6 +9,7 @@ import { callerPid, SESSION_PRESENCE_TTL_MS } from '../session/announcements.js'
 import { readTarget, requestedSession } from '../session/target.js';
 import type { ProjectContext } from '../store/project.js';
 import { listSessionFolders } from '../store/session-files.js';
+import { workspaceOf } from '../store/workspace.js';
 import { unfinishedRuns } from '../workflow/runs.js';
 
 /**
@@ -51,16 +53,26 @@ export interface CoordinationView {
   /** false when the backend could not be reached: `error` says why, the lists are empty. */
   reachable: boolean;
   error?: string;
-  other_live_sessions: { session: string; host: string; pid: number; heartbeat_at: string }[];
+  /** This workspace (SPEC 2: a session in coordination is its ID in its workspace). */
+  workspace?: Workspace;
+  other_live_sessions: {
+    session: string;
+    /** Where it works: another worktree or clone (its folder's name), or this one. */
+    workspace?: Workspace;
+    host: string;
+    pid: number;
+    heartbeat_at: string;
+  }[];
   locks: {
     name: string;
     session: string | null;
+    workspace?: Workspace;
     host: string;
     pid: number;
     fence: number;
     expires_at: string;
   }[];
-  recent_events: { id: number; type: string; at: string; session: string | null }[];
+  recent_events: { id: number; type: string; at: string; session: string | null; workspace?: Workspace }[];
 }
 
 // At most this many of each, so the summary stays short however busy the project is.
@@ -101,7 +113,9 @@ async function coordinationView(
       recent_events: [],
     };
   }
+  const workspace = workspaceOf(ctx.layout);
   const view: CoordinationView = {
+    workspace,
     backend: settings.backend,
     location: null,
     project_id: identity.id,
@@ -116,32 +130,44 @@ async function coordinationView(
       view.location = c.location;
       warnings.push(...((await c.diagnose?.()) ?? []));
       const live = await c.liveSessions();
-      const ours = live.find((p) => p.session === activeId);
+      const self = (p: { session: string | null; workspace?: Workspace }) =>
+        p.session === activeId && (p.workspace?.id ?? workspace.id) === workspace.id;
+      const ours = live.find(self);
       // A heartbeat is a write under the coordination lock: once a minute is plenty for a
       // 30-minute TTL, and an agent may run this before every action.
       if (
         activeId !== null &&
         (ours === undefined || ours.expires_at - Date.now() < SESSION_PRESENCE_TTL_MS - 60_000)
       )
-        await c.heartbeat({ session: activeId, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
+        await c.heartbeat({ session: activeId, workspace, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
       view.other_live_sessions = live
-        .filter((p) => p.session !== activeId)
+        .filter((p) => !self(p))
         .slice(0, LIVE_SHOWN)
-        .map(({ session, host, pid, heartbeat_at }) => ({ session, host, pid, heartbeat_at }));
+        .map(({ session, workspace: where, host, pid, heartbeat_at }) => ({
+          session,
+          ...(where ? { workspace: where } : {}),
+          host,
+          pid,
+          heartbeat_at,
+        }));
       view.locks = (await c.list()).slice(0, LOCKS_SHOWN).map((l) => ({
         name: l.name,
         session: l.holder.session,
+        ...(l.holder.workspace ? { workspace: l.holder.workspace } : {}),
         host: l.holder.host,
         pid: l.holder.pid,
         fence: l.fence,
         expires_at: new Date(l.expiresAt).toISOString(),
       }));
-      view.recent_events = (await c.readEvents({ limit: EVENTS_SHOWN })).map(({ id, type, at, session }) => ({
-        id,
-        type,
-        at,
-        session,
-      }));
+      view.recent_events = (await c.readEvents({ limit: EVENTS_SHOWN })).map(
+        ({ id, type, at, session, workspace: where }) => ({
+          id,
+          type,
+          at,
+          session,
+          ...(where ? { workspace: where } : {}),
+        }),
+      );
     });
   } catch (error) {
     // The summary is what an agent reads at the start of every turn: a backend that cannot be
@@ -256,15 +282,20 @@ function coordinationMarkdown(view: CoordinationView): string[] {
   const lines = ['', `## Other sessions (${view.backend} coordination, project ${view.project_id})`, ''];
   if (!view.reachable) return [...lines, `- Unreachable: ${view.error}`];
   if (view.other_live_sessions.length === 0) lines.push('- No other live session.');
+  const where = (w: Workspace | undefined) =>
+    w === undefined ? '' : w.id === view.workspace?.id ? ' in this workspace' : ` in ${w.name}`;
   for (const p of view.other_live_sessions)
-    lines.push(`- Live: ${p.session} (pid ${p.pid} on ${p.host}, last seen ${p.heartbeat_at})`);
+    lines.push(
+      `- Live: ${p.session}${where(p.workspace)} (pid ${p.pid} on ${p.host}, last seen ${p.heartbeat_at})`,
+    );
   for (const l of view.locks)
     lines.push(
-      `- Lock ${l.name}: held by ${l.session ?? 'no session'} (pid ${l.pid} on ${l.host}) until ${l.expires_at}`,
+      `- Lock ${l.name}: held by ${l.session ?? 'no session'}${where(l.workspace)} (pid ${l.pid} on ${l.host}) until ${l.expires_at}`,
     );
   if (view.recent_events.length > 0) {
     lines.push('- Recent events:');
-    for (const e of view.recent_events) lines.push(`  - ${e.at} ${e.type} ${e.session ?? '-'}`);
+    for (const e of view.recent_events)
+      lines.push(`  - ${e.at} ${e.type} ${e.session ?? '-'}${where(e.workspace)}`);
   }
   return lines;
 }

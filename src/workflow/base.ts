@@ -2,7 +2,7 @@ import { type KeptLease, keepLease } from '../coord/keep-lease.js';
 import { coordinationSettings, openCoordinator } from '../coord/open.js';
 import { decideUnreachable } from '../coord/policy.js';
 import { thisHost } from '../coord/rules.js';
-import type { Coordinator, Holder, Lease, SharedResult } from '../coord/types.js';
+import type { Coordinator, Holder, Lease, SharedResult, Workspace } from '../coord/types.js';
 import { isWfsError, WfsError } from '../core/errors.js';
 import { isSessionFolderName } from '../core/ids.js';
 import { sessionEnv } from '../session/exec.js';
@@ -11,6 +11,7 @@ import { sessionDir, sessionLayout } from '../store/layout.js';
 import { openProject, type ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import type { LoadedSession } from '../store/session-files.js';
+import { workspaceOf } from '../store/workspace.js';
 import { type CommandOutcome, type CommandRun, runCommand } from './command.js';
 import { duration, groupLiveness, processLiveness, processRecord, stopGroup } from './processes.js';
 import {
@@ -197,6 +198,10 @@ class Run<Output> {
   private readonly namesUsed = new Set<string>();
   private coordination: WorkflowResult<Output>['coordination'];
   private env: NodeJS.ProcessEnv | undefined;
+  /** This run's workspace: the session in coordination is its ID in it (SPEC 2). */
+  private get workspace(): Workspace {
+    return workspaceOf(this.project.layout);
+  }
 
   constructor(
     private readonly workflow: BaseWorkflow<never, Output> | BaseWorkflow<unknown, Output>,
@@ -242,6 +247,7 @@ class Run<Output> {
       await this.coordinator.publish({
         type,
         session: this.session.id,
+        workspace: this.workspace,
         data: { workflow: this.name, ...data },
       });
     } catch (error) {
@@ -280,15 +286,19 @@ class Run<Output> {
     if (options.scope !== undefined && options.scope.length > 0) {
       const conflicts = await c.claimPaths({
         session: this.session.id,
+        workspace: this.workspace,
         paths: options.scope,
         ttlMs: this.lockTtl,
       });
       // Claims live as long as the lease: refreshed with it, gone soon after a crash.
       this.claimTimer = setInterval(
         () => {
-          c.claimPaths({ session: this.session.id, paths: options.scope!, ttlMs: this.lockTtl }).catch(
-            () => {},
-          );
+          c.claimPaths({
+            session: this.session.id,
+            workspace: this.workspace,
+            paths: options.scope!,
+            ttlMs: this.lockTtl,
+          }).catch(() => {});
         },
         Math.max(1, Math.floor(this.lockTtl / 3)),
       );
@@ -308,7 +318,7 @@ class Run<Output> {
     }
     const got = await c.acquire(`workflow:${this.name}`, {
       ttlMs: this.lockTtl,
-      holder: { session: this.session.id },
+      holder: { session: this.session.id, workspace: this.workspace },
     });
     if (got.status === 'held') {
       const gone = this.holderGone(got.current.holder);
@@ -414,7 +424,13 @@ class Run<Output> {
           this.warnings.push(`Result ${key} not shared: this run has no coordination backend`);
           return;
         }
-        await this.coordinator.putResult({ key, value, ttlMs, session: this.session.id });
+        await this.coordinator.putResult({
+          key,
+          value,
+          ttlMs,
+          session: this.session.id,
+          workspace: this.workspace,
+        });
         await this.announce('result.shared', { key, bytes: Buffer.byteLength(value) });
       },
       getSharedResult: async (key) => this.coordinator?.getResult(key),
@@ -626,7 +642,7 @@ class Run<Output> {
     if (c === undefined) return;
     try {
       if (this.lease) await c.release(this.kept?.current() ?? this.lease);
-      if (this.workflow.options.scope?.length) await c.releaseClaims(this.session.id);
+      if (this.workflow.options.scope?.length) await c.releaseClaims(this.session.id, this.workspace);
     } catch (error) {
       this.warnings.push(`Could not release workflow:${this.name}: ${(error as Error).message}`);
     } finally {

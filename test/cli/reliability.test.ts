@@ -302,11 +302,16 @@ describe('smaller promises', () => {
     const root = makeRepo();
     await started(root, 'x');
     const c = new LocalCoordinator(coordinationDir(root));
-    await c.acquire('shared', { ttlMs: 60_000, holder: { session: 'evil\u001b[2J' } });
+    // A holder's session is checked like any session name; its host is free text from another
+    // machine (here given by a library caller), and is what a hostile peer would control.
+    await expect(c.acquire('x', { ttlMs: 60_000, holder: { session: 'evil\u001b[2J' } })).rejects.toMatchObject({
+      code: 'E_INVALID_INPUT',
+    });
+    await c.acquire('shared', { ttlMs: 60_000, holder: { host: 'evil\u001b[2J' } });
     await c.close();
     const run = await wfs(root, ['lock', 'acquire', 'shared']);
     expect(run.code).toBe(4);
-    expect(run.stdout).toContain('HELD: shared by evil\\u001b[2J');
+    expect(run.stdout).toContain('on evil\\u001b[2J');
     expect(run.stdout).not.toContain('\u001b');
   });
 

@@ -80,8 +80,9 @@ describe('coordination through Redis, from the CLI', () => {
     });
     expect(view.recent_events.at(-1)).toMatchObject({ type: 'result.shared', session: ours });
     const markdown = (await wfs(b, ['context'], { env })).stdout;
-    expect(markdown).toContain(`- Live: ${ours} (pid `);
-    expect(markdown).toContain(`- Lock deploy: held by ${ours}`);
+    // Where it works, by the folder's name: the other clone.
+    expect(markdown).toContain(`- Live: ${ours} in ${path.basename(a)} (pid `);
+    expect(markdown).toContain(`- Lock deploy: held by ${ours} in ${path.basename(a)}`);
 
     // Pausing leaves the live sessions at once (no waiting for the TTL).
     await wfs(a, ['session', 'pause'], { env });
@@ -289,5 +290,87 @@ describe('the embedded backend, from the CLI', () => {
     } finally {
       git('worktree', 'remove', '--force', worktree);
     }
+  });
+});
+
+type Where = { id: string; name: string };
+type LiveView = {
+  workspace: Where;
+  other_live_sessions: { session: string; workspace?: Where }[];
+  locks: { name: string; session: string | null; workspace?: Where }[];
+  recent_events: { type: string; session: string | null; workspace?: Where }[];
+};
+
+/** Two workspaces that each have a session of the same ID: they are two sessions, and see each other. */
+async function sameIdInTwoWorkspaces(a: string, b: string, env: NodeJS.ProcessEnv = {}) {
+  for (const dir of [a, b])
+    expect(sessionIdOf(await wfs(dir, ['session', 'start', '--new', 'fix login'], { env }))).toBe(
+      'WFS-fix-login',
+    );
+  const inA = json<{ coordination: LiveView }>(await wfs(a, ['context', '--json'], { env })).coordination;
+  const inB = json<{ coordination: LiveView }>(await wfs(b, ['context', '--json'], { env })).coordination;
+  expect(inA.workspace.id).not.toBe(inB.workspace.id);
+  expect(inA.other_live_sessions).toEqual([
+    expect.objectContaining({
+      session: 'WFS-fix-login',
+      workspace: { id: inB.workspace.id, name: path.basename(b) },
+    }),
+  ]);
+  expect(inB.other_live_sessions).toEqual([
+    expect.objectContaining({ session: 'WFS-fix-login', workspace: inA.workspace }),
+  ]);
+  // Readable: the other one by its folder's name.
+  expect((await wfs(a, ['context'], { env })).stdout).toContain(
+    `- Live: WFS-fix-login in ${path.basename(b)} (pid `,
+  );
+  // A lock held in one is told apart in the other.
+  expect((await wfs(a, ['lock', 'acquire', 'deploy'], { env })).code).toBe(0);
+  const held = await wfs(b, ['lock', 'acquire', 'deploy', '--json'], { env });
+  expect(held.code).toBe(4);
+  expect(json<{ holder: { session: string; workspace: Where } }>(held).holder).toMatchObject({
+    session: 'WFS-fix-login',
+    workspace: inA.workspace,
+  });
+  // Pausing in one leaves the other live.
+  expect((await wfs(b, ['session', 'pause'], { env })).code).toBe(0);
+  const after = json<{ coordination: LiveView }>(await wfs(a, ['context', '--json'], { env })).coordination;
+  expect(after.other_live_sessions).toEqual([]);
+  const fromB = json<{ coordination: LiveView }>(await wfs(b, ['context', '--json'], { env })).coordination;
+  expect(fromB.other_live_sessions).toEqual([
+    expect.objectContaining({ session: 'WFS-fix-login', workspace: inA.workspace }),
+  ]);
+  // Events say where they came from.
+  const events = json<{ events: { type: string; session: string; workspace?: Where }[] }>(
+    await wfs(a, ['events', '--json'], { env }),
+  ).events;
+  expect(
+    events
+      .filter((e) => e.type === 'session.started')
+      .map((e) => e.workspace?.id)
+      .sort(),
+  ).toEqual([inA.workspace.id, inB.workspace.id].sort());
+  expect((await wfs(a, ['events'], { env })).stdout).toContain(
+    `session.paused WFS-fix-login (${path.basename(b)})`,
+  );
+}
+
+describe('workspaces: one ID in two worktrees or two clones is two sessions', () => {
+  it('two git worktrees, each with WFS-fix-login, see each other and stay apart', async () => {
+    const main = makeRepo({ 'README.md': '# r\n' });
+    const git = (...args: string[]) => spawnSync('git', args, { cwd: main, encoding: 'utf8' });
+    git('add', '.');
+    git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'files');
+    const worktree = `${main}-feature`;
+    git('worktree', 'add', '-q', worktree);
+    try {
+      await sameIdInTwoWorkspaces(main, worktree);
+    } finally {
+      git('worktree', 'remove', '--force', worktree);
+    }
+  });
+
+  it('two clones on one Redis, each with WFS-fix-login, see each other and stay apart', async () => {
+    const [a, b] = twoClones('Workspaces');
+    await sameIdInTwoWorkspaces(a, b, { WFS_REDIS_URL: redis.url });
   });
 });

@@ -8,7 +8,8 @@ import { numberOption, project } from './shared.js';
 
 function line(event: WfsEvent): string {
   const data = Object.keys(event.data).length > 0 ? ` ${JSON.stringify(event.data)}` : '';
-  return `${event.id} ${event.at} ${event.type} ${event.session ?? '-'} ${event.host}${data}`;
+  const where = event.workspace ? ` (${event.workspace.name})` : '';
+  return `${event.id} ${event.at} ${event.type} ${event.session ?? '-'}${where} ${event.host}${data}`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { decideUnreachable } from '../../coord/policy.js';
 import { validateLeaseName } from '../../coord/rules.js';
 import type { AcquireResult, LeaseInfo } from '../../coord/types.js';
 import { ExitCode, WfsError } from '../../core/errors.js';
+import { workspaceOf } from '../../store/workspace.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { actingSession, numberOption, project, stringOption } from './shared.js';
@@ -11,7 +12,8 @@ import { actingSession, numberOption, project, stringOption } from './shared.js'
 const DEFAULT_TTL_MS = 60_000;
 
 function describe(lease: LeaseInfo): string {
-  return `${lease.holder.session ?? 'no session'} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
+  const where = lease.holder.workspace ? ` in ${lease.holder.workspace.name}` : '';
+  return `${lease.holder.session ?? 'no session'}${where} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
 }
 
 /**
@@ -34,7 +36,9 @@ export async function acquire(
   const session = actingSession(ctx);
   let result: AcquireResult;
   try {
-    result = await withCoordinator(ctx, (c) => c.acquire(name!, { ttlMs, waitMs, holder: { session } }));
+    result = await withCoordinator(ctx, (c) =>
+      c.acquire(name!, { ttlMs, waitMs, holder: { session, workspace: workspaceOf(ctx.layout) } }),
+    );
   } catch (error) {
     const decision = decideUnreachable(settings.onUnreachable, error);
     if (decision.status === 'unlocked') out.warn(decision.reason);

@@ -1,6 +1,7 @@
 import { withCoordinator } from '../../coord/open.js';
 import { RESULT_MAX_BYTES } from '../../coord/rules.js';
 import { ExitCode, WfsError } from '../../core/errors.js';
+import { workspaceOf } from '../../store/workspace.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { actingSession, numberOption, project } from './shared.js';
@@ -17,11 +18,13 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
   const session = actingSession(ctx);
   const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
   const result = await withCoordinator(ctx, async (c) => {
-    const put = await c.putResult({ key: key!, value, ttlMs, session });
+    const workspace = workspaceOf(ctx.layout);
+    const put = await c.putResult({ key: key!, value, ttlMs, session, workspace });
     try {
       await c.publish({
         type: 'result.shared',
         session,
+        workspace,
         data: { key: put.key, bytes: Buffer.byteLength(value) },
       });
     } catch (error) {

@@ -51,10 +51,14 @@ export function parseEvent(line: string): WfsEvent | undefined {
   if (!line.startsWith('{')) return undefined;
   const value = parseJson(line);
   if (!isRecord(value)) return undefined;
-  const { id, type, at, session, host, data } = value;
+  const { id, type, at, session, workspace, host, data } = value;
   if (!isSafeInteger(id) || id <= 0 || !isString(type) || !isString(at)) return undefined;
   if (!isStringOrNull(session) || !isString(host) || !isRecord(data)) return undefined;
-  return { id, type, at, session, host, data };
+  const where =
+    isRecord(workspace) && isString(workspace.id) && isString(workspace.name)
+      ? { workspace: { id: workspace.id, name: workspace.name } }
+      : {};
+  return { id, type, at, session, ...where, host, data };
 }
 
 /** The log opened for reading, never through a link (a link there reads as no log). */

@@ -20,6 +20,7 @@ import type {
   ReleaseOutcome,
   SharedResult,
   WfsEvent,
+  Workspace,
 } from '../types.js';
 import { fencedFile, Sequence } from './counters.js';
 import { appendEvent, followEventLog, readEventLog } from './events.js';
@@ -100,7 +101,14 @@ export function parseLeaseRecord(text: string, fileName: string): LeaseRecord | 
     expires,
     boot,
     ttl,
-    holder: { session: holder.session, host: holder.host, pid: holder.pid },
+    holder: {
+      session: holder.session,
+      ...(isRecord(holder.workspace) && isString(holder.workspace.id) && isString(holder.workspace.name)
+        ? { workspace: { id: holder.workspace.id, name: holder.workspace.name } }
+        : {}),
+      host: holder.host,
+      pid: holder.pid,
+    },
   };
 }
 
@@ -404,12 +412,7 @@ export class LocalCoordinator implements Coordinator, LocalState {
 
   // ------------------------------------------------------------------ results, presence, claims
 
-  async putResult(input: {
-    key: string;
-    value: string;
-    ttlMs: number;
-    session?: string | null;
-  }): Promise<SharedResult> {
+  async putResult(input: Parameters<Coordinator['putResult']>[0]): Promise<SharedResult> {
     return this.shared.putResult(input);
   }
 
@@ -421,24 +424,24 @@ export class LocalCoordinator implements Coordinator, LocalState {
     return this.shared.listResults();
   }
 
-  async heartbeat(input: { session: string; ttlMs: number; pid?: number }): Promise<Presence> {
+  async heartbeat(input: Parameters<Coordinator['heartbeat']>[0]): Promise<Presence> {
     return this.shared.heartbeat(input);
   }
 
-  async leave(session: string): Promise<void> {
-    return this.shared.leave(session);
+  async leave(session: string, workspace?: Workspace): Promise<void> {
+    return this.shared.leave(session, workspace);
   }
 
   async liveSessions(): Promise<Presence[]> {
     return this.shared.liveSessions();
   }
 
-  async claimPaths(input: { session: string; paths: string[]; ttlMs: number }): Promise<ClaimConflict[]> {
+  async claimPaths(input: Parameters<Coordinator['claimPaths']>[0]): Promise<ClaimConflict[]> {
     return this.shared.claimPaths(input);
   }
 
-  async releaseClaims(session: string): Promise<void> {
-    return this.shared.releaseClaims(session);
+  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
+    return this.shared.releaseClaims(session, workspace);
   }
 
   async listClaims(): Promise<Claim[]> {
