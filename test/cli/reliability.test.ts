@@ -304,7 +304,9 @@ describe('smaller promises', () => {
     const c = new LocalCoordinator(coordinationDir(root));
     // A holder's session is checked like any session name; its host is free text from another
     // machine (here given by a library caller), and is what a hostile peer would control.
-    await expect(c.acquire('x', { ttlMs: 60_000, holder: { session: 'evil\u001b[2J' } })).rejects.toMatchObject({
+    await expect(
+      c.acquire('x', { ttlMs: 60_000, holder: { session: 'evil\u001b[2J' } }),
+    ).rejects.toMatchObject({
       code: 'E_INVALID_INPUT',
     });
     await c.acquire('shared', { ttlMs: 60_000, holder: { host: 'evil\u001b[2J' } });
