@@ -3,6 +3,7 @@ import path from 'node:path';
 import { WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
 import { readTextIfExists, removeFileIfExists, writeJsonAtomic } from '../store/atomic.js';
+import { writeWorkflowGitignoreIfMissing } from '../store/gitignore.js';
 import { withProjectLock } from '../store/lock.js';
 import { nowIso, type ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
@@ -255,6 +256,8 @@ export async function initProject(
       writeJsonAtomic(layout.guidelinesPath, guidelinesScaffold(tech.project_name, now));
       written.push(layout.guidelinesPath);
     }
+    const gitignore = writeWorkflowGitignoreIfMissing(layout);
+    if (gitignore !== undefined) written.push(gitignore);
 
     return {
       projectState: bothExisted ? 'initialized' : 'created',

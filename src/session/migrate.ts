@@ -9,11 +9,11 @@ import { validateSession } from '../core/session-file.js';
 import { readActivePointer } from '../store/active-pointer.js';
 import { readTextIfExists, removeFileIfExists, writeJsonAtomic } from '../store/atomic.js';
 import type { CheckReporter } from '../store/checks.js';
+import { ensureSessionFolders } from '../store/gitignore.js';
 import {
   ARCHIVING_MARKER,
   type Layout,
   SESSION_FILE,
-  SESSION_SUBDIRS,
   type SessionLocation,
   sessionDir,
   sessionLayout,
@@ -576,7 +576,7 @@ function applyPlan(
       warnings.push(`${planned.from}: gone since the migration was planned; nothing to do for it`);
       continue;
     }
-    for (const sub of SESSION_SUBDIRS) ensureDirectory(path.join(target, sub));
+    ensureSessionFolders(target);
     // The plan's time, not this run's: a run that finishes a killed one computes the same states.
     const { state, changed } = plannedState(planned, target, plan.started_at, warnings);
     const final = changed ? saveUpgraded(tx, target, planned.location, state) : state;

@@ -8,8 +8,8 @@ import { PHASES, type Phase, type SessionState } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { readTextIfExists, writeFileAtomic } from '../store/atomic.js';
 import { listCheckpoints, readCheckpointFile } from '../store/checkpoints.js';
-import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, SESSION_SUBDIRS, sessionLayout } from '../store/layout.js';
-import { ensureDirectory } from '../store/safe-path.js';
+import { ensureSessionFolders } from '../store/gitignore.js';
+import { ARCHIVING_MARKER, PLANNING_NOTES_FILE, sessionLayout } from '../store/layout.js';
 import type { LoadedSession } from '../store/session-files.js';
 
 /**
@@ -65,13 +65,8 @@ export function planResume(
   }
 
   // Required artifacts.
-  for (const sub of SESSION_SUBDIRS) {
-    const dir = path.join(session.dir, sub);
-    if (!fs.existsSync(dir)) {
-      ensureDirectory(dir);
-      warnings.push(`${sub}/ was missing: recreated empty (what it held is lost)`);
-    }
-  }
+  for (const sub of ensureSessionFolders(session.dir))
+    warnings.push(`${sub}/ was missing: recreated empty (what it held is lost)`);
   const notes = sessionLayout(session.dir).planningNotes;
   if (!fs.existsSync(notes)) {
     writeFileAtomic(

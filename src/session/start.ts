@@ -10,7 +10,8 @@ import { ensureProjectInitialized } from '../project/ensure.js';
 import type { InitResult } from '../project/init.js';
 import { readTextIfExists, syncDirectory, writeFileAtomic } from '../store/atomic.js';
 import type { CheckReporter } from '../store/checks.js';
-import { CREATING_DIR, SESSION_FILE, SESSION_SUBDIRS, sessionDir, sessionLayout } from '../store/layout.js';
+import { ensureSessionFolders, writeWorkflowGitignoreIfMissing } from '../store/gitignore.js';
+import { CREATING_DIR, SESSION_FILE, sessionDir, sessionLayout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
@@ -92,10 +93,13 @@ function createSession(
 ): { id: string; paused: string[] } {
   // Pause first: a crash between the two steps leaves no active session, never two.
   const paused = tx.pauseActive();
+  // A project's first session, in a project nobody ran `wfs init` in: the same .gitignore init writes.
+  if (!fs.existsSync(tx.layout.activeDir) && !fs.existsSync(tx.layout.archivesDir))
+    writeWorkflowGitignoreIfMissing(tx.layout);
   const staging = path.join(tx.layout.workflowDir, CREATING_DIR, uniqueSuffix());
   ensureDirectory(staging);
   try {
-    for (const sub of SESSION_SUBDIRS) fs.mkdirSync(path.join(staging, sub));
+    ensureSessionFolders(staging);
     for (const id of candidateIds(tx, input.description)) {
       // Written for this ID (the notes and the state name it): again if the ID must change.
       writeFileAtomic(

@@ -55,17 +55,12 @@ export class SessionTransaction {
     let registry = readRegistry(this.ctx.layout.registryPath);
     // Damaged lines are not looked for here (that would parse 3 MB on every start); they are
     // carried as they are until `wfs session list` skips them or `wfs doctor` rebuilds the file.
+    // No registry beside session folders: a fresh clone of a committed .workflow/ (the registry is
+    // ignored by git, see store/gitignore.ts) or a deleted index. The folders are the truth and
+    // the index is rebuilt from them, losing nothing: no warning.
     if (!registry.exists && this.hasSessionFolders()) {
-      const rebuilt = rebuildRegistryEntries(this.ctx);
-      registry = Registry.fromEntries(rebuilt);
+      registry = Registry.fromEntries(rebuildRegistryEntries(this.ctx));
       this.registryChanged = true;
-      // A new project's first session is written before its registry exists: only sessions this
-      // transaction did not create make the missing file worth a warning.
-      if (rebuilt.some((entry) => !this.created.has(entry.id))) {
-        this.warnings.push(
-          `Session registry rebuilt from ${rebuilt.length} session folder(s) (it was missing)`,
-        );
-      }
     }
     this.loadedRegistry = registry;
     return registry;

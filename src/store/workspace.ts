@@ -94,13 +94,20 @@ function make(file: string, root: string): Stored | undefined {
 /**
  * This `.workflow/`'s workspace. Where the record cannot be written (a read-only `.workflow/`), the
  * ID is derived from the host and the root, the same every time there: still one ID per folder.
+ *
+ * A project without `.workflow/` gets that derived ID too, and no folder, unless the caller is
+ * about to leave something in coordination under it (`create`: a lock, a result, a claim): a
+ * read (`wfs context`, `wfs lock list`) writes nothing, and whatever this workspace leaves behind
+ * is found under the same ID by the commands after it.
  */
-export function workspaceOf(layout: Layout): WorkspaceIdentity {
+export function workspaceOf(layout: Layout, options: { create?: boolean } = {}): WorkspaceIdentity {
   const cached = known.get(layout.root);
   if (cached !== undefined) return cached;
   const file = fileOf(layout);
   const stored = read(file);
-  const current = stored !== undefined && stored.root === layout.root ? stored : make(file, layout.root);
+  let current: Stored | undefined;
+  if (stored !== undefined && stored.root === layout.root) current = stored;
+  else if (options.create === true || fs.existsSync(layout.workflowDir)) current = make(file, layout.root);
   const identity: WorkspaceIdentity = {
     id: current?.id ?? stableId(`${os.hostname()}\u0000${layout.root}`),
     // Printable: it is shown to people on other terminals and machines.
@@ -108,6 +115,7 @@ export function workspaceOf(layout: Layout): WorkspaceIdentity {
       .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
       .slice(0, 100),
   };
-  known.set(layout.root, identity);
+  // Not kept while derived for want of a .workflow/: a later call in this process may make it.
+  if (current !== undefined) known.set(layout.root, identity);
   return identity;
 }

@@ -254,7 +254,9 @@ class Doctor implements CheckReporter {
       return;
     }
     const only = active[0];
-    if (only !== undefined && (!pointer.present || pointer.id !== only.id)) {
+    // No pointer file is no contradiction: the session files decide (see session/show.ts), as in
+    // a fresh clone, where the pointer is ignored by git. Only a pointer naming another one is.
+    if (only !== undefined && pointer.present && pointer.id !== only.id) {
       this.problem('single-active', `active-session.json does not name the active session ${only.id}`, () => {
         writeActivePointer(this.layout, only.id, this.tx.now);
         return `active-session.json now names ${only.id}`;
@@ -265,7 +267,15 @@ class Doctor implements CheckReporter {
   checkRegistry(sessions: readonly LoadedSession[]): void {
     const registry = readRegistry(this.layout.registryPath).indexAll();
     const issues: string[] = [];
-    if (!registry.exists && sessions.length > 0) issues.push('the registry is missing');
+    // A missing registry (a fresh clone: git ignores it) is rebuilt by the next change: no problem.
+    if (!registry.exists) {
+      if (sessions.length > 0)
+        this.info(
+          'registry',
+          'session_status.jsonl is not there yet: the next change rebuilds it from the session folders',
+        );
+      return;
+    }
     if (registry.damagedLines > 0) issues.push(`${registry.damagedLines} damaged line(s)`);
     const byId = new Map(sessions.map((s) => [s.id, s]));
     const missing = sessions.filter((s) => registry.get(s.id) === undefined).map((s) => s.id);

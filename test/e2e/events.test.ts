@@ -34,6 +34,7 @@ describe('wfs events', () => {
       at: expect.any(String),
       session: 'WFS-first',
       host: expect.any(String),
+      workspace: { id: expect.stringMatching(/^ws-/), name: path.basename(root) },
       data: { type: 'workflow' },
     });
     const since = json<{ events: Event[] }>(

@@ -11,8 +11,10 @@ import { actingSession, numberOption, project, stringOption } from './shared.js'
 /** A shell script's lock outlives this process, so its default TTL is a minute, not seconds. */
 const DEFAULT_TTL_MS = 60_000;
 
-function describe(lease: LeaseInfo): string {
-  const where = lease.holder.workspace ? ` in ${lease.holder.workspace.name}` : '';
+/** The holder's workspace is named only when it is another one (another worktree or clone). */
+function describe(lease: LeaseInfo, ownWorkspaceId: string): string {
+  const theirs = lease.holder.workspace;
+  const where = theirs !== undefined && theirs.id !== ownWorkspaceId ? ` in ${theirs.name}` : '';
   return `${lease.holder.session ?? 'no session'}${where} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
 }
 
@@ -37,7 +39,11 @@ export async function acquire(
   let result: AcquireResult;
   try {
     result = await withCoordinator(ctx, (c) =>
-      c.acquire(name!, { ttlMs, waitMs, holder: { session, workspace: workspaceOf(ctx.layout) } }),
+      c.acquire(name!, {
+        ttlMs,
+        waitMs,
+        holder: { session, workspace: workspaceOf(ctx.layout, { create: true }) },
+      }),
     );
   } catch (error) {
     const decision = decideUnreachable(settings.onUnreachable, error);
@@ -56,7 +62,7 @@ export async function acquire(
         fence: result.current.fence,
         expires_at: new Date(result.current.expiresAt).toISOString(),
       });
-    else out.line(`HELD: ${name} by ${describe(result.current)}`);
+    else out.line(`HELD: ${name} by ${describe(result.current, workspaceOf(ctx.layout).id)}`);
     return ExitCode.held;
   }
   const lease = result.lease;

@@ -18,7 +18,7 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
   const session = actingSession(ctx);
   const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
   const result = await withCoordinator(ctx, async (c) => {
-    const workspace = workspaceOf(ctx.layout);
+    const workspace = workspaceOf(ctx.layout, { create: true });
     const put = await c.putResult({ key: key!, value, ttlMs, session, workspace });
     try {
       await c.publish({
