@@ -28,7 +28,7 @@ const LAZY = [
     entry: 'src/project/init.ts',
     out: 'lazy/project-init.cjs',
   },
-  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow'].map((command) => ({
+  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim'].map((command) => ({
     filter: new RegExp(`^\\./commands/${command}\\.js$`),
     importer: /src\/cli\/commands\.ts$/,
     entry: `src/cli/commands/${command}.ts`,

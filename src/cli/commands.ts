@@ -304,6 +304,43 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/results.js')).list,
   },
   {
+    path: ['claim'],
+    summary:
+      'declare the paths (globs) the session will change; overlaps with other live sessions are reported',
+    args: [{ name: 'paths', required: true, list: true }],
+    options: {
+      ttl: {
+        type: 'duration',
+        min: 1,
+        max: ENTRY_MAX_TTL_MS,
+        help: 'how long the claims last (default 30m; they are renewed while the session works)',
+      },
+      strict: {
+        type: 'boolean',
+        help: 'claim nothing and exit 4 when another live session claims an overlap',
+      },
+      ...sessionOption,
+    },
+    details:
+      "Paths are relative to the project root (absolute ones inside it are made relative), so two worktrees of one repository claim the same files. A session's claims share one expiry, the later of --ttl and what they had. Only live sessions' claims are conflicts. The agents' edit guard claims every path an agent edits.",
+    examples: ['wfs claim src/auth/** docs/auth.md', 'wfs claim src/db.ts --strict --json', 'wfs claim list'],
+    load: async () => (await import('./commands/claim.js')).claim,
+  },
+  {
+    path: ['claim', 'release'],
+    summary: "release the session's claims on the paths named (all of them without any)",
+    args: [{ name: 'paths', required: false, list: true }],
+    options: sessionOption,
+    examples: ['wfs claim release src/db.ts', 'wfs claim release'],
+    load: async () => (await import('./commands/claim.js')).release,
+  },
+  {
+    path: ['claim', 'list'],
+    summary: 'the path claims of every session on the coordination backend',
+    examples: ['wfs claim list --json'],
+    load: async () => (await import('./commands/claim.js')).list,
+  },
+  {
     path: ['run'],
     summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
     args: [{ name: 'workflow', required: true }],

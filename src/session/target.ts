@@ -109,6 +109,11 @@ export interface TargetRules {
   action?: string;
   refuseArchived?: boolean;
   refuseCompleted?: boolean;
+  /**
+   * A read made for a change (a path claim) refuses, as a change under the lock does, the active
+   * session of another live conversation instead of warning (targetIn always refuses it).
+   */
+  refuseBound?: boolean;
 }
 
 function noActiveSession(): WfsError {
@@ -187,6 +192,7 @@ export async function readTarget(
       if (active !== undefined) {
         const result = read(checkRules(active, rules));
         const others = heldBy(ctx, active);
+        if (others.length > 0 && rules.refuseBound) throw refuseBound(active, others);
         // A read is not refused (seeing what another conversation does helps), but it is said.
         if (others.length > 0) result.warnings.push(`${boundElsewhere(active, others)}: ${OWN_SESSION}`);
         return result;
