@@ -341,6 +341,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/claim.js')).list,
   },
   {
+    path: ['hook'],
+    summary: "the agents' hook entry point: one event of claude, codex or gemini on stdin; always exits 0",
+    args: [{ name: 'agent', required: true }],
+    details:
+      "Installed by wfs install. Binds the conversation to a session, injects its context at the start, keeps the todos in step with the agent's todo tool, checkpoints on compaction and at the end, keeps the session live, and asks before an edit of a path another live session claims. A failure is logged in .workflow/logs/hooks.log, never shown to the agent; without a .workflow/ in reach it does nothing.",
+    examples: ['wfs hook claude < event.json'],
+    load: async () => (await import('./commands/hook.js')).hook,
+  },
+  {
     path: ['run'],
     summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
     args: [{ name: 'workflow', required: true }],

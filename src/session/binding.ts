@@ -5,6 +5,7 @@ import type { ConversationBinding, SessionState } from '../core/session.js';
 import { removeFileIfExists, writeFileAtomic } from '../store/atomic.js';
 import type { Layout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
+import { ensureDirectory } from '../store/safe-path.js';
 import { type LoadedSession, listSessionFolders, readSessionAt } from '../store/session-files.js';
 import { SESSION_PRESENCE_TTL_MS } from './announcements.js';
 import type { SessionTransaction } from './transaction.js';
@@ -132,6 +133,7 @@ export function readIndexEntry(layout: Layout, c: Conversation): IndexEntry | un
 
 function writeIndexEntry(layout: Layout, entry: Omit<IndexEntry, 'seen_at'>): void {
   const { agent, conversation_id, session_id, bound_at, ended_at } = entry;
+  ensureDirectory(conversationsDir(layout));
   // Not fsynced: the index is rebuilt from the sessions' states (the truth) whenever it misses.
   writeFileAtomic(
     indexFile(layout, entry),

@@ -147,15 +147,15 @@ export async function claimSessionPaths(
 }
 
 /**
- * What an edit of these paths would meet: the live sessions, other than this one, whose claims
- * overlap them. Reads only (the edit guard asks before it claims).
+ * What an edit of these paths would meet: the live sessions, other than `session` (null: no session
+ * of the caller's), whose claims overlap them. Reads only (the edit guard asks before it claims).
  */
 export async function pathConflicts(
   ctx: ProjectContext,
-  input: { paths: readonly string[]; session: string; cwd?: string },
+  input: { paths: readonly string[]; session: string | null; cwd?: string },
 ): Promise<PathConflict[]> {
   const asked = normalisePaths(ctx, input.paths, input.cwd);
-  const name = coordinationName(ctx, input.session);
+  const name = input.session === null ? '' : coordinationName(ctx, input.session);
   return withCoordinator(ctx, async (c) => {
     const claims = await c.listClaims();
     return liveConflicts(c, conflictsWith(claims, name, asked), claims);

@@ -90,6 +90,17 @@ function refuseBound(session: LoadedSession, others: readonly IndexEntry[]): Wfs
 }
 
 /**
+ * The session the calling conversation is bound to, read without the lock and checked against the
+ * state; undefined when it has none (or the binding no longer holds).
+ */
+export function conversationSessionId(ctx: ProjectContext): string | undefined {
+  const requested = requestedSession(ctx);
+  if (requested?.source !== 'conversation') return undefined;
+  const read = readSessionAt(ctx.layout, requested.id, 'active');
+  return read.kind === 'ok' && stillBound(read, requested.conversation) ? requested.id : undefined;
+}
+
+/**
  * The session a shell command acts for (a lock's holder, a result's author): SPEC 2's resolution,
  * read without the lock, else none.
  */
