@@ -28,12 +28,14 @@ const LAZY = [
     entry: 'src/project/init.ts',
     out: 'lazy/project-init.cjs',
   },
-  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim'].map((command) => ({
-    filter: new RegExp(`^\\./commands/${command}\\.js$`),
-    importer: /src\/cli\/commands\.ts$/,
-    entry: `src/cli/commands/${command}.ts`,
-    out: `lazy/${command}-command.cjs`,
-  })),
+  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim', 'mcp'].map(
+    (command) => ({
+      filter: new RegExp(`^\\./commands/${command}\\.js$`),
+      importer: /src\/cli\/commands\.ts$/,
+      entry: `src/cli/commands/${command}.ts`,
+      out: `lazy/${command}-command.cjs`,
+    }),
+  ),
   {
     filter: /^yaml$/,
     importer: /src\/workflow\/declared\.ts$/,

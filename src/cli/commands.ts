@@ -350,6 +350,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/hook.js')).hook,
   },
   {
+    path: ['mcp'],
+    summary:
+      'the MCP server on stdio: the tools wfs_context, wfs_sessions, wfs_session, wfs_phase, wfs_todos, wfs_checkpoint, wfs_claim, wfs_share',
+    details:
+      'Started by the agent (wfs install writes its entry). Speaks the 2026-07-28 protocol (server/discover) and the ones before it (initialize). Every tool calls what the CLI calls; an error is a tool result with isError and its code.',
+    examples: ['wfs mcp'],
+    load: async () => (await import('./commands/mcp.js')).mcp,
+  },
+  {
     path: ['run'],
     summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
     args: [{ name: 'workflow', required: true }],
