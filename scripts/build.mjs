@@ -28,7 +28,7 @@ const LAZY = [
     entry: 'src/project/init.ts',
     out: 'lazy/project-init.cjs',
   },
-  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim', 'mcp'].map(
+  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim', 'mcp', 'install'].map(
     (command) => ({
       filter: new RegExp(`^\\./commands/${command}\\.js$`),
       importer: /src\/cli\/commands\.ts$/,
@@ -127,6 +127,9 @@ if (!libOnly) {
     define: { WFS_VERSION: JSON.stringify(pkg.version) },
     legalComments: 'none',
     logLevel: 'warning',
+    // jsonc-parser's `main` is a UMD build that requires its parts by computed names, which a bundle
+    // cannot follow: its ES module build bundles whole.
+    alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   };
   await build({
     ...common,

@@ -341,6 +341,38 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/claim.js')).list,
   },
   {
+    path: ['install'],
+    summary:
+      'connect wfs to an agent: its hooks, its MCP entry and an instructions block (claude, codex or gemini)',
+    args: [{ name: 'agent', required: true }],
+    options: {
+      shared: { type: 'boolean', help: "the files a team commits (default: this person's project files)" },
+      user: { type: 'boolean', help: "the user's own configuration, for every project" },
+      'dry-run': { type: 'boolean', help: 'show the changes as a diff and write nothing' },
+      'no-guard': {
+        type: 'boolean',
+        help: 'no edit guard: edits are neither checked against nor claimed for other sessions',
+      },
+    },
+    details:
+      "Edits only what it adds: a user's own hooks, servers, comments and formatting stay byte for byte; a re-install changes nothing; a file that does not parse is refused with its line and column. What it did is recorded in .workflow/.install/manifest.json, and wfs uninstall removes exactly that. See docs/agents.md for what each agent gets.",
+    examples: ['wfs install claude', 'wfs install codex --dry-run', 'wfs install gemini --user'],
+    load: async () => (await import('./commands/install.js')).install,
+  },
+  {
+    path: ['uninstall'],
+    summary:
+      'remove what wfs install added for an agent (a file nobody changed since comes back byte for byte)',
+    args: [{ name: 'agent', required: true }],
+    options: {
+      shared: { type: 'boolean', help: 'the shared install' },
+      user: { type: 'boolean', help: 'the user install' },
+      'dry-run': { type: 'boolean', help: 'show the changes as a diff and write nothing' },
+    },
+    examples: ['wfs uninstall claude', 'wfs uninstall codex --user --dry-run'],
+    load: async () => (await import('./commands/install.js')).uninstall,
+  },
+  {
     path: ['hook'],
     summary: "the agents' hook entry point: one event of claude, codex or gemini on stdin; always exits 0",
     args: [{ name: 'agent', required: true }],
