@@ -1,6 +1,9 @@
 import { openCoordinator } from '../coord/open.js';
 import type { Coordinator } from '../coord/types.js';
 import type { ProjectContext } from '../store/project.js';
+import { readSessionAt } from '../store/session-files.js';
+import { liveConversationsOn } from './binding.js';
+import { coordinationName } from './coord-name.js';
 
 export interface Announcement {
   type: string;
@@ -25,10 +28,22 @@ export function callerPid(): number {
   return process.ppid;
 }
 
-async function keepPresence(c: Coordinator, event: Announcement): Promise<void> {
+/**
+ * A paused session that an agent conversation is still working on (another conversation started or
+ * activated a session, which pauses the active one: SPEC 2's single active rule) stays live, with
+ * its claims: that conversation's edits still collide with the others'.
+ */
+function stillWorkedOn(ctx: ProjectContext, event: Announcement): boolean {
+  if (event.type !== 'session.paused') return false;
+  const read = readSessionAt(ctx.layout, event.session, 'active');
+  return read.kind === 'ok' && liveConversationsOn(ctx.layout, read.state, ctx.clock().getTime()).length > 0;
+}
+
+async function keepPresence(ctx: ProjectContext, c: Coordinator, event: Announcement): Promise<void> {
+  const name = coordinationName(ctx, event.session);
   if (MAKES_LIVE.has(event.type))
-    await c.heartbeat({ session: event.session, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
-  else if (ENDS_LIVE.has(event.type)) await c.leave(event.session);
+    await c.heartbeat({ session: name, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
+  else if (ENDS_LIVE.has(event.type) && !stillWorkedOn(ctx, event)) await c.leave(name);
 }
 
 /**
@@ -56,7 +71,7 @@ export async function announceAll(
       for (const event of events) {
         try {
           await c.publish({ type: event.type, session: event.session, data: event.data ?? {} });
-          await keepPresence(c, event);
+          await keepPresence(ctx, c, event);
         } catch (error) {
           warnings.push(`Could not announce ${event.type} for ${event.session}: ${(error as Error).message}`);
         }

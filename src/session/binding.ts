@@ -7,7 +7,6 @@ import type { Layout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { type LoadedSession, listSessionFolders, readSessionAt } from '../store/session-files.js';
-import { SESSION_PRESENCE_TTL_MS } from './announcements.js';
 import type { SessionTransaction } from './transaction.js';
 
 /**
@@ -142,8 +141,11 @@ function writeIndexEntry(layout: Layout, entry: Omit<IndexEntry, 'seen_at'>): vo
   );
 }
 
-/** How long a conversation counts as live after its last sign of life: as long as a session's presence. */
-export const CONVERSATION_TTL_MS = SESSION_PRESENCE_TTL_MS;
+/**
+ * How long a conversation counts as live after its last sign of life: as long as a session's
+ * presence (SESSION_PRESENCE_TTL_MS, whose module announces and so cannot be imported here).
+ */
+export const CONVERSATION_TTL_MS = 30 * 60 * 1000;
 
 export function isLive(entry: IndexEntry, now: number): boolean {
   return entry.ended_at === null && now - entry.seen_at < CONVERSATION_TTL_MS;

@@ -6,6 +6,7 @@ import type { Claim, ClaimConflict, Coordinator } from '../coord/types.js';
 import { WfsError } from '../core/errors.js';
 import type { ProjectContext } from '../store/project.js';
 import { SESSION_PRESENCE_TTL_MS } from './announcements.js';
+import { coordinationName } from './coord-name.js';
 import { readTarget } from './target.js';
 
 /**
@@ -15,13 +16,7 @@ import { readTarget } from './target.js';
  * session's claims are one entry of the backend with one expiry; claiming more adds to it.
  */
 
-/**
- * The name a session has in coordination (presence, claims, lock holders, events). One place, so
- * that naming sessions per workspace (SPEC 2: an ID plus its workspace) changes only here.
- */
-export function coordinationName(_ctx: ProjectContext, sessionId: string): string {
-  return sessionId;
-}
+export { coordinationName } from './coord-name.js';
 
 /** A claim lives as long as a session's presence unless asked otherwise: it is renewed by the same signs of life. */
 export const CLAIM_TTL_MS = SESSION_PRESENCE_TTL_MS;
