@@ -193,7 +193,7 @@ export function checkAgentInstalls(report: CheckReporter, ctx: ProjectContext): 
         if (piece.kind !== 'hooks' || seen.has(piece.file)) continue;
         seen.add(piece.file);
         const text = readIfThere(piece.file);
-        if (text !== undefined && text.includes('wfs hook')) checkHookFile(report, piece.file, text, []);
+        if (text?.includes('wfs hook')) checkHookFile(report, piece.file, text!, []);
       }
   if (seen.size > 0 && manifest.installs.length > 0 && !onPath('wfs', ctx.env))
     report.problem(

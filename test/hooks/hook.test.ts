@@ -30,7 +30,14 @@ function hook(
   return cli(root, ['hook', agent], { input, env: { ...agentEnv(agent, root, input), ...options.env } });
 }
 
-async function json(root: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Record<string, any>> {
+// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON documents, read by the assertions
+type Json = any;
+
+async function json(
+  root: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Record<string, Json>> {
   const run = await cli(root, [...argv, '--json'], { env });
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout);
@@ -91,7 +98,7 @@ describe('a conversation bound to its session', () => {
     for (const name of ['PostToolUse-TodoWrite-initial', 'PostToolUse-TodoWrite-progress'])
       expect((await hook('claude', root, name)).code).toBe(0);
     const todos = (await json(root, ['todo', 'list'])).todos;
-    expect(todos.map((t: any) => [t.content, t.status])).toEqual([
+    expect(todos.map((t: Json) => [t.content, t.status])).toEqual([
       ['Write failing test', 'completed'],
       ['Implement fix', 'in_progress'],
     ]);
@@ -108,13 +115,13 @@ describe('a conversation bound to its session', () => {
     ])
       expect((await hook('claude', root, name)).code).toBe(0);
     let todos = (await json(root, ['todo', 'list'])).todos;
-    expect(todos.map((t: any) => [t.content, t.status])).toEqual([
+    expect(todos.map((t: Json) => [t.content, t.status])).toEqual([
       ['Write failing test', 'completed'],
       ['Update the changelog', 'pending'],
     ]);
     await hook('claude', root, 'PostToolUse-TaskUpdate-deleted');
     todos = (await json(root, ['todo', 'list'])).todos;
-    expect(todos.map((t: any) => [t.content, t.status])).toEqual([['Write failing test', 'completed']]);
+    expect(todos.map((t: Json) => [t.content, t.status])).toEqual([['Write failing test', 'completed']]);
     // Completing a task is a milestone, as `wfs todo done` is.
     expect((await json(root, ['session', 'show'])).session.last_checkpoint.trigger).toBe('todo_milestone');
   });
@@ -124,7 +131,7 @@ describe('a conversation bound to its session', () => {
     await hook('gemini', root, 'SessionStart-startup');
     await hook('gemini', root, 'AfterTool-write_todos-initial');
     await hook('gemini', root, 'AfterTool-write_todos-progress');
-    expect((await json(root, ['todo', 'list'])).todos.map((t: any) => [t.content, t.status])).toEqual([
+    expect((await json(root, ['todo', 'list'])).todos.map((t: Json) => [t.content, t.status])).toEqual([
       ['Write failing test', 'completed'],
       ['Implement fix', 'in_progress'],
     ]);
