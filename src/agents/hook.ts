@@ -129,11 +129,10 @@ async function signOfLife(
   conversation: Conversation,
   session: string,
   input: HookInput,
-  always = false,
 ): Promise<void> {
   const now = ctx.clock();
   const entry = readIndexEntry(ctx.layout, conversation);
-  if (!always && entry !== undefined && now.getTime() - entry.seen_at < SIGN_OF_LIFE_EVERY_MS) return;
+  if (entry !== undefined && now.getTime() - entry.seen_at < SIGN_OF_LIFE_EVERY_MS) return;
   touchConversation(ctx.layout, conversation, now);
   const name = coordinationName(ctx, session);
   await withCoordinator(ctx, (c) =>
@@ -153,7 +152,7 @@ async function handle(
   const event: HookEvent = parsed.event;
   switch (event.kind) {
     case 'start':
-      return start(ctx, parsed, conversation, input);
+      return start(ctx, parsed, conversation);
     case 'prompt':
     case 'stop': {
       const session = await sessionOf(ctx, conversation);
@@ -208,16 +207,17 @@ async function handle(
   }
 }
 
-async function start(
-  ctx: ProjectContext,
-  parsed: ParsedEvent,
-  conversation: Conversation,
-  input: HookInput,
-): Promise<string> {
+async function start(ctx: ProjectContext, parsed: ParsedEvent, conversation: Conversation): Promise<string> {
   let bind: BindResult | undefined;
-  if (!ctx.env.WFS_SESSION_ID) bind = await inTransaction(ctx, (tx) => bindConversationIn(tx, conversation));
+  const kept = ctx.env.WFS_SESSION_ID ? undefined : conversationSessionId(ctx);
+  if (kept !== undefined) {
+    // Bound already and not ended (a compaction, a clear's successor is new): no lock to take.
+    touchConversation(ctx.layout, conversation, ctx.clock());
+    bind = { conversation, session_id: kept, status: 'kept', warnings: [] };
+  } else if (!ctx.env.WFS_SESSION_ID)
+    bind = await inTransaction(ctx, (tx) => bindConversationIn(tx, conversation));
   const session = ctx.env.WFS_SESSION_ID || bind?.session_id;
-  if (session) await signOfLife(ctx, conversation, session, input, true);
+  // The summary is the session's heartbeat too (views/context-summary.ts): the start needs no other.
   const summary = await contextSummary(ctx);
   return answerStart(parsed, {
     bind,

@@ -370,18 +370,20 @@ export interface EndResult {
   others_live: number;
 }
 
-/** A conversation ended (SPEC 7, the end of a conversation): its binding ends, in the state and the index. */
+/**
+ * A conversation ended (SPEC 7, the end of a conversation): its index entry says so, which is what
+ * liveness is read from. The session's state keeps listing it (as bound there last), so a resumed
+ * conversation finds its session again; the state is saved only when a binding moves. Costs no
+ * save of the state: the end of a conversation must fit in the agent's short SessionEnd budget.
+ */
 export function endConversationIn(tx: SessionTransaction, c: Conversation): EndResult {
   const entry = readIndexEntry(tx.layout, c);
-  if (entry === undefined) return { conversation: c, session_id: null, others_live: 0 };
-  const read = readSessionAt(tx.layout, entry.session_id, 'active');
-  let othersLive = 0;
-  if (read.kind === 'ok' && listsConversation(read.state, c)) {
-    const session = tx.load(entry.session_id);
-    tx.save(session.dir, session.location, ended(session.state, c, tx.now), { index: false });
-    othersLive = liveConversationsOn(tx.layout, session.state, Date.parse(tx.now), c).length;
-  }
+  if (entry === undefined || entry.ended_at !== null)
+    return { conversation: c, session_id: entry?.session_id ?? null, others_live: 0 };
   writeIndexEntry(tx.layout, { ...entry, ended_at: tx.now });
+  const read = readSessionAt(tx.layout, entry.session_id, 'active');
+  const othersLive =
+    read.kind === 'ok' ? liveConversationsOn(tx.layout, read.state, Date.parse(tx.now), c).length : 0;
   return { conversation: c, session_id: entry.session_id, others_live: othersLive };
 }
 
