@@ -9,7 +9,7 @@ import {
   type BindResult,
   bindConversationIn,
   type Conversation,
-  endConversationIn,
+  endConversation,
   readIndexEntry,
   touchConversation,
   withConversation,
@@ -285,7 +285,7 @@ async function end(
     session,
     data: { agent: parsed.agent, conversation_id: conversation.conversation_id, reason },
   });
-  const ended = await inTransaction(ctx, (tx) => endConversationIn(tx, conversation));
+  const ended = endConversation(ctx.layout, conversation, ctx.clock());
   if (ended.session_id !== null && ended.others_live === 0) {
     const name = coordinationName(ctx, ended.session_id);
     await withCoordinator(ctx, (c) => c.leave(name));

@@ -374,16 +374,18 @@ export interface EndResult {
  * A conversation ended (SPEC 7, the end of a conversation): its index entry says so, which is what
  * liveness is read from. The session's state keeps listing it (as bound there last), so a resumed
  * conversation finds its session again; the state is saved only when a binding moves. Costs no
- * save of the state: the end of a conversation must fit in the agent's short SessionEnd budget.
+ * save of the state.
  */
-export function endConversationIn(tx: SessionTransaction, c: Conversation): EndResult {
-  const entry = readIndexEntry(tx.layout, c);
+export function endConversation(layout: Layout, c: Conversation, now: Date): EndResult {
+  // Without the project lock: only the conversation's own hooks write its entry after its bind,
+  // and the rename is atomic; the end must fit in the agent's SessionEnd budget.
+  const entry = readIndexEntry(layout, c);
   if (entry === undefined || entry.ended_at !== null)
     return { conversation: c, session_id: entry?.session_id ?? null, others_live: 0 };
-  writeIndexEntry(tx.layout, { ...entry, ended_at: tx.now });
-  const read = readSessionAt(tx.layout, entry.session_id, 'active');
+  writeIndexEntry(layout, { ...entry, ended_at: now.toISOString() });
+  const read = readSessionAt(layout, entry.session_id, 'active');
   const othersLive =
-    read.kind === 'ok' ? liveConversationsOn(tx.layout, read.state, Date.parse(tx.now), c).length : 0;
+    read.kind === 'ok' ? liveConversationsOn(layout, read.state, now.getTime(), c).length : 0;
   return { conversation: c, session_id: entry.session_id, others_live: othersLive };
 }
 
