@@ -141,7 +141,7 @@ describe('a conversation bound to its session', () => {
     const root = await project();
     await hook('claude', root, 'SessionStart-startup');
     await hook('claude', root, 'PreCompact-manual-instructions');
-    let last = (await json(root, ['session', 'show'])).session.last_checkpoint;
+    const last = (await json(root, ['session', 'show'])).session.last_checkpoint;
     expect(last.trigger).toBe('compact');
     await hook('claude', root, 'SessionEnd-other');
     const shown = (await json(root, ['session', 'show'])).session;
@@ -153,7 +153,10 @@ describe('a conversation bound to its session', () => {
     const resumed = await hook('claude', root, 'SessionStart-resume');
     expect(JSON.parse(resumed.stdout).hookSpecificOutput.additionalContext).toContain('WFS-fix-the-bug-in-a');
     expect((await json(root, ['context'])).conversations).toEqual([
-      expect.objectContaining({ conversation_id: '864496ed-8df3-4ccc-98d6-ad3dd4d13274', session: 'WFS-fix-the-bug-in-a' }),
+      expect.objectContaining({
+        conversation_id: '864496ed-8df3-4ccc-98d6-ad3dd4d13274',
+        session: 'WFS-fix-the-bug-in-a',
+      }),
     ]);
   });
 
