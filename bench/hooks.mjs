@@ -35,10 +35,20 @@ export function benchHooks(rounds) {
   const input = (name) =>
     fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8').replaceAll('/home/dev/proj', root);
   const session = JSON.parse(input('SessionStart-startup')).session_id;
-  const env = { ...process.env, CLAUDE_PROJECT_DIR: root, CLAUDE_CODE_SESSION_ID: session, WFS_SESSION_ID: '' };
+  const env = {
+    ...process.env,
+    CLAUDE_PROJECT_DIR: root,
+    CLAUDE_CODE_SESSION_ID: session,
+    WFS_SESSION_ID: '',
+  };
   const time = (args, stdin) => {
     const started = performance.now();
-    const result = spawnSync(process.execPath, args, { cwd: root, env, input: stdin, stdio: ['pipe', 'ignore', 'pipe'] });
+    const result = spawnSync(process.execPath, args, {
+      cwd: root,
+      env,
+      input: stdin,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     const elapsed = performance.now() - started;
     if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
     return elapsed;
@@ -52,7 +62,9 @@ export function benchHooks(rounds) {
   const samples = new Map([['node -e 0', []], ...EVENTS.map(([label]) => [label, []])]);
   for (let round = 0; round < rounds; round++) {
     // A fresh order each round; the end of the conversation last, and the next round binds it again.
-    const order = [['node -e 0'], ...EVENTS.filter(([label]) => label !== 'SessionEnd')].sort(() => Math.random() - 0.5);
+    const order = [['node -e 0'], ...EVENTS.filter(([label]) => label !== 'SessionEnd')].sort(
+      () => Math.random() - 0.5,
+    );
     for (const [label, name] of [...order, EVENTS.at(-1)])
       samples.get(label).push(name === undefined ? time(['-e', '0'], input('Stop-turn')) : hook(name));
     hook('SessionStart-startup');

@@ -156,7 +156,9 @@ console.log(
   `Checkpoint save (lock, read, checkpoint file, backup, atomic write with fsyncs, retention) of a ${Math.round(checkpoint.size / 1024)} KB state, ${checkpoint.saves} saves in one process: median ${checkpoint.median.toFixed(2)} ms, p90 ${checkpoint.p90.toFixed(2)} ms, min ${checkpoint.min.toFixed(2)} ms (target: median ≤ 5 ms, ${checkpointOk ? 'met' : '**missed**'}).`,
 );
 console.log('');
-console.log('| `wfs hook claude` event (10 sessions, bound) | median ms | min ms | ratio to `node -e 0` | target | |');
+console.log(
+  '| `wfs hook claude` event (10 sessions, bound) | median ms | min ms | ratio to `node -e 0` | target | |',
+);
 console.log('|---|---:|---:|---:|---:|---|');
 for (const h of hooks)
   console.log(
