@@ -10,6 +10,7 @@ import { benchCheckpoint } from './checkpoint.mjs';
 import { benchCoordination } from './coordination.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
 import { benchGrowth } from './growth.mjs';
+import { benchHooks } from './hooks.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -119,6 +120,12 @@ for (const git of [true, false]) {
   fs.rmSync(root, { recursive: true, force: true });
 }
 
+// The agents' hooks (SPEC 7): each event `wfs install claude` installs, at most 1.5x node -e 0.
+process.stderr.write('hooks... ');
+const hooks = benchHooks(rounds);
+missed += hooks.filter((h) => !h.ok).length;
+process.stderr.write('done\n');
+
 // Coordination (issue 4): lease pairs and announcement delivery, both backends.
 process.stderr.write('coordination... ');
 const coordination = await benchCoordination();
@@ -155,6 +162,15 @@ console.log('');
 console.log(
   `Checkpoint save (lock, read, checkpoint file, backup, atomic write with fsyncs, retention) of a ${Math.round(checkpoint.size / 1024)} KB state, ${checkpoint.saves} saves in one process: median ${checkpoint.median.toFixed(2)} ms, p90 ${checkpoint.p90.toFixed(2)} ms, min ${checkpoint.min.toFixed(2)} ms (target: median ≤ 5 ms, ${checkpointOk ? 'met' : '**missed**'}).`,
 );
+console.log('');
+console.log(
+  '| `wfs hook claude` event (10 sessions, bound) | median ms | min ms | ratio to `node -e 0` | target | |',
+);
+console.log('|---|---:|---:|---:|---:|---|');
+for (const h of hooks)
+  console.log(
+    `| ${h.label} | ${h.median.toFixed(1)} | ${h.min.toFixed(1)} | ${h.ratio.toFixed(2)}x | ${h.target ? `≤ ${h.target}x` : ''} | ${h.target ? (h.ok ? 'met' : '**missed**') : ''} |`,
+  );
 console.log('');
 console.log(coordination.lines.join('\n'));
 console.log('');

@@ -28,12 +28,14 @@ const LAZY = [
     entry: 'src/project/init.ts',
     out: 'lazy/project-init.cjs',
   },
-  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow'].map((command) => ({
-    filter: new RegExp(`^\\./commands/${command}\\.js$`),
-    importer: /src\/cli\/commands\.ts$/,
-    entry: `src/cli/commands/${command}.ts`,
-    out: `lazy/${command}-command.cjs`,
-  })),
+  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim', 'mcp', 'install'].map(
+    (command) => ({
+      filter: new RegExp(`^\\./commands/${command}\\.js$`),
+      importer: /src\/cli\/commands\.ts$/,
+      entry: `src/cli/commands/${command}.ts`,
+      out: `lazy/${command}-command.cjs`,
+    }),
+  ),
   {
     filter: /^yaml$/,
     importer: /src\/workflow\/declared\.ts$/,
@@ -125,6 +127,9 @@ if (!libOnly) {
     define: { WFS_VERSION: JSON.stringify(pkg.version) },
     legalComments: 'none',
     logLevel: 'warning',
+    // jsonc-parser's `main` is a UMD build that requires its parts by computed names, which a bundle
+    // cannot follow: its ES module build bundles whole.
+    alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   };
   await build({
     ...common,

@@ -20,7 +20,10 @@ const LAYERS = {
   session: ['core', 'store', 'coord', 'project'],
   workflow: ['core', 'store', 'coord', 'project', 'session'],
   views: ['core', 'store', 'coord', 'project', 'session', 'workflow'],
-  cli: ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
+  // The agents' front doors (hooks, install) and the MCP server: beside the CLI, over every layer.
+  agents: ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
+  mcp: ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
+  cli: ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views', 'agents', 'mcp'],
   // The entry points over everything.
   'index.ts': ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
   'main.ts': ['cli'],

@@ -68,6 +68,24 @@ export {
   completeSession,
   type ManifestEntry,
 } from './session/archive.js';
+export {
+  AGENTS,
+  type AgentName,
+  type BindResult,
+  type Conversation,
+  callingConversation,
+  withConversation,
+} from './session/binding.js';
+export {
+  type ClaimResult,
+  type ClaimView,
+  claimSessionPaths,
+  listPathClaims,
+  type PathConflict,
+  pathConflicts,
+  type ReleaseResult,
+  releaseSessionPaths,
+} from './session/claims.js';
 export { type ExecInput, type ExecResult, execInSession } from './session/exec.js';
 export {
   type LifecycleResult,
@@ -79,6 +97,16 @@ export {
 export { type ListOptions, listSessions, type SessionSummary } from './session/list.js';
 export { type MigrateReport, migrateProject } from './session/migrate.js';
 export type { ResumePlan, ResumeStrategy } from './session/resume.js';
+export {
+  acquireLock,
+  getSharedResult,
+  type LockResult,
+  listLocks,
+  listSharedResults,
+  readAnnouncements,
+  releaseLock,
+  shareResult,
+} from './session/shared-work.js';
 export { findActiveSession } from './session/show.js';
 export { type StartInput, type StartResult, startAutoSession, startNewSession } from './session/start.js';
 export {

@@ -39,6 +39,10 @@ export const ISOLATED = {
   WFS_ON_UNREACHABLE: '',
   WFS_PROJECT_ID: '',
   WFS_SESSION_ID: '',
+  // The agents name their conversation in these (SPEC 2): a test run from inside one must not bind.
+  WFS_CONVERSATION: '',
+  CLAUDE_CODE_SESSION_ID: '',
+  GEMINI_SESSION_ID: '',
 };
 
 export interface Run {

@@ -40,8 +40,11 @@ export interface OptionSpec {
 export interface CommandSpec {
   path: readonly string[];
   summary: string;
-  /** `variadic` (last only): the remaining words, joined by spaces (`wfs todo add write the docs`). */
-  args?: readonly { name: string; required: boolean; variadic?: boolean }[];
+  /**
+   * `variadic` (last only): the remaining words, joined by spaces (`wfs todo add write the docs`);
+   * `list` (last only): the remaining words, each a positional of its own (`wfs claim a.ts b.ts`).
+   */
+  args?: readonly { name: string; required: boolean; variadic?: boolean; list?: boolean }[];
   /** Everything after `--` is passed on as it is (`wfs exec -- CMD ARGS`). */
   passThrough?: boolean;
   /** What `--help` says beyond the summary: rules a user needs before running it. */
@@ -212,8 +215,11 @@ export function resolve(table: readonly CommandSpec[], argv: readonly string[], 
   const first = words[0]!;
   const topLevel = [...new Set(table.map((c) => c.path[0]!))];
   if (!topLevel.includes(first)) throw unknownCommand(first, topLevel);
-  let spec = table.find((c) => c.path.length === 1 && c.path[0] === first);
-  let positionals = words.slice(1);
+  // A group may also be a command of its own (`wfs claim PATH...` beside `wfs claim list`): its
+  // subcommands' words win, so `wfs claim list` lists (a file named `list` is claimed as ./list).
+  const sub = table.find((c) => c.path.length === 2 && c.path[0] === first && c.path[1] === words[1]);
+  let spec = sub ?? table.find((c) => c.path.length === 1 && c.path[0] === first);
+  let positionals = sub === undefined ? words.slice(1) : [];
   if (spec === undefined) {
     const subcommands = table.filter((c) => c.path[0] === first).map((c) => c.path[1]!);
     const second = words[1];
@@ -252,6 +258,14 @@ export function resolve(table: readonly CommandSpec[], argv: readonly string[], 
     return { kind: 'command', spec, values: parsed.values, positionals: before, passed };
   }
   const last = declared.at(-1);
+  if (last?.list) {
+    const missingList = declared.find((a, i) => a.required && all[i] === undefined);
+    if (missingList)
+      throw usageError(
+        `missing required argument '${missingList.name}' (wfs ${spec.path.join(' ')} <${missingList.name}>...)`,
+      );
+    return { kind: 'command', spec, values: parsed.values, positionals: all };
+  }
   if (last?.variadic && all.length > declared.length) {
     all = [...all.slice(0, declared.length - 1), all.slice(declared.length - 1).join(' ')];
   }

@@ -304,6 +304,93 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./commands/results.js')).list,
   },
   {
+    path: ['claim'],
+    summary:
+      'declare the paths (globs) the session will change; overlaps with other live sessions are reported',
+    args: [{ name: 'paths', required: true, list: true }],
+    options: {
+      ttl: {
+        type: 'duration',
+        min: 1,
+        max: ENTRY_MAX_TTL_MS,
+        help: 'how long the claims last (default 30m; they are renewed while the session works)',
+      },
+      strict: {
+        type: 'boolean',
+        help: 'claim nothing and exit 4 when another live session claims an overlap',
+      },
+      ...sessionOption,
+    },
+    details:
+      "Paths are relative to the project root (absolute ones inside it are made relative), so two worktrees of one repository claim the same files. A session's claims share one expiry, the later of --ttl and what they had. Only live sessions' claims are conflicts. The agents' edit guard claims every path an agent edits.",
+    examples: ['wfs claim src/auth/** docs/auth.md', 'wfs claim src/db.ts --strict --json', 'wfs claim list'],
+    load: async () => (await import('./commands/claim.js')).claim,
+  },
+  {
+    path: ['claim', 'release'],
+    summary: "release the session's claims on the paths named (all of them without any)",
+    args: [{ name: 'paths', required: false, list: true }],
+    options: sessionOption,
+    examples: ['wfs claim release src/db.ts', 'wfs claim release'],
+    load: async () => (await import('./commands/claim.js')).release,
+  },
+  {
+    path: ['claim', 'list'],
+    summary: 'the path claims of every session on the coordination backend',
+    examples: ['wfs claim list --json'],
+    load: async () => (await import('./commands/claim.js')).list,
+  },
+  {
+    path: ['install'],
+    summary:
+      'connect wfs to an agent: its hooks, its MCP entry and an instructions block (claude, codex or gemini)',
+    args: [{ name: 'agent', required: true }],
+    options: {
+      shared: { type: 'boolean', help: "the files a team commits (default: this person's project files)" },
+      user: { type: 'boolean', help: "the user's own configuration, for every project" },
+      'dry-run': { type: 'boolean', help: 'show the changes as a diff and write nothing' },
+      'no-guard': {
+        type: 'boolean',
+        help: 'no edit guard: edits are neither checked against nor claimed for other sessions',
+      },
+    },
+    details:
+      "Edits only what it adds: a user's own hooks, servers, comments and formatting stay byte for byte; a re-install changes nothing; a file that does not parse is refused with its line and column. What it did is recorded in .workflow/.install/manifest.json, and wfs uninstall removes exactly that. See docs/agents.md for what each agent gets.",
+    examples: ['wfs install claude', 'wfs install codex --dry-run', 'wfs install gemini --user'],
+    load: async () => (await import('./commands/install.js')).install,
+  },
+  {
+    path: ['uninstall'],
+    summary:
+      'remove what wfs install added for an agent (a file nobody changed since comes back byte for byte)',
+    args: [{ name: 'agent', required: true }],
+    options: {
+      shared: { type: 'boolean', help: 'the shared install' },
+      user: { type: 'boolean', help: 'the user install' },
+      'dry-run': { type: 'boolean', help: 'show the changes as a diff and write nothing' },
+    },
+    examples: ['wfs uninstall claude', 'wfs uninstall codex --user --dry-run'],
+    load: async () => (await import('./commands/install.js')).uninstall,
+  },
+  {
+    path: ['hook'],
+    summary: "the agents' hook entry point: one event of claude, codex or gemini on stdin; always exits 0",
+    args: [{ name: 'agent', required: true }],
+    details:
+      "Installed by wfs install. Binds the conversation to a session, injects its context at the start, keeps the todos in step with the agent's todo tool, checkpoints on compaction and at the end, keeps the session live, and asks before an edit of a path another live session claims. A failure is logged in .workflow/logs/hooks.log, never shown to the agent; without a .workflow/ in reach it does nothing.",
+    examples: ['wfs hook claude < event.json'],
+    load: async () => (await import('./commands/hook.js')).hook,
+  },
+  {
+    path: ['mcp'],
+    summary:
+      'the MCP server on stdio: the tools wfs_context, wfs_sessions, wfs_session, wfs_phase, wfs_todos, wfs_checkpoint, wfs_claim, wfs_share',
+    details:
+      'Started by the agent (wfs install writes its entry). Speaks the 2026-07-28 protocol (server/discover) and the ones before it (initialize). Every tool calls what the CLI calls; an error is a tool result with isError and its code.',
+    examples: ['wfs mcp'],
+    load: async () => (await import('./commands/mcp.js')).mcp,
+  },
+  {
     path: ['run'],
     summary: 'run a workflow in the active (or named) session; exit 4 when another session runs it',
     args: [{ name: 'workflow', required: true }],

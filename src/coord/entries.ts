@@ -34,6 +34,19 @@ export function sameMember(
   return record.session === session && (record.workspace?.id ?? undefined) === (workspace?.id ?? undefined);
 }
 
+/**
+ * A session as people read it: its ID, and the folder of its workspace when that is not the
+ * reader's own (another worktree or clone has sessions of the same IDs).
+ */
+export function describeMember(
+  record: { session: string | null; workspace?: Workspace | null },
+  own: Workspace | undefined,
+): string {
+  const name = record.session ?? 'no session';
+  const theirs = record.workspace ?? undefined;
+  return theirs === undefined || theirs.id === own?.id ? name : `${name} in ${theirs.name}`;
+}
+
 export interface EntryToStore<V> {
   key: string;
   value: V;

@@ -40,6 +40,8 @@ const codeToExit = {
   E_INTERNAL: ExitCode.failure,
   E_NEEDS_DECISION: ExitCode.needsDecision,
   E_HELD: ExitCode.held,
+  // The session is bound to another live agent conversation (SPEC 2): it holds the work.
+  E_SESSION_BOUND: ExitCode.held,
 } as const;
 export type ErrorCode = keyof typeof codeToExit;
 

@@ -57,6 +57,15 @@ const checkpointRef = z.looseObject({
 });
 export type CheckpointRef = z.infer<typeof checkpointRef>;
 
+/** An agent conversation working on the session (SPEC 2); `ended_at` once it ended or moved on. */
+const conversationBinding = z.looseObject({
+  agent: z.string(),
+  conversation_id: z.string(),
+  bound_at: timestamp,
+  ended_at: optionalTimestamp,
+});
+export type ConversationBinding = z.infer<typeof conversationBinding>;
+
 export const sessionSchema = z.looseObject({
   session_id: z.string(),
   session_version: z.string(),
@@ -80,6 +89,9 @@ export const sessionSchema = z.looseObject({
   // Added with the state layer; sessions written before it have neither and read as empty.
   todos: z.optional(z.array(todo)),
   last_checkpoint: z.optional(z.nullable(checkpointRef)),
+  // Added with the agents' front doors: the conversations bound to the session (the truth; the
+  // index in .workflow/.conversations/ only finds them fast).
+  conversations: z.optional(z.array(conversationBinding)),
 });
 export type SessionState = z.infer<typeof sessionSchema>;
 export type PhaseCheckpoint = z.infer<typeof phaseCheckpoint>;

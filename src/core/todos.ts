@@ -198,3 +198,84 @@ export function syncTodos(
   const changed = todos.length !== before.length || todos.some((todo, i) => todo !== before[i]);
   return { state: changed ? withTodos(state, todos) : state, completedNow, changed };
 }
+
+/**
+ * One task of an agent's task tools (Claude Code `TaskCreate` / `TaskUpdate`), which name tasks by
+ * an ID of their own instead of sending the whole list: the todo keeps that ID as `agent_task`.
+ */
+export interface TaskChange {
+  /** The task's ID, unique across agents and conversations (`claude:<conversation>:<id>`). */
+  key: string;
+  /** `deleted` removes the todo. */
+  status?: TodoStatus | 'deleted';
+  /** The task's subject: required to create it. */
+  content?: string;
+  activeForm?: string;
+}
+
+/**
+ * Applies a task change: creates the todo when the key is new (and a subject is given), updates its
+ * status, text or active form, or removes it. A change that changes nothing writes nothing.
+ */
+export function applyTaskChange(
+  state: SessionState,
+  change: TaskChange,
+  now: string,
+): { state: SessionState; changed: boolean; completed?: Todo } {
+  const todos = todosOf(state);
+  const index = todos.findIndex((t) => t.agent_task === change.key);
+  if (index < 0) {
+    if (change.status === 'deleted' || change.content === undefined) return { state, changed: false };
+    checkCount(todos.length + 1);
+    const status = change.status ?? 'pending';
+    const todo: Todo = {
+      id: todos.reduce((max, t) => Math.max(max, t.id), 0) + 1,
+      content: validText(change.content.replace(/[\t\r\n]+/g, ' ')),
+      status,
+      active_form: change.activeForm ?? null,
+      created_at: now,
+      updated_at: now,
+      completed_at: status === 'completed' ? now : null,
+      agent_task: change.key,
+    };
+    return {
+      state: withTodos(state, [...todos, todo]),
+      changed: true,
+      ...(status === 'completed' ? { completed: todo } : {}),
+    };
+  }
+  const current = todos[index]!;
+  if (change.status === 'deleted')
+    return {
+      state: withTodos(
+        state,
+        todos.filter((_, i) => i !== index),
+      ),
+      changed: true,
+    };
+  const content =
+    change.content === undefined ? current.content : validText(change.content.replace(/[\t\r\n]+/g, ' '));
+  const status = change.status ?? current.status;
+  const activeForm = change.activeForm ?? current.active_form ?? null;
+  if (
+    content === current.content &&
+    status === current.status &&
+    activeForm === (current.active_form ?? null)
+  )
+    return { state, changed: false };
+  const todo: Todo = {
+    ...current,
+    content,
+    status,
+    active_form: activeForm,
+    updated_at: now,
+    completed_at: status === 'completed' ? (current.completed_at ?? now) : null,
+  };
+  const next = [...todos];
+  next[index] = todo;
+  return {
+    state: withTodos(state, next),
+    changed: true,
+    ...(status === 'completed' && current.status !== 'completed' ? { completed: todo } : {}),
+  };
+}

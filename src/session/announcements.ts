@@ -1,7 +1,9 @@
 import { openCoordinator } from '../coord/open.js';
 import type { Coordinator, Workspace } from '../coord/types.js';
 import type { ProjectContext } from '../store/project.js';
+import { readSessionAt } from '../store/session-files.js';
 import { workspaceOf } from '../store/workspace.js';
+import { liveConversationsOn } from './binding.js';
 
 export interface Announcement {
   type: string;
@@ -26,7 +28,23 @@ export function callerPid(): number {
   return process.ppid;
 }
 
-async function keepPresence(c: Coordinator, event: Announcement, workspace: Workspace): Promise<void> {
+/**
+ * A paused session that an agent conversation is still working on (another conversation started or
+ * activated a session, which pauses the active one: SPEC 2's single active rule) stays live, with
+ * its claims: that conversation's edits still collide with the others'.
+ */
+function stillWorkedOn(ctx: ProjectContext, event: Announcement): boolean {
+  if (event.type !== 'session.paused') return false;
+  const read = readSessionAt(ctx.layout, event.session, 'active');
+  return read.kind === 'ok' && liveConversationsOn(ctx.layout, read.state, ctx.clock().getTime()).length > 0;
+}
+
+async function keepPresence(
+  ctx: ProjectContext,
+  c: Coordinator,
+  event: Announcement,
+  workspace: Workspace,
+): Promise<void> {
   if (MAKES_LIVE.has(event.type))
     await c.heartbeat({
       session: event.session,
@@ -34,7 +52,7 @@ async function keepPresence(c: Coordinator, event: Announcement, workspace: Work
       ttlMs: SESSION_PRESENCE_TTL_MS,
       pid: callerPid(),
     });
-  else if (ENDS_LIVE.has(event.type)) await c.leave(event.session, workspace);
+  else if (ENDS_LIVE.has(event.type) && !stillWorkedOn(ctx, event)) await c.leave(event.session, workspace);
 }
 
 /**
@@ -64,7 +82,7 @@ export async function announceAll(
       for (const event of events) {
         try {
           await c.publish({ type: event.type, session: event.session, workspace, data: event.data ?? {} });
-          await keepPresence(c, event, workspace);
+          await keepPresence(ctx, c, event, workspace);
         } catch (error) {
           warnings.push(`Could not announce ${event.type} for ${event.session}: ${(error as Error).message}`);
         }

@@ -4,6 +4,7 @@ import type { Phase, SessionState } from '../core/session.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
 import type { Announcement } from './announcements.js';
+import { bindToSession, callingConversation } from './binding.js';
 import { applyChange, type Change } from './change.js';
 import { listSessions } from './list.js';
 import { planResume, type ResumePlan } from './resume.js';
@@ -23,6 +24,18 @@ export interface LifecycleResult {
 
 export interface ResumeResult extends LifecycleResult {
   plan: ResumePlan;
+}
+
+/**
+ * A switch or resume made from an agent conversation makes that session the conversation's own
+ * (SPEC 2): its next commands act on it, whatever another conversation activates later.
+ */
+function bindCaller(tx: SessionTransaction, ctx: ProjectContext, id: string): SessionState {
+  const conversation = callingConversation(ctx.env);
+  const session = tx.load(id);
+  if (conversation === undefined) return session.state;
+  tx.warnings.push(...bindToSession(tx, session, conversation));
+  return tx.load(id).state;
 }
 
 function result(
@@ -59,7 +72,8 @@ export function switchSession(ctx: ProjectContext, id: string): Promise<Lifecycl
       refuseCompleted: true,
     });
     const changed = target.state.status !== 'active';
-    const { state, paused } = tx.activate(target);
+    const { paused } = tx.activate(target);
+    const state = bindCaller(tx, ctx, target.id);
     return announced(result(state, paused, changed, tx), 'session.activated');
   });
 }
@@ -118,7 +132,8 @@ export function resumeSession(ctx: ProjectContext, id?: string): Promise<ResumeR
       target = { ...target, state };
     }
     const changed = target.state.status !== 'active' || checked.changed;
-    const { state, paused } = tx.activate(target);
+    const { paused } = tx.activate(target);
+    const state = bindCaller(tx, ctx, target.id);
     return announced({ ...result(state, paused, changed, tx), plan: checked.plan }, 'session.resumed');
   });
 }

@@ -16,6 +16,7 @@ import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import { listSessionFolders, readSessionAt, saveSession } from '../store/session-files.js';
 import { uniqueSuffix } from '../store/unique.js';
+import { bindToSession, callingConversation, describeConversation, liveConversationsOn } from './binding.js';
 import { applyChange, type Change } from './change.js';
 import { listSessions, type SessionSummary } from './list.js';
 import type { SessionTransaction } from './transaction.js';
@@ -37,6 +38,8 @@ export interface StartResult {
   warnings: string[];
   /** True when this start initialised the project state first. */
   project_initialized: boolean;
+  /** The agent conversation the session was bound to (a start made from a conversation, SPEC 2). */
+  bound_conversation?: { agent: string; conversation_id: string };
 }
 
 /** The first line of the description, short enough for a table: the session's title. */
@@ -159,6 +162,21 @@ function result(
   };
 }
 
+/**
+ * A start made from an agent conversation binds the session it gives to that conversation (SPEC
+ * 2), in the same transaction, so the conversation's next command finds it.
+ */
+function bindCaller(tx: SessionTransaction, ctx: ProjectContext, result: StartResult): StartResult {
+  const conversation = callingConversation(ctx.env);
+  if (conversation === undefined) return result;
+  const warnings = bindToSession(tx, tx.load(result.session_id), conversation);
+  return {
+    ...result,
+    bound_conversation: { agent: conversation.agent, conversation_id: conversation.conversation_id },
+    warnings: [...result.warnings, ...warnings.filter((w) => !result.warnings.includes(w))],
+  };
+}
+
 /** What a start announces: the sessions it paused, and the one it created or reused. */
 function announced(result: StartResult, input: StartInput): Change<StartResult> {
   return {
@@ -186,7 +204,10 @@ export async function startNewSession(ctx: ProjectContext, input: StartInput): P
   const init = await ensureProjectInitialized(ctx);
   return applyChange(ctx, (tx) => {
     const { id, paused } = createSession(tx, normalised);
-    return announced(result(tx, init, { session_id: id, decision: 'created', paused }), normalised);
+    return announced(
+      bindCaller(tx, ctx, result(tx, init, { session_id: id, decision: 'created', paused })),
+      normalised,
+    );
   });
 }
 
@@ -232,17 +253,29 @@ export async function startAutoSession(ctx: ProjectContext, input: StartInput): 
       judgeRelevance(normalised.description, sessionText(ctx, session));
     const judged = (j: ReturnType<typeof judge>) => ({ relevance: j.relevance, shared_keywords: j.shared });
 
-    const candidates = listSessions(ctx).filter(
-      (s) => !s.corrupt && (s.status === 'active' || s.status === 'paused'),
-    );
-    if (candidates.length === 0) return announced(create(), normalised);
+    // From an agent conversation, a session another live conversation is bound to is not reused:
+    // two agents writing into one session is what the binding exists to prevent (SPEC 2).
+    const conversation = callingConversation(ctx.env);
+    const skipped: string[] = [];
+    const candidates = listSessions(ctx).filter((s) => {
+      if (s.corrupt || (s.status !== 'active' && s.status !== 'paused')) return false;
+      if (conversation === undefined) return true;
+      const read = readSessionAt(ctx.layout, s.id, 'active');
+      if (read.kind !== 'ok') return true;
+      const other = liveConversationsOn(ctx.layout, read.state, Date.parse(tx.now), conversation)[0];
+      if (other === undefined) return true;
+      skipped.push(`${s.id} is the session of the live ${describeConversation(other)}: not reused`);
+      return false;
+    });
+    const finish = (start: StartResult) =>
+      announced(bindCaller(tx, ctx, { ...start, warnings: [...skipped, ...start.warnings] }), normalised);
+    if (candidates.length === 0) return finish(create());
     if (candidates.length === 1) {
       const judgement = judge(candidates[0]!);
-      return announced(
+      return finish(
         shouldReuse(judgement.relevance)
           ? reuse(candidates[0]!, judged(judgement))
           : create(judged(judgement)),
-        normalised,
       );
     }
     const warning = { warnings: ['Multiple active sessions detected'] };
@@ -252,10 +285,10 @@ export async function startAutoSession(ctx: ProjectContext, input: StartInput): 
       .sort((a, b) => b.judgement.score - a.judgement.score);
     const best = ranked[0]!;
     if (best.judgement.relevance === 'high')
-      return announced(reuse(best.session, { ...warning, ...judged(best.judgement) }), normalised);
+      return finish(reuse(best.session, { ...warning, ...judged(best.judgement) }));
     const fallback =
       ranked.find((r) => r.session.status === 'active') ?? ranked.find((r) => r.session === candidates[0])!;
-    return announced(reuse(fallback.session, { ...warning, ...judged(fallback.judgement) }), normalised);
+    return finish(reuse(fallback.session, { ...warning, ...judged(fallback.judgement) }));
   });
 }
 

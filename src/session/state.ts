@@ -9,7 +9,16 @@ import {
   phaseKey,
 } from '../core/phase.js';
 import type { Phase, SessionState, Todo, TodoStatus } from '../core/session.js';
-import { addTodo, countTodos, setTodoStatus, syncTodos, type TodoWriteItem, todosOf } from '../core/todos.js';
+import {
+  addTodo,
+  applyTaskChange,
+  countTodos,
+  setTodoStatus,
+  syncTodos,
+  type TaskChange,
+  type TodoWriteItem,
+  todosOf,
+} from '../core/todos.js';
 import { newCheckpointId, pruneCheckpoints, writeCheckpoint } from '../store/checkpoints.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
@@ -229,6 +238,31 @@ export function syncSessionTodos(
     }
     const saved = tx.save(session.dir, session.location, state, { index: false });
     return todoResult(done(tx, session, saved, checkpoint), saved, true);
+  });
+}
+
+/**
+ * An agent's task tool changed one task (Claude Code `TaskCreate` / `TaskUpdate`, SPEC 7): the
+ * session's todo of that task follows; completing it is a milestone, like `wfs todo done`.
+ */
+export function applySessionTask(
+  ctx: ProjectContext,
+  change: TaskChange,
+  sessionId?: string,
+): Promise<TodoResult> {
+  return inTransaction(ctx, (tx) => {
+    const session = target(tx, ctx, sessionId, 'change a todo of');
+    const applied = applyTaskChange(session.state, change, tx.now);
+    if (!applied.changed) return todoResult(done(tx, session, session.state), session.state, false);
+    let state = applied.state;
+    let checkpoint: CheckpointSummary | undefined;
+    if (applied.completed !== undefined) {
+      ({ state, checkpoint } = withCheckpoint(tx, session, state, 'todo_milestone', {
+        todo_completed: { id: applied.completed.id, content: applied.completed.content },
+      }));
+    }
+    const saved = tx.save(session.dir, session.location, state, { index: false });
+    return todoResult(done(tx, session, saved, checkpoint), saved, true, applied.completed);
   });
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { memberOf } from '../coord/entries.js';
 import { coordinationSettings, identityOf, withCoordinator } from '../coord/open.js';
 import type { Workspace } from '../coord/types.js';
 import { errnoCode, faultFromSystemError, isWfsError } from '../core/errors.js';
@@ -6,6 +7,7 @@ import { clip, nextStep, TODO_CHARS } from '../core/next-step.js';
 import type { Phase, SessionState, Todo } from '../core/session.js';
 import { countTodos, todosOf } from '../core/todos.js';
 import { callerPid, SESSION_PRESENCE_TTL_MS } from '../session/announcements.js';
+import { callingConversation, isLive, listIndexEntries } from '../session/binding.js';
 import { readTarget, requestedSession } from '../session/target.js';
 import type { ProjectContext } from '../store/project.js';
 import { listSessionFolders } from '../store/session-files.js';
@@ -38,6 +40,8 @@ export interface ContextSummary {
     unfinished_runs: ReturnType<typeof unfinishedRuns>;
   };
   open_sessions: number;
+  /** The live agent conversations of this workspace and their sessions (SPEC 2); `you`: the caller. */
+  conversations: { agent: string; conversation_id: string; session: string; seen_at: string; you: boolean }[];
   coordination: CoordinationView;
   next_step: string;
   warnings: string[];
@@ -73,12 +77,34 @@ export interface CoordinationView {
     expires_at: string;
   }[];
   recent_events: { id: number; type: string; at: string; session: string | null; workspace?: Workspace }[];
+  /** Live sessions' path claims, other than this session's (at most a few paths each). */
+  claims: { session: string; workspace?: Workspace; paths: string[]; expires_at: string }[];
 }
 
 // At most this many of each, so the summary stays short however busy the project is.
 const LIVE_SHOWN = 8;
 const LOCKS_SHOWN = 8;
 const EVENTS_SHOWN = 8;
+const CLAIMS_SHOWN = 8;
+const PATHS_SHOWN = 5;
+const CONVERSATIONS_SHOWN = 8;
+
+/** The live conversations of this workspace (their index entries), the caller's first. */
+function liveConversations(ctx: ProjectContext): ContextSummary['conversations'] {
+  const caller = callingConversation(ctx.env);
+  const now = ctx.clock().getTime();
+  return listIndexEntries(ctx.layout)
+    .filter((entry) => isLive(entry, now))
+    .map((entry) => ({
+      agent: entry.agent,
+      conversation_id: entry.conversation_id,
+      session: entry.session_id,
+      seen_at: new Date(entry.seen_at).toISOString(),
+      you: caller?.agent === entry.agent && caller.conversation_id === entry.conversation_id,
+    }))
+    .sort((a, b) => Number(b.you) - Number(a.you) || (a.seen_at < b.seen_at ? 1 : -1))
+    .slice(0, CONVERSATIONS_SHOWN);
+}
 
 /**
  * The coordination part of the summary. Also the active session's heartbeat: an agent runs
@@ -111,6 +137,7 @@ async function coordinationView(
       other_live_sessions: [],
       locks: [],
       recent_events: [],
+      claims: [],
     };
   }
   const workspace = workspaceOf(ctx.layout);
@@ -124,6 +151,7 @@ async function coordinationView(
     other_live_sessions: [],
     locks: [],
     recent_events: [],
+    claims: [],
   };
   try {
     await withCoordinator(ctx, async (c) => {
@@ -159,6 +187,16 @@ async function coordinationView(
         fence: l.fence,
         expires_at: new Date(l.expiresAt).toISOString(),
       }));
+      const liveMembers = new Set(live.map((p) => memberOf(p.session, p.workspace)));
+      view.claims = (await c.listClaims())
+        .filter((claim) => !self(claim) && liveMembers.has(memberOf(claim.session, claim.workspace)))
+        .slice(0, CLAIMS_SHOWN)
+        .map((claim) => ({
+          session: claim.session,
+          ...(claim.workspace ? { workspace: claim.workspace } : {}),
+          paths: claim.paths.slice(0, PATHS_SHOWN),
+          expires_at: new Date(claim.expires_at).toISOString(),
+        }));
       view.recent_events = (await c.readEvents({ limit: EVENTS_SHOWN })).map(
         ({ id, type, at, session, workspace: where }) => ({
           id,
@@ -244,6 +282,7 @@ export async function contextSummary(
       root: ctx.layout.root,
       active_session: null,
       open_sessions: openSessions,
+      conversations: liveConversations(ctx),
       coordination: await coordinationView(ctx, null, warnings),
       next_step:
         openSessions > 0
@@ -271,6 +310,7 @@ export async function contextSummary(
       unfinished_runs: unfinishedRuns(session.dir),
     },
     open_sessions: openSessions,
+    conversations: liveConversations(ctx),
     coordination: await coordinationView(ctx, session.id, warnings),
     next_step: nextStep(state, todos),
     warnings,
@@ -287,6 +327,10 @@ function coordinationMarkdown(view: CoordinationView): string[] {
   for (const p of view.other_live_sessions)
     lines.push(
       `- Live: ${p.session}${where(p.workspace)} (pid ${p.pid} on ${p.host}, last seen ${p.heartbeat_at})`,
+    );
+  for (const claim of view.claims)
+    lines.push(
+      `- ${claim.session}${where(claim.workspace)} claims ${claim.paths.join(', ')} (until ${claim.expires_at})`,
     );
   for (const l of view.locks)
     lines.push(
@@ -328,6 +372,14 @@ export function contextMarkdown(summary: ContextSummary): string {
   }
   if (summary.open_sessions > (s === null ? 0 : 1))
     lines.push(`- Other open sessions: ${summary.open_sessions - (s === null ? 0 : 1)} (wfs session list)`);
+  const others = summary.conversations.filter((c) => !c.you);
+  if (others.length > 0) {
+    lines.push('- Agent conversations in this workspace:');
+    for (const c of summary.conversations)
+      lines.push(
+        `  - ${c.agent} ${c.conversation_id}${c.you ? ' (this one)' : ''} on ${c.session}, last seen ${c.seen_at}`,
+      );
+  }
   lines.push(...coordinationMarkdown(summary.coordination));
   lines.push('', `Next step: ${summary.next_step}`, '');
   return lines.join('\n');

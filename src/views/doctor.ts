@@ -403,7 +403,16 @@ async function coordinationFindings(ctx: ProjectContext, fix: boolean): Promise<
   return findings;
 }
 
-export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } = {}): Promise<DoctorReport> {
+/** A check of a front door above this layer (the agents' installation), composed like the others. */
+export interface DoctorCheck {
+  name: string;
+  run(report: CheckReporter): void;
+}
+
+export async function runDoctor(
+  ctx: ProjectContext,
+  options: { fix?: boolean; checks?: readonly DoctorCheck[] } = {},
+): Promise<DoctorReport> {
   const coordination = await coordinationFindings(ctx, options.fix === true);
   if (!fs.existsSync(ctx.layout.workflowDir)) {
     const problems = coordination.filter((f) => f.severity === 'problem').length;
@@ -425,7 +434,7 @@ export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } 
       ctx,
       (tx) => {
         entered = true;
-        return diagnose(ctx, tx, options.fix === true, coordination);
+        return diagnose(ctx, tx, options.fix === true, coordination, options.checks ?? []);
       },
       { timeoutMs: DOCTOR_LOCK_WAIT_MS },
     );
@@ -434,15 +443,21 @@ export async function runDoctor(ctx: ProjectContext, options: { fix?: boolean } 
     // holder that is stopped): what it finds is reported, nothing is repaired.
     if (entered) throw error;
     const why = describeFault(error);
-    return diagnose(ctx, undefined, false, [
-      ...coordination,
-      {
-        check: 'lock',
-        severity: options.fix ? 'problem' : 'info',
-        message: `could not take the project lock (${why}): a read-only diagnosis${options.fix ? '; nothing was repaired' : ''}`,
-        ...(options.fix ? { manual: 'correct the cause above, then run wfs doctor --fix again' } : {}),
-      },
-    ]);
+    return diagnose(
+      ctx,
+      undefined,
+      false,
+      [
+        ...coordination,
+        {
+          check: 'lock',
+          severity: options.fix ? 'problem' : 'info',
+          message: `could not take the project lock (${why}): a read-only diagnosis${options.fix ? '; nothing was repaired' : ''}`,
+          ...(options.fix ? { manual: 'correct the cause above, then run wfs doctor --fix again' } : {}),
+        },
+      ],
+      options.checks ?? [],
+    );
   }
 }
 
@@ -455,6 +470,7 @@ function diagnose(
   tx: SessionTransaction | undefined,
   fix: boolean,
   coordination: Finding[],
+  checks: readonly DoctorCheck[],
 ): DoctorReport {
   // The project lock this run holds, which the lock check must not report (a read-only run holds none).
   const held = tx === undefined ? undefined : path.join(ctx.layout.locksDir, 'project.lock');
@@ -476,6 +492,7 @@ function diagnose(
   doctor.run('temp-files', () => checkTempFiles(doctor));
   doctor.run('workflow-runs', () => checkRunRecords(doctor, sessions));
   doctor.run('workflow-processes', () => checkStepProcesses(doctor, sessions));
+  for (const check of checks) doctor.run(check.name, () => check.run(doctor));
   // Last: the repairs above may have changed sessions the registry indexes.
   doctor.run('registry', () => doctor.checkRegistry(fix ? readableSessions(ctx) : sessions));
   const problems = doctor.findings.filter((f) => f.severity === 'problem');

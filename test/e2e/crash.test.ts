@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEMP_SUFFIX } from '../../src/store/atomic.js';
-import { CLI, json, makeRepo, wfs } from '../helpers.js';
+import { CLI, ISOLATED, json, makeRepo, wfs } from '../helpers.js';
 
 const KILLS = 200;
 const SLOTS = 4;
@@ -19,7 +19,7 @@ function run(root: string, args: string[], killAfter?: number): Promise<Outcome>
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: root,
-      env: { ...process.env, WFS_ROOT: '' },
+      env: { ...process.env, ...ISOLATED },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let stdout = '';
@@ -27,7 +27,8 @@ function run(root: string, args: string[], killAfter?: number): Promise<Outcome>
       stdout += chunk.toString();
     });
     const timer = killAfter === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfter);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the exit can come before the last of stdout has been read.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout });
     });

@@ -1,3 +1,4 @@
+import { checkAgentInstalls } from '../../agents/checks.js';
 import { ExitCode } from '../../core/errors.js';
 import { runDoctor } from '../../views/doctor.js';
 import type { OptionValues } from '../args.js';
@@ -7,7 +8,11 @@ import { project } from './shared.js';
 /** `wfs doctor [--fix]`: exits 1 while problems remain. */
 export async function doctor(io: CliIo, out: Output, values: OptionValues): Promise<number> {
   const fix = values.fix === true;
-  const report = await runDoctor(project(io, values), { fix });
+  const ctx = project(io, values);
+  const report = await runDoctor(ctx, {
+    fix,
+    checks: [{ name: 'agents', run: (reporter) => checkAgentInstalls(reporter, ctx) }],
+  });
   if (out.json) {
     out.document(report);
     return report.remaining > 0 ? ExitCode.failure : ExitCode.ok;

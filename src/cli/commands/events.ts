@@ -2,6 +2,7 @@ import { withCoordinator } from '../../coord/open.js';
 import type { WfsEvent } from '../../coord/types.js';
 import { ExitCode } from '../../core/errors.js';
 import { printable } from '../../core/input.js';
+import { readAnnouncements } from '../../session/shared-work.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
 import { numberOption, project } from './shared.js';
@@ -25,7 +26,7 @@ export async function events(io: CliIo, out: Output, values: OptionValues): Prom
   const since = numberOption(values, 'since', 0);
   const limit = numberOption(values, 'limit', 1_000);
   if (values.follow !== true) {
-    const found = await withCoordinator(ctx, (c) => c.readEvents({ since, limit }));
+    const found = await readAnnouncements(ctx, { since, limit });
     if (out.json) out.document({ events: found });
     else if (found.length === 0) out.line('No events.');
     else for (const event of found) out.line(line(event));

@@ -1,21 +1,17 @@
-import { coordinationSettings, withCoordinator } from '../../coord/open.js';
-import { decideUnreachable } from '../../coord/policy.js';
-import { validateLeaseName } from '../../coord/rules.js';
-import type { AcquireResult, LeaseInfo } from '../../coord/types.js';
+import { describeMember } from '../../coord/entries.js';
+import type { LeaseInfo, Workspace } from '../../coord/types.js';
 import { ExitCode, WfsError } from '../../core/errors.js';
+import { acquireLock, listLocks, releaseLock } from '../../session/shared-work.js';
 import { workspaceOf } from '../../store/workspace.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { actingSession, numberOption, project, stringOption } from './shared.js';
+import { numberOption, project, stringOption } from './shared.js';
 
 /** A shell script's lock outlives this process, so its default TTL is a minute, not seconds. */
 const DEFAULT_TTL_MS = 60_000;
 
-/** The holder's workspace is named only when it is another one (another worktree or clone). */
-function describe(lease: LeaseInfo, ownWorkspaceId: string): string {
-  const theirs = lease.holder.workspace;
-  const where = theirs !== undefined && theirs.id !== ownWorkspaceId ? ` in ${theirs.name}` : '';
-  return `${lease.holder.session ?? 'no session'}${where} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
+function describe(lease: LeaseInfo, own: Workspace): string {
+  return `${describeMember(lease.holder, own)} (pid ${lease.holder.pid} on ${lease.holder.host}) until ${new Date(lease.expiresAt).toISOString()}`;
 }
 
 /**
@@ -30,28 +26,17 @@ export async function acquire(
   values: OptionValues,
   [name]: string[],
 ): Promise<number> {
-  validateLeaseName(name!);
   const ctx = project(io, values);
-  const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
-  const waitMs = numberOption(values, 'wait', 0);
-  const settings = coordinationSettings(ctx);
-  const session = actingSession(ctx);
-  let result: AcquireResult;
-  try {
-    result = await withCoordinator(ctx, (c) =>
-      c.acquire(name!, {
-        ttlMs,
-        waitMs,
-        holder: { session, workspace: workspaceOf(ctx.layout, { create: true }) },
-      }),
-    );
-  } catch (error) {
-    const decision = decideUnreachable(settings.onUnreachable, error);
-    if (decision.status === 'unlocked') out.warn(decision.reason);
-    if (out.json)
-      out.document({ status: decision.status, name, policy: decision.policy, reason: decision.reason });
-    else if (decision.status === 'skipped') out.line(`SKIPPED: ${name}: ${decision.reason}`);
-    return decision.status === 'unlocked' ? ExitCode.ok : ExitCode.held;
+  const result = await acquireLock(ctx, {
+    name: name!,
+    ttlMs: numberOption(values, 'ttl', DEFAULT_TTL_MS),
+    waitMs: numberOption(values, 'wait', 0),
+  });
+  if (result.status !== 'acquired' && result.status !== 'held') {
+    if (result.status === 'unlocked') out.warn(result.reason);
+    if (out.json) out.document({ status: result.status, name, policy: result.policy, reason: result.reason });
+    else if (result.status === 'skipped') out.line(`SKIPPED: ${name}: ${result.reason}`);
+    return result.status === 'unlocked' ? ExitCode.ok : ExitCode.held;
   }
   if (result.status === 'held') {
     if (out.json)
@@ -62,7 +47,7 @@ export async function acquire(
         fence: result.current.fence,
         expires_at: new Date(result.current.expiresAt).toISOString(),
       });
-    else out.line(`HELD: ${name} by ${describe(result.current, workspaceOf(ctx.layout).id)}`);
+    else out.line(`HELD: ${name} by ${describe(result.current, workspaceOf(ctx.layout))}`);
     return ExitCode.held;
   }
   const lease = result.lease;
@@ -90,11 +75,10 @@ export async function release(
   values: OptionValues,
   [name]: string[],
 ): Promise<number> {
-  validateLeaseName(name!);
   const token = stringOption(values, 'token');
   if (token === undefined || token === '')
     throw new WfsError('E_USAGE', 'wfs lock release NAME --token T: the token printed by wfs lock acquire');
-  const result = await withCoordinator(project(io, values), (c) => c.release({ name: name!, token }));
+  const result = await releaseLock(project(io, values), { name: name!, token });
   if (out.json) out.document({ result });
   else out.line(`RESULT: ${result}`);
   return result === 'released' ? ExitCode.ok : ExitCode.failure;
@@ -102,7 +86,7 @@ export async function release(
 
 /** `wfs lock list`: live locks of the project (tokens are never shown). */
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
-  const locks = await withCoordinator(project(io, values), (c) => c.list());
+  const locks = await listLocks(project(io, values));
   if (out.json) {
     out.document({
       locks: locks.map((l) => ({

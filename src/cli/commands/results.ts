@@ -1,10 +1,9 @@
-import { withCoordinator } from '../../coord/open.js';
 import { RESULT_MAX_BYTES } from '../../coord/rules.js';
-import { ExitCode, WfsError } from '../../core/errors.js';
-import { workspaceOf } from '../../store/workspace.js';
+import { ExitCode } from '../../core/errors.js';
+import { getSharedResult, listSharedResults, shareResult } from '../../session/shared-work.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
-import { actingSession, numberOption, project } from './shared.js';
+import { numberOption, project } from './shared.js';
 
 /** A result is worth reusing for a day unless said otherwise (a new commit changes its key anyway). */
 const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
@@ -15,24 +14,12 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
   if (io.stdinIsTTY)
     io.stderr(`Reading the value of ${key} from the terminal; end it with Ctrl-D (or pipe it in).\n`);
   const value = io.readStdin(RESULT_MAX_BYTES, 'The result on stdin').toString('utf8');
-  const session = actingSession(ctx);
-  const ttlMs = numberOption(values, 'ttl', DEFAULT_TTL_MS);
-  const result = await withCoordinator(ctx, async (c) => {
-    const workspace = workspaceOf(ctx.layout, { create: true });
-    const put = await c.putResult({ key: key!, value, ttlMs, session, workspace });
-    try {
-      await c.publish({
-        type: 'result.shared',
-        session,
-        workspace,
-        data: { key: put.key, bytes: Buffer.byteLength(value) },
-      });
-    } catch (error) {
-      // The result is shared; only the announcement of it failed.
-      out.warn(`Could not announce result.shared for ${put.key}: ${(error as Error).message}`);
-    }
-    return put;
+  const { result, warnings } = await shareResult(ctx, {
+    key: key!,
+    value,
+    ttlMs: numberOption(values, 'ttl', DEFAULT_TTL_MS),
   });
+  out.warnAll(warnings);
   if (out.json)
     out.document({
       key: result.key,
@@ -50,9 +37,7 @@ export async function put(io: CliIo, out: Output, values: OptionValues, [key]: s
 
 /** `wfs results get KEY`: prints the value exactly as it was put; a missing (or expired) key exits 1. */
 export async function get(io: CliIo, out: Output, values: OptionValues, [key]: string[]): Promise<number> {
-  const result = await withCoordinator(project(io, values), (c) => c.getResult(key!));
-  if (result === undefined)
-    throw new WfsError('E_NOT_FOUND', `No shared result ${key} (never put, or expired)`);
+  const result = await getSharedResult(project(io, values), key!);
   if (out.json)
     out.document({
       key: result.key,
@@ -66,7 +51,7 @@ export async function get(io: CliIo, out: Output, values: OptionValues, [key]: s
 }
 
 export async function list(io: CliIo, out: Output, values: OptionValues): Promise<number> {
-  const results = await withCoordinator(project(io, values), (c) => c.listResults());
+  const results = await listSharedResults(project(io, values));
   if (out.json) {
     out.document({
       results: results.map((r) => ({

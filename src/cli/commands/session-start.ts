@@ -37,6 +37,7 @@ function printStart(out: Output, result: StartResult, auto: boolean): void {
       ...(result.shared_keywords ? { shared_keywords: result.shared_keywords } : {}),
       paused: result.paused,
       project_initialized: result.project_initialized,
+      ...(result.bound_conversation ? { bound_conversation: result.bound_conversation } : {}),
       warnings: result.warnings,
     });
     return;
@@ -48,6 +49,10 @@ function printStart(out: Output, result: StartResult, auto: boolean): void {
       `DECISION: ${result.decision === 'reused' ? 'Reusing existing session' : 'Creating new session'}`,
     );
   for (const id of result.paused) out.line(`PAUSED: ${id}`);
+  if (result.bound_conversation)
+    out.line(
+      `BOUND: ${result.bound_conversation.agent} conversation ${result.bound_conversation.conversation_id}`,
+    );
   out.line(`SESSION_ID: ${result.session_id}`);
 }
 

@@ -1,7 +1,6 @@
 import type { LifecycleResult } from '../../session/lifecycle.js';
 import type { SessionSummary } from '../../session/list.js';
-import { findActiveSession } from '../../session/show.js';
-import { requestedSession } from '../../session/target.js';
+import { actingSessionId } from '../../session/target.js';
 import { openProject, type ProjectContext } from '../../store/project.js';
 import type { OptionValues } from '../args.js';
 import type { CliIo, Output } from '../io.js';
@@ -75,5 +74,5 @@ export function printLifecycle(out: Output, result: LifecycleResult): void {
 
 /** The session a shell command acts for (a lock's holder, a result's author): SPEC 2's resolution, else none. */
 export function actingSession(ctx: ProjectContext): string | null {
-  return requestedSession(ctx)?.id ?? findActiveSession(ctx)?.id ?? null;
+  return actingSessionId(ctx);
 }

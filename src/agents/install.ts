@@ -1,0 +1,577 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { errnoCode, WfsError } from '../core/errors.js';
+import type { AgentName } from '../session/binding.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import type { ProjectContext } from '../store/project.js';
+import { ensureDirectory } from '../store/safe-path.js';
+import {
+  addJson,
+  appendBlockText,
+  appendJson,
+  findMarkedBlock,
+  nodeAt,
+  plainValue,
+  readJson,
+  readToml,
+  removeBlockText,
+  removeJson,
+  tomlTable,
+} from './edits.js';
+import { isWfsGroup, type Piece, type Plan, planFor, type Scope } from './targets.js';
+
+/**
+ * `wfs install AGENT` / `wfs uninstall AGENT` (SPEC 7). An install edits only what it adds, never
+ * adds a second copy (a re-install that finds everything in place writes nothing), refuses a file it
+ * cannot parse (with its line and column, untouched), and records in
+ * `.workflow/.install/manifest.json` what it did to each file: its digest before and after, and the
+ * original bytes (in `.workflow/.install/originals/`). An uninstall restores a file nobody changed
+ * since byte for byte, and takes only wfs's entries out of a file that was changed.
+ */
+
+export interface FileChange {
+  path: string;
+  action: 'created' | 'changed' | 'unchanged' | 'removed' | 'restored';
+  /** What of wfs's it concerns (hooks, mcpServers.wfs, ...). */
+  what: string[];
+  before: string | undefined;
+  after: string | undefined;
+}
+
+export interface InstallResult {
+  agent: AgentName;
+  scope: Scope;
+  dry_run: boolean;
+  files: FileChange[];
+  commands: { argv: string[]; ran: boolean; output?: string }[];
+  notes: string[];
+  warnings: string[];
+}
+
+interface ManifestFile {
+  path: string;
+  created: boolean;
+  /** sha256 of the bytes before wfs's first edit (null: the file did not exist), and after the last. */
+  before: string | null;
+  after: string | null;
+  /** Array items wfs added (it removes only those). */
+  items: { path: string[]; value: string }[];
+}
+
+interface ManifestInstall {
+  agent: AgentName;
+  scope: Scope;
+  guard: boolean;
+  installed_at: string;
+  files: ManifestFile[];
+  dirs: string[];
+  commands: { argv: string[]; undo: string[] }[];
+}
+
+interface Manifest {
+  version: 1;
+  installs: ManifestInstall[];
+}
+
+function installDir(ctx: ProjectContext): string {
+  return path.join(ctx.layout.workflowDir, '.install');
+}
+
+export function manifestPath(ctx: ProjectContext): string {
+  return path.join(installDir(ctx), 'manifest.json');
+}
+
+function sha(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+export function readManifest(ctx: ProjectContext): Manifest {
+  let text: string;
+  try {
+    text = fs.readFileSync(manifestPath(ctx), 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { version: 1, installs: [] };
+    throw error;
+  }
+  try {
+    const value = JSON.parse(text) as Manifest;
+    if (value?.version !== 1 || !Array.isArray(value.installs))
+      throw new Error('not a manifest of version 1');
+    return value;
+  } catch (error) {
+    throw new WfsError(
+      'E_CORRUPT',
+      `${manifestPath(ctx)} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
+    );
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    const stat = fs.lstatSync(file);
+    if (stat.isSymbolicLink())
+      throw new WfsError(
+        'E_SYMLINK',
+        `${file} is a symbolic link: wfs does not edit through links; nothing was written`,
+      );
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The EOL a file uses. */
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+// ---------------------------------------------------------------- applying pieces to a file's text
+
+interface Applied {
+  text: string;
+  what: string[];
+  warnings: string[];
+  items: { path: string[]; value: string }[];
+}
+
+async function addPiece(file: string, text: string, piece: Piece, applied: Applied): Promise<string> {
+  switch (piece.kind) {
+    case 'hooks': {
+      let current = text;
+      // Every event wfs no longer installs (the guard turned off) loses its wfs group.
+      const doc0 = readJson(file, current);
+      const hooksNode = nodeAt(doc0, ['hooks']);
+      const existing =
+        hooksNode?.type === 'object'
+          ? (hooksNode.children ?? []).map((p) => String(p.children![0]!.value))
+          : [];
+      for (const event of existing.filter((e) => !(e in piece.groups)))
+        current = removeWfsGroups(file, current, event);
+      for (const [event, group] of Object.entries(piece.groups)) {
+        const doc = readJson(file, current);
+        const groups = nodeAt(doc, ['hooks', event]);
+        const ours = (groups?.type === 'array' ? (groups.children ?? []) : []).filter((g) =>
+          isWfsGroup(plainValue(g)),
+        );
+        if (ours.length === 1 && sameValue(plainValue(ours[0]), group)) continue;
+        // An older wfs group (another matcher), or duplicates: out, then the one group in.
+        if (ours.length > 0) current = removeWfsGroups(file, current, event);
+        current = appendJson(readJson(file, current), ['hooks', event], group);
+        applied.what.push(`hooks.${event}`);
+      }
+      return current;
+    }
+    case 'json-value': {
+      const doc = readJson(file, text);
+      const node = nodeAt(doc, piece.path);
+      if (node === undefined) {
+        applied.what.push(piece.what);
+        return addJson(doc, piece.path, piece.value);
+      }
+      if (!sameValue(plainValue(node), piece.value))
+        applied.warnings.push(`${file} already has a ${piece.what} of its own: left as it is`);
+      return text;
+    }
+    case 'json-item': {
+      const doc = readJson(file, text);
+      const node = nodeAt(doc, piece.path);
+      if (node !== undefined && node.type !== 'array') {
+        applied.warnings.push(`${file}: ${piece.path.join('.')} is not a list: ${piece.what} not added`);
+        return text;
+      }
+      if (Array.isArray(plainValue(node)) && (plainValue(node) as unknown[]).includes(piece.value))
+        return text;
+      applied.what.push(piece.what);
+      applied.items.push({ path: piece.path, value: piece.value });
+      return appendJson(doc, piece.path, piece.value);
+    }
+    case 'toml-table': {
+      const values = await readToml(file, text);
+      const eol = eolOf(text);
+      const table = tomlTable(piece.name, piece.values, eol);
+      const [group, key] = piece.name.split('.') as [string, string];
+      const defined = (values[group] as Record<string, unknown> | undefined)?.[key];
+      if (defined === undefined) {
+        applied.what.push(`[${piece.name}]`);
+        return appendBlockText(text, table, eol);
+      }
+      if (!text.includes(table))
+        applied.warnings.push(`${file} already has a [${piece.name}] of its own: left as it is`);
+      return text;
+    }
+    case 'block': {
+      const eol = eolOf(text);
+      const block = piece.text.split('\n').join(eol);
+      const found = findMarkedBlock(text);
+      if (found === undefined) {
+        applied.what.push('instructions block');
+        return appendBlockText(text, block, eol);
+      }
+      if (text.slice(found.start, found.end) === block) return text;
+      applied.what.push('instructions block');
+      return text.slice(0, found.start) + block + text.slice(found.end);
+    }
+    case 'command':
+      return text;
+  }
+}
+
+/** The text without wfs's hook groups of one event (the event's list, then `hooks`, go when left empty). */
+function removeWfsGroups(file: string, text: string, event: string): string {
+  let current = text;
+  for (;;) {
+    const doc = readJson(file, current);
+    const groups = nodeAt(doc, ['hooks', event]);
+    const ours = (groups?.type === 'array' ? (groups.children ?? []) : []).find((g) =>
+      isWfsGroup(plainValue(g)),
+    );
+    if (ours === undefined) break;
+    current = removeJson(doc, ours);
+  }
+  return removeEmpty(file, current, ['hooks', event]);
+}
+
+/** Removes the value at `path` when it is an empty list or object, and its parents that become empty. */
+function removeEmpty(file: string, text: string, at: string[]): string {
+  let current = text;
+  for (let depth = at.length; depth > 0; depth--) {
+    const doc = readJson(file, current);
+    const node = nodeAt(doc, at.slice(0, depth));
+    if (node === undefined) continue;
+    if ((node.type !== 'array' && node.type !== 'object') || (node.children ?? []).length > 0) break;
+    current = removeJson(doc, node);
+  }
+  return current;
+}
+
+async function removePiece(
+  file: string,
+  text: string,
+  piece: Piece,
+  added: ManifestFile['items'],
+): Promise<string> {
+  switch (piece.kind) {
+    case 'hooks': {
+      const doc = readJson(file, text);
+      const hooksNode = nodeAt(doc, ['hooks']);
+      const events =
+        hooksNode?.type === 'object'
+          ? (hooksNode.children ?? []).map((p) => String(p.children![0]!.value))
+          : [];
+      let current = text;
+      for (const event of events) current = removeWfsGroups(file, current, event);
+      return current;
+    }
+    case 'json-value': {
+      const doc = readJson(file, text);
+      const node = nodeAt(doc, piece.path);
+      if (node === undefined || !sameValue(plainValue(node), piece.value)) return text;
+      return removeEmpty(file, removeJson(doc, node), piece.path.slice(0, -1));
+    }
+    case 'json-item': {
+      // Only an item wfs added: a person's own `mcp__wfs` permission stays.
+      if (!added.some((i) => sameValue(i.path, piece.path) && i.value === piece.value)) return text;
+      const doc = readJson(file, text);
+      const list = nodeAt(doc, piece.path);
+      const item = list?.children?.find((c) => c.value === piece.value);
+      if (item === undefined) return text;
+      return removeEmpty(file, removeJson(doc, item), piece.path);
+    }
+    case 'toml-table':
+      await readToml(file, text);
+      return removeBlockText(text, tomlTable(piece.name, piece.values, eolOf(text)), eolOf(text));
+    case 'block': {
+      const found = findMarkedBlock(text);
+      if (found === undefined) return text;
+      const eol = eolOf(text);
+      let start = found.start;
+      if (text.slice(0, start).endsWith(eol + eol)) start -= eol.length;
+      return text.slice(0, start) + text.slice(found.end);
+    }
+    case 'command':
+      return text;
+  }
+}
+
+/** A file wfs created holds nothing else once wfs's entries are out. */
+function isEmptyOfOthers(text: string): boolean {
+  const bare = text.trim();
+  return bare === '' || /^\{\s*\}$/.test(bare);
+}
+
+// ---------------------------------------------------------------- the commands of the agents
+
+function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const file = path.join(dir, command);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function run(argv: string[], env: NodeJS.ProcessEnv, cwd: string): string {
+  const file = onPath(argv[0]!, env);
+  if (file === undefined) throw new WfsError('E_NOT_FOUND', `${argv[0]} is not on PATH`);
+  return execFileSync(file, argv.slice(1), { env, cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+// ---------------------------------------------------------------- install and uninstall
+
+function filesOf(plan: Plan): Map<string, Piece[]> {
+  const files = new Map<string, Piece[]>();
+  for (const piece of plan.pieces)
+    if (piece.kind !== 'command') files.set(piece.file, [...(files.get(piece.file) ?? []), piece]);
+  return files;
+}
+
+function originalsDir(ctx: ProjectContext): string {
+  return path.join(installDir(ctx), 'originals');
+}
+
+/** Folders a file needs that are not there yet (to be removed again at uninstall if left empty). */
+function missingDirs(file: string): string[] {
+  const missing: string[] = [];
+  for (let dir = path.dirname(file); !fs.existsSync(dir); dir = path.dirname(dir)) missing.push(dir);
+  return missing;
+}
+
+function writeManifest(ctx: ProjectContext, manifest: Manifest): void {
+  ensureDirectory(installDir(ctx));
+  writeFileAtomic(manifestPath(ctx), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+export interface InstallOptions {
+  agent: AgentName;
+  scope: Scope;
+  dryRun?: boolean;
+  guard?: boolean;
+}
+
+export async function installAgent(ctx: ProjectContext, options: InstallOptions): Promise<InstallResult> {
+  const guard = options.guard !== false;
+  const plan = planFor(options.agent, options.scope, { root: ctx.layout.root, env: ctx.env, guard });
+  const manifest = readManifest(ctx);
+  const previous = manifest.installs.find((i) => i.agent === plan.agent && i.scope === plan.scope);
+  const result: InstallResult = {
+    agent: plan.agent,
+    scope: plan.scope,
+    dry_run: options.dryRun === true,
+    files: [],
+    commands: [],
+    notes: [...plan.notes],
+    warnings: [],
+  };
+  // Everything is computed first: a file that does not parse stops the install before any write.
+  const planned: { file: string; before: string | undefined; after: string; applied: Applied }[] = [];
+  for (const [file, pieces] of filesOf(plan)) {
+    const before = readText(file);
+    const applied: Applied = { text: before ?? '', what: [], warnings: [], items: [] };
+    let text = before ?? '';
+    for (const piece of pieces) text = await addPiece(file, text, piece, applied);
+    result.warnings.push(...applied.warnings);
+    planned.push({ file, before, after: text, applied });
+  }
+  const record: ManifestInstall = previous ?? {
+    agent: plan.agent,
+    scope: plan.scope,
+    guard,
+    installed_at: ctx.clock().toISOString(),
+    files: [],
+    dirs: [],
+    commands: [],
+  };
+  let changed = previous === undefined || previous.guard !== guard;
+  record.guard = guard;
+  for (const { file, before, after, applied } of planned) {
+    const action = before === after ? 'unchanged' : before === undefined ? 'created' : 'changed';
+    result.files.push({ path: file, action, what: applied.what, before, after });
+    if (action === 'unchanged') continue;
+    changed = true;
+    if (options.dryRun) continue;
+    let entry = record.files.find((f) => f.path === file);
+    if (entry === undefined) {
+      entry = { path: file, created: before === undefined, before: null, after: null, items: [] };
+      record.files.push(entry);
+    }
+    // The original is the file as it was before wfs, as far as anyone can tell: kept when the file is
+    // as wfs left it, else what it is now without wfs's entries (a person's edits since are kept).
+    if (entry.after === null || before === undefined || sha(before) !== entry.after) {
+      const original = before === undefined ? undefined : await withoutWfs(file, before, plan, entry.items);
+      entry.created = original === undefined;
+      entry.before = original === undefined ? null : sha(original);
+      if (original !== undefined) {
+        ensureDirectory(originalsDir(ctx));
+        writeFileAtomic(path.join(originalsDir(ctx), entry.before!), original);
+      }
+    }
+    for (const item of applied.items)
+      if (!entry.items.some((i) => sameValue(i, item))) entry.items.push(item);
+    record.dirs.push(...missingDirs(file).filter((d) => !record.dirs.includes(d)));
+    ensureDirectory(path.dirname(file));
+    writeFileAtomic(file, after);
+    entry.after = sha(after);
+  }
+  for (const piece of plan.pieces) {
+    if (piece.kind !== 'command') continue;
+    const done = record.commands.some((c) => sameValue(c.argv, piece.argv));
+    if (done) {
+      result.commands.push({ argv: piece.argv, ran: false, output: 'done by an earlier install' });
+      continue;
+    }
+    if (onPath(piece.argv[0]!, ctx.env) === undefined) {
+      result.warnings.push(
+        `${piece.argv[0]} is not on PATH, so ${piece.what} was not added: run \`${piece.argv.join(' ')}\` where it is`,
+      );
+      continue;
+    }
+    changed = true;
+    if (options.dryRun) {
+      result.commands.push({ argv: piece.argv, ran: false });
+      continue;
+    }
+    try {
+      const output = run(piece.argv, ctx.env, ctx.layout.root);
+      record.commands.push({ argv: piece.argv, undo: piece.undo });
+      result.commands.push({ argv: piece.argv, ran: true, output: output.trim() });
+    } catch (error) {
+      result.warnings.push(
+        `\`${piece.argv.join(' ')}\` failed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
+      );
+    }
+  }
+  if (onPath('wfs', ctx.env) === undefined)
+    result.warnings.push(
+      'The hooks and the MCP entry run `wfs`, which is not on PATH here: install wfs for the agents to find it (npm install -g, or npm link in a checkout)',
+    );
+  if (changed && !options.dryRun) {
+    if (previous === undefined) manifest.installs.push(record);
+    writeManifest(ctx, manifest);
+  }
+  return result;
+}
+
+/** A file's text without anything of wfs (every piece of any install of the plan's agent). */
+async function withoutWfs(
+  file: string,
+  text: string,
+  plan: Plan,
+  added: ManifestFile['items'],
+): Promise<string> {
+  let current = text;
+  for (const piece of plan.pieces)
+    if (piece.kind !== 'command' && piece.file === file)
+      current = await removePiece(file, current, piece, added);
+  return current;
+}
+
+export async function uninstallAgent(
+  ctx: ProjectContext,
+  options: { agent: AgentName; scope: Scope; dryRun?: boolean },
+): Promise<InstallResult> {
+  const manifest = readManifest(ctx);
+  const index = manifest.installs.findIndex((i) => i.agent === options.agent && i.scope === options.scope);
+  const record = index < 0 ? undefined : manifest.installs[index]!;
+  const plan = planFor(options.agent, options.scope, {
+    root: ctx.layout.root,
+    env: ctx.env,
+    guard: record?.guard ?? true,
+  });
+  const result: InstallResult = {
+    agent: plan.agent,
+    scope: plan.scope,
+    dry_run: options.dryRun === true,
+    files: [],
+    commands: [],
+    notes: [],
+    warnings: [],
+  };
+  if (record === undefined)
+    result.notes.push(
+      "No install of this agent and scope is recorded here: only wfs's entries are taken out of its files.",
+    );
+  const planned: { file: string; before: string; after: string | undefined; restored: boolean }[] = [];
+  for (const [file] of filesOf(plan)) {
+    const before = readText(file);
+    if (before === undefined) continue;
+    const entry = record?.files.find((f) => f.path === file);
+    let after: string | undefined;
+    let restored = false;
+    if (entry !== undefined && entry.after === sha(before)) {
+      // Nobody changed it since: the bytes it had before wfs.
+      restored = true;
+      after = entry.created
+        ? undefined
+        : fs.readFileSync(path.join(originalsDir(ctx), entry.before!), 'utf8');
+    } else {
+      after = await withoutWfs(file, before, plan, entry?.items ?? []);
+      if (entry?.created && isEmptyOfOthers(after)) after = undefined;
+    }
+    planned.push({ file, before, after, restored });
+  }
+  for (const { file, before, after, restored } of planned) {
+    const action =
+      after === before ? 'unchanged' : after === undefined ? 'removed' : restored ? 'restored' : 'changed';
+    result.files.push({ path: file, action, what: [], before, after });
+    if (options.dryRun || action === 'unchanged') continue;
+    if (after === undefined) fs.rmSync(file, { force: true });
+    else writeFileAtomic(file, after);
+  }
+  for (const command of record?.commands ?? []) {
+    if (options.dryRun) {
+      result.commands.push({ argv: command.undo, ran: false });
+      continue;
+    }
+    try {
+      result.commands.push({
+        argv: command.undo,
+        ran: true,
+        output: run(command.undo, ctx.env, ctx.layout.root).trim(),
+      });
+    } catch (error) {
+      result.warnings.push(
+        `\`${command.undo.join(' ')}\` failed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
+      );
+    }
+  }
+  if (!options.dryRun && record !== undefined) {
+    // Folders wfs made, deepest first, when nothing else is in them now.
+    for (const dir of [...record.dirs].sort((a, b) => b.length - a.length)) {
+      try {
+        fs.rmdirSync(dir);
+      } catch {
+        // not empty (or gone): it stays
+      }
+    }
+    manifest.installs.splice(index, 1);
+    forgetOriginals(ctx, manifest);
+    if (manifest.installs.length === 0) fs.rmSync(installDir(ctx), { recursive: true, force: true });
+    else writeManifest(ctx, manifest);
+  }
+  return result;
+}
+
+/** The kept originals no recorded install refers to any more. */
+function forgetOriginals(ctx: ProjectContext, manifest: Manifest): void {
+  const kept = new Set(manifest.installs.flatMap((i) => i.files.map((f) => f.before)));
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(originalsDir(ctx));
+  } catch {
+    return;
+  }
+  for (const name of names)
+    if (!kept.has(name)) fs.rmSync(path.join(originalsDir(ctx), name), { force: true });
+}

@@ -1,0 +1,409 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../cli.js';
+import { makeRepo, type Run } from '../helpers.js';
+
+/**
+ * `wfs install` / `wfs uninstall` on files a user already has: their own hooks (same events, other
+ * matchers), comments, odd indentation, foreign MCP servers and TOML tables, text around the
+ * instructions block. HOME is a temporary folder, so nothing of the machine's is touched, and the
+ * tests prove nothing is written outside the documented paths.
+ */
+
+const USER_CLAUDE_SETTINGS = `{
+   // my own settings: three spaces, a comment, my hooks on the same events
+   "model": "opus",
+   "hooks": {
+      "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "./check-bash.sh" } ] } ],
+      "SessionStart": [
+         {
+            "hooks": [ { "type": "command", "command": "echo hello" } ]
+         }
+      ]
+   }
+}
+`;
+
+const USER_MCP = `{
+\t"mcpServers": {
+\t\t"github": { "command": "gh-mcp", "args": [] }
+\t}
+}
+`;
+
+const USER_MEMORY = '# My notes\n\nUse pnpm.\n';
+
+const USER_CODEX_CONFIG = `# my codex settings
+model = "gpt-5.5"
+
+[mcp_servers.github]
+command = "gh-mcp" # the GitHub server
+
+[profiles.fast]
+model = "gpt-5.5-mini"
+`;
+
+const USER_CODEX_HOOKS = `{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]}}
+`;
+
+const USER_GEMINI = `{
+  "mcpServers": { "search": { "command": "search-mcp" } },
+  "hooks": {
+    "BeforeTool": [
+      { "matcher": "run_shell_command", "hooks": [ { "name": "mine", "type": "command", "command": "./guard.sh", "timeout": 5000 } ] }
+    ]
+  }
+}
+`;
+
+interface Sandbox {
+  root: string;
+  home: string;
+  bin: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A project with the user's own files, a temporary HOME, and `wfs` on PATH (a stand-in). */
+function sandbox(files: Record<string, string> = {}): Sandbox {
+  const root = makeRepo(files);
+  const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-home-')));
+  const bin = path.join(home, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'wfs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  return { root, home, bin, env: { HOME: home, PATH: `${bin}:${process.env.PATH}` } };
+}
+
+function wfsIn(sb: Sandbox, argv: string[]): Promise<Run> {
+  return cli(sb.root, argv, { env: sb.env });
+}
+
+/** Every file below the project and HOME with its bytes (the repository's .git left out). */
+function snapshot(sb: Sandbox): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const base of [sb.root, sb.home]) {
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.name === '.git') continue;
+        if (entry.isDirectory()) walk(file);
+        else files.set(file, fs.readFileSync(file, 'latin1'));
+      }
+    };
+    walk(base);
+  }
+  return files;
+}
+
+function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
+  const names = new Set([...before.keys(), ...after.keys()]);
+  return [...names].filter((f) => before.get(f) !== after.get(f)).sort();
+}
+
+function read(sb: Sandbox, file: string): string {
+  return fs.readFileSync(path.join(sb.root, file), 'utf8');
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: configuration files as parsed, read by the assertions
+type Json = any;
+
+/** A JSON file with line comments, read for the assertions. */
+function readJsonc(text: string): Record<string, Json> {
+  return JSON.parse(text.replace(/^\s*\/\/.*$/gm, ''));
+}
+
+const WFS = /^wfs hook (claude|codex|gemini)$/;
+
+function wfsGroups(settings: Record<string, Json>, event: string): Json[] {
+  return (settings.hooks?.[event] ?? []).filter((g: Json) => g.hooks.every((h: Json) => WFS.test(h.command)));
+}
+
+describe('wfs install claude (personal, the default)', () => {
+  it("adds its entries once next to the user's own, byte for byte; a re-install changes nothing; uninstall restores the bytes", async () => {
+    const sb = sandbox({
+      '.claude/settings.local.json': USER_CLAUDE_SETTINGS,
+      '.mcp.json': USER_MCP,
+      'CLAUDE.local.md': USER_MEMORY,
+    });
+    const before = snapshot(sb);
+    const installed = await wfsIn(sb, ['install', 'claude']);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stderr).toBe('');
+    const afterInstall = snapshot(sb);
+    const touched = changedFiles(before, afterInstall).map((f) => path.relative(sb.root, f));
+    expect(touched.filter((f) => !f.startsWith('.workflow/.install/'))).toEqual([
+      '.claude/settings.local.json',
+      '.mcp.json',
+      'CLAUDE.local.md',
+    ]);
+
+    const settingsText = read(sb, '.claude/settings.local.json');
+    // The user's own lines, as they were (comment, indentation, their one-line hook group).
+    for (const line of USER_CLAUDE_SETTINGS.split('\n').filter(
+      (l) => l.includes('//') || l.includes('check-bash'),
+    ))
+      expect(settingsText).toContain(line.trim() === '' ? line : line.split(' }')[0]!);
+    const settings = readJsonc(settingsText);
+    for (const event of [
+      'SessionStart',
+      'UserPromptSubmit',
+      'PreToolUse',
+      'PostToolUse',
+      'PreCompact',
+      'Stop',
+      'SessionEnd',
+    ])
+      expect(wfsGroups(settings, event), event).toHaveLength(1);
+    expect(settings.hooks.PreToolUse[0].matcher).toBe('Bash');
+    expect(settings.hooks.SessionStart[0].hooks[0].command).toBe('echo hello');
+    const matchers = Object.values(settings.hooks).flatMap((groups: Json) =>
+      groups.map((g: Json) => g.matcher),
+    );
+    expect(matchers).not.toContain('*');
+    expect(wfsGroups(settings, 'PreToolUse')[0].matcher).toBe('Edit|Write|MultiEdit|NotebookEdit');
+    expect(settings.enabledMcpjsonServers).toEqual(['wfs']);
+    expect(settings.permissions.allow).toEqual(['mcp__wfs']);
+    const mcp = JSON.parse(read(sb, '.mcp.json'));
+    expect(mcp.mcpServers).toEqual({
+      github: { command: 'gh-mcp', args: [] },
+      wfs: { type: 'stdio', command: 'wfs', args: ['mcp'] },
+    });
+    expect(read(sb, '.mcp.json').startsWith(USER_MCP.split('\n').slice(0, 3).join('\n'))).toBe(true);
+    const memory = read(sb, 'CLAUDE.local.md');
+    expect(memory.startsWith(USER_MEMORY)).toBe(true);
+    expect(memory).toContain('<!-- wfs:begin');
+    expect(fs.existsSync(path.join(sb.root, '.workflow', '.install', 'manifest.json'))).toBe(true);
+
+    const again = await wfsIn(sb, ['install', 'claude', '--json']);
+    expect(JSON.parse(again.stdout).files.map((f: Json) => f.action)).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+    ]);
+    expect(changedFiles(afterInstall, snapshot(sb))).toEqual([]);
+
+    const removed = await wfsIn(sb, ['uninstall', 'claude']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it("a file changed since loses only wfs's entries; files wfs created go", async () => {
+    const sb = sandbox({
+      '.claude/settings.local.json': USER_CLAUDE_SETTINGS,
+      'CLAUDE.local.md': USER_MEMORY,
+    });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const file = path.join(sb.root, '.claude', 'settings.local.json');
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, 'utf8').replace('"model": "opus",', '"model": "opus",\n   "theme": "dark",'),
+    );
+    fs.appendFileSync(path.join(sb.root, 'CLAUDE.local.md'), '\nMore of my notes.\n');
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      USER_CLAUDE_SETTINGS.replace('"model": "opus",', '"model": "opus",\n   "theme": "dark",'),
+    );
+    expect(read(sb, 'CLAUDE.local.md')).toBe(`${USER_MEMORY}\nMore of my notes.\n`);
+    expect(fs.existsSync(path.join(sb.root, '.mcp.json'))).toBe(false);
+  });
+
+  it('refuses a file that does not parse, with its line and column, and writes nothing', async () => {
+    const broken = '{\n  "hooks": {\n    "Stop": [ }\n}\n';
+    const sb = sandbox({ '.claude/settings.local.json': broken });
+    const before = snapshot(sb);
+    const run = await wfsIn(sb, ['install', 'claude']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^ERROR: .*settings\.local\.json does not parse \(.* at line 3, column 15\); it was left as it is/,
+    );
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it('--dry-run shows the diff and writes nothing', async () => {
+    const sb = sandbox({ '.claude/settings.local.json': USER_CLAUDE_SETTINGS });
+    const before = snapshot(sb);
+    const run = await wfsIn(sb, ['install', 'claude', '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('--- a/.claude/settings.local.json');
+    expect(run.stdout).toContain('+++ b/.mcp.json');
+    expect(run.stdout).toMatch(/^\+.*"command": "wfs hook claude"/m);
+    expect(run.stdout).toMatch(/^DRY RUN: wfs install claude \(personal\): nothing was written$/m);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it('--no-guard installs no edit guard: no PreToolUse, and PostToolUse for the todo tools only', async () => {
+    const sb = sandbox();
+    expect((await wfsIn(sb, ['install', 'claude', '--no-guard'])).code).toBe(0);
+    const settings = JSON.parse(read(sb, '.claude/settings.local.json'));
+    expect(settings.hooks.PreToolUse).toBeUndefined();
+    expect(settings.hooks.PostToolUse[0].matcher).toBe('TodoWrite|TaskCreate|TaskUpdate');
+    // Turning the guard on again replaces wfs's groups, never adds a second.
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const again = JSON.parse(read(sb, '.claude/settings.local.json'));
+    expect(wfsGroups(again, 'PostToolUse')).toHaveLength(1);
+    expect(wfsGroups(again, 'PreToolUse')).toHaveLength(1);
+  });
+
+  it('--shared writes the files a team commits', async () => {
+    const sb = sandbox();
+    expect((await wfsIn(sb, ['install', 'claude', '--shared'])).code).toBe(0);
+    expect(fs.existsSync(path.join(sb.root, '.claude', 'settings.json'))).toBe(true);
+    expect(read(sb, 'CLAUDE.md')).toContain('<!-- wfs:begin');
+    expect(fs.existsSync(path.join(sb.root, '.claude', 'settings.local.json'))).toBe(false);
+  });
+
+  it('--user writes ~/.claude and adds the MCP server through `claude mcp add --scope user`, never ~/.claude.json', async () => {
+    const sb = sandbox();
+    const log = path.join(sb.home, 'claude-calls');
+    fs.writeFileSync(path.join(sb.bin, 'claude'), `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
+    const before = snapshot(sb);
+    const run = await wfsIn(sb, ['install', 'claude', '--user']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe('mcp add --scope user wfs -- wfs mcp\n');
+    const touched = changedFiles(before, snapshot(sb)).map((f) =>
+      f.startsWith(sb.home) ? `~/${path.relative(sb.home, f)}` : path.relative(sb.root, f),
+    );
+    expect(touched.filter((f) => !f.startsWith('.workflow/.install/'))).toEqual([
+      '~/.claude/CLAUDE.md',
+      '~/.claude/settings.json',
+      '~/claude-calls',
+    ]);
+    expect(fs.existsSync(path.join(sb.home, '.claude.json'))).toBe(false);
+    expect((await wfsIn(sb, ['uninstall', 'claude', '--user'])).code).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe(
+      'mcp add --scope user wfs -- wfs mcp\nmcp remove --scope user wfs\n',
+    );
+    expect(fs.existsSync(path.join(sb.home, '.claude'))).toBe(false);
+  });
+
+  it('--user without claude on PATH says so and how, and adds the rest', async () => {
+    const sb = sandbox();
+    const run = await cli(sb.root, ['install', 'claude', '--user'], { env: { HOME: sb.home, PATH: sb.bin } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(
+      'WARNING: claude is not on PATH, so the user MCP server wfs (claude mcp add --scope user) was not added: run `claude mcp add --scope user wfs -- wfs mcp`',
+    );
+    expect(fs.existsSync(path.join(sb.home, '.claude', 'settings.json'))).toBe(true);
+  });
+});
+
+describe('wfs install codex', () => {
+  it("appends its own [mcp_servers.wfs] table and hooks next to the user's, says the hooks need trusting, and uninstalls byte for byte", async () => {
+    const sb = sandbox({
+      '.codex/config.toml': USER_CODEX_CONFIG,
+      '.codex/hooks.json': USER_CODEX_HOOKS,
+      'AGENTS.md': USER_MEMORY,
+    });
+    const before = snapshot(sb);
+    const run = await wfsIn(sb, ['install', 'codex']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      'NOTE: Codex runs hooks only once they are trusted: open /hooks in Codex and trust the wfs hooks.',
+    );
+    const toml = read(sb, '.codex/config.toml');
+    expect(toml).toBe(`${USER_CODEX_CONFIG}\n[mcp_servers.wfs]\ncommand = "wfs"\nargs = ["mcp"]\n`);
+    const hooks = JSON.parse(read(sb, '.codex/hooks.json'));
+    expect(hooks.hooks.Stop[0].hooks[0].command).toBe('notify-send done');
+    expect(wfsGroups(hooks, 'Stop')).toHaveLength(1);
+    expect(wfsGroups(hooks, 'PreToolUse')[0].matcher).toBe('apply_patch');
+    expect(read(sb, 'AGENTS.md').startsWith(USER_MEMORY)).toBe(true);
+    const afterInstall = snapshot(sb);
+    expect((await wfsIn(sb, ['install', 'codex'])).code).toBe(0);
+    expect(changedFiles(afterInstall, snapshot(sb))).toEqual([]);
+    expect((await wfsIn(sb, ['uninstall', 'codex'])).code).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it('refuses a TOML file that does not parse, with its line and column', async () => {
+    const sb = sandbox({ '.codex/config.toml': 'model = "x"\n[mcp_servers\ncommand = 1\n' });
+    const before = snapshot(sb);
+    const run = await wfsIn(sb, ['install', 'codex']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/config\.toml does not parse \(.* at line \d+, column \d+\)/);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it("leaves a user's own [mcp_servers.wfs] as it is, and says so", async () => {
+    const own = '[mcp_servers.wfs]\ncommand = "/opt/wfs/bin/wfs"\nargs = ["mcp"]\n';
+    const sb = sandbox({ '.codex/config.toml': own });
+    const run = await wfsIn(sb, ['install', 'codex']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('already has a [mcp_servers.wfs] of its own: left as it is');
+    expect(read(sb, '.codex/config.toml')).toBe(own);
+  });
+});
+
+describe('wfs install gemini', () => {
+  it("adds named hooks with timeouts in milliseconds and mcpServers.wfs next to the user's own", async () => {
+    const sb = sandbox({ '.gemini/settings.json': USER_GEMINI, 'GEMINI.md': USER_MEMORY });
+    const before = snapshot(sb);
+    expect((await wfsIn(sb, ['install', 'gemini'])).code).toBe(0);
+    const settings = JSON.parse(read(sb, '.gemini/settings.json'));
+    expect(Object.keys(settings.mcpServers)).toEqual(['search', 'wfs']);
+    expect(settings.hooks.BeforeTool[0].hooks[0].name).toBe('mine');
+    for (const event of [
+      'SessionStart',
+      'BeforeAgent',
+      'BeforeTool',
+      'AfterTool',
+      'AfterAgent',
+      'PreCompress',
+      'SessionEnd',
+    ]) {
+      const [group] = wfsGroups(settings, event);
+      expect(group, event).toBeDefined();
+      expect(group.hooks[0]).toMatchObject({ name: `wfs-${event}`, type: 'command', timeout: 10_000 });
+    }
+    expect(wfsGroups(settings, 'AfterTool')[0].matcher).toBe('write_todos|replace|write_file');
+    expect((await wfsIn(sb, ['uninstall', 'gemini'])).code).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+});
+
+describe('wfs doctor and the installation', () => {
+  it('finds nothing wrong after an install, reports duplicated hooks and repairs them with --fix, and a missing wfs on PATH', async () => {
+    const sb = sandbox();
+    expect((await cli(sb.root, ['session', 'start', '--new', 'doctor'], { env: sb.env })).code).toBe(0);
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    let report = JSON.parse((await wfsIn(sb, ['doctor', '--json'])).stdout);
+    expect(report.findings.filter((f: Json) => f.check === 'agents' && f.severity === 'problem')).toEqual([]);
+
+    const file = path.join(sb.root, '.claude', 'settings.local.json');
+    const settings = JSON.parse(fs.readFileSync(file, 'utf8'));
+    settings.hooks.Stop.push(settings.hooks.Stop[0]);
+    fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+    report = JSON.parse((await wfsIn(sb, ['doctor', '--json'])).stdout);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        check: 'agents',
+        severity: 'problem',
+        message: expect.stringContaining('2 wfs hooks for Stop'),
+      }),
+    );
+    const fixed = JSON.parse((await wfsIn(sb, ['doctor', '--fix', '--json'])).stdout);
+    expect(fixed.findings).toContainEqual(
+      expect.objectContaining({ check: 'agents', fixed: 'kept the first, removed the others' }),
+    );
+    expect(wfsGroups(JSON.parse(fs.readFileSync(file, 'utf8')), 'Stop')).toHaveLength(1);
+
+    const noWfs = await cli(sb.root, ['doctor', '--json'], { env: { HOME: sb.home, PATH: '/usr/bin:/bin' } });
+    expect(JSON.parse(noWfs.stdout).findings).toContainEqual(
+      expect.objectContaining({ check: 'agents', message: expect.stringContaining('which is not on PATH') }),
+    );
+  });
+
+  it('says when mcpServers is in Claude Code settings, where it is ignored', async () => {
+    const sb = sandbox({
+      '.claude/settings.json': '{"mcpServers": {"wfs": {"command": "wfs", "args": ["mcp"]}}}\n',
+    });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const report = JSON.parse((await wfsIn(sb, ['doctor', '--json'])).stdout);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        check: 'agents',
+        message: expect.stringContaining('which Claude Code ignores there'),
+      }),
+    );
+  });
+});
