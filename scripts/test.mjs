@@ -3,9 +3,14 @@
 // in that form), after one `SKIPPED:` line per reason a test gave for its skip (a test that cannot
 // run here, such as one needing an agent that could not be installed, says why in its meta's
 // `skipReason`). The exit code is vitest's.
+//
+// The tests get a temp directory of their own (TMPDIR), removed at the end: whatever a test leaves
+// there (a folder of a process it killed, say) never piles up in the machine's. What was left is
+// named on a `TEMP:` line, so a test that stops cleaning up after itself shows.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { relative } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) {
@@ -24,7 +29,10 @@ const args = [
   `--outputFile.json=${report}`,
   ...process.argv.slice(2),
 ];
-const run = spawnSync(process.execPath, args, { stdio: 'inherit' });
+const temp = mkdtempSync(join(tmpdir(), 'wfs-tests-'));
+const run = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, TMPDIR: temp } });
+const left = readdirSync(temp);
+rmSync(temp, { recursive: true, force: true });
 
 let passed = 0;
 let failed = 0;
@@ -52,6 +60,10 @@ try {
 } catch {
   failed = Math.max(failed, 1);
 }
+if (left.length > 0)
+  console.log(
+    `TEMP: ${left.length} folder(s) or file(s) left in the temp directory by the tests, now removed (${left.slice(0, 5).join(', ')})`,
+  );
 for (const [reason, { count, files }] of skipReasons)
   console.log(`SKIPPED: ${count} test${count === 1 ? '' : 's'} (${[...files].join(', ')}): ${reason}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

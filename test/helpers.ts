@@ -11,13 +11,22 @@ afterAll(() => {
   for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * A fresh folder in the temp directory (its real path), removed when the test file ends: every
+ * test's folders go through here, so a run leaves nothing behind.
+ */
+export function tempDir(prefix = 'wfs-test-'): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  created.push(dir);
+  return dir;
+}
+
 /** A fresh folder with the given files (path -> content); `git: true` makes it a repository. */
 export function makeRepo(
   files: Record<string, string> = {},
   options: { git?: boolean } = { git: true },
 ): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-test-')));
-  created.push(dir);
+  const dir = tempDir();
   for (const [file, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), content);

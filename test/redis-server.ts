@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { tempDir } from './helpers.js';
 
 /** A redis-server of the tests' own, on a free loopback port, which they can stop and restart. */
 export interface TestRedis {
@@ -80,7 +80,8 @@ function makeCertificates(): Certificates {
     throw new Error(
       'openssl is not installed: the TLS tests make their own certificates (apt-get install openssl)',
     );
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-tls-'));
+  // Removed with the test file's other folders (kept across a stop and restart of the server).
+  const dir = tempDir('wfs-tls-');
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => {
     const run = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EPOCH_FACTOR } from '../../src/coord/local/counters.js';
@@ -11,11 +10,11 @@ import { LocalCoordinator } from '../../src/coord/local/leases.js';
 import { coordinationDir, gitCommonDir } from '../../src/coord/location.js';
 import type { WfsEvent } from '../../src/coord/types.js';
 import { forgetProvenDirectories } from '../../src/store/safe-path.js';
-import { CLI, json, makeRepo, wfs } from '../helpers.js';
+import { CLI, json, makeRepo, tempDir, wfs } from '../helpers.js';
 import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
 
-const tmp = () => fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-coord-')));
+const tmp = () => tempDir('wfs-coord-');
 
 leaseContract('local (embedded files)', async () => new LocalCoordinator(tmp()), {
   // A lease record deleted by hand (the "clear the stuck lock" step).

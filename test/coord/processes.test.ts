@@ -1,15 +1,15 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCoordinator } from '../../src/coord/local/leases.js';
 import { RedisCoordinator } from '../../src/coord/redis/coordinator.js';
 import type { LeaseCoordinator } from '../../src/coord/types.js';
+import { tempDir } from '../helpers.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
 
 const WORKER = path.resolve(import.meta.dirname, 'worker.mjs');
-const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+const tmp = (prefix: string) => tempDir(prefix);
 
 let redis: TestRedis;
 beforeAll(async () => {

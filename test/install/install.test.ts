@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../cli.js';
-import { makeRepo, type Run } from '../helpers.js';
+import { makeRepo, type Run, tempDir } from '../helpers.js';
 
 /**
  * `wfs install` / `wfs uninstall` on files a user already has: their own hooks (same events, other
@@ -68,7 +67,7 @@ interface Sandbox {
 /** A project with the user's own files, a temporary HOME, and `wfs` on PATH (a stand-in). */
 function sandbox(files: Record<string, string> = {}): Sandbox {
   const root = makeRepo(files);
-  const home = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-home-')));
+  const home = tempDir('wfs-home-');
   const bin = path.join(home, 'bin');
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, 'wfs'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
