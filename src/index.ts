@@ -19,7 +19,7 @@
 
 // ---------------------------------------------------------------- coordination
 export { type KeptLease, keepLease } from './coord/keep-lease.js';
-export { coordinationSettings, openCoordinator, withCoordinator } from './coord/open.js';
+export { coordinationSettings, identityOf, openCoordinator, withCoordinator } from './coord/open.js';
 export type {
   AcquireOptions,
   AcquireResult,
@@ -58,8 +58,15 @@ export {
 } from './core/session.js';
 export type { TodoWriteItem } from './core/todos.js';
 // ---------------------------------------------------------------- the project
+export type { ProjectIdentity } from './project/identity.js';
 export { type InitResult, initProject } from './project/init.js';
-export type { ProjectGuidelines, ProjectTech } from './project/schema.js';
+export {
+  type ProjectFileRead,
+  type ProjectFiles,
+  type ProjectGuidelines,
+  type ProjectTech,
+  readProjectFiles,
+} from './project/schema.js';
 // ---------------------------------------------------------------- sessions
 export {
   archiveCompletedSession,
@@ -83,9 +90,11 @@ export { findActiveSession } from './session/show.js';
 export { type StartInput, type StartResult, startAutoSession, startNewSession } from './session/start.js';
 export {
   addSessionTodo,
+  type CheckpointEntry,
   type CheckpointSummary,
   changeSessionPhase,
   type PhaseResult,
+  readSessionCheckpoints,
   readSessionTodos,
   type StateResult,
   saveCheckpoint,
@@ -96,6 +105,7 @@ export {
 export { showSession } from './session/target.js';
 export { openProject, type ProjectContext, type ProjectOptions } from './store/project.js';
 export type { LoadedSession } from './store/session-files.js';
+export { type ProjectChange, type ProjectWatch, watchProject } from './store/watch.js';
 // ---------------------------------------------------------------- views over the whole project
 export {
   type ContextSummary,
