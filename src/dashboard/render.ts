@@ -211,6 +211,16 @@ function lastCheckpoint(state: SessionState): Html {
   return h`<p class="last-cp">Last checkpoint: ${last.trigger} in ${last.phase}, ${when(last.timestamp)}</p>`;
 }
 
+/** What the last phase change handed over: what the current phase was told (SPEC 2's handoff_data). */
+function lastHandoff(state: SessionState): Html {
+  const last = (state.state_transitions as Transition[]).at(-1);
+  if (last === undefined || last.to !== state.current_phase) return h``;
+  const data = last.handoff_data;
+  if (data === null || data === undefined || (typeof data === 'object' && Object.keys(data).length === 0))
+    return h``;
+  return h`<div class="handoff-now"><span class="muted">Handed over from ${String(last.from ?? '?')}:</span>${handoff(data)}</div>`;
+}
+
 function conversations(state: SessionState): Html {
   const bound = conversationsOf(state);
   if (bound.length === 0) return h``;
@@ -250,6 +260,7 @@ ${top}
 <p class="desc">${state.description}</p>
 ${phases(state)}
 ${todos(state, true)}
+${lastHandoff(state)}
 ${lastCheckpoint(state)}
 ${conversations(state)}
 ${warnings}
@@ -509,7 +520,7 @@ export function page(parts: PageParts): Html {
 <a class="skip" href="#sessions">Skip to the sessions</a>
 <header class="top">
   <div id="project">${section('project')}</div>
-  <p id="connection" class="connection" role="status">Connecting…</p>
+  <p id="connection" class="connection"><span class="state" role="status">Connecting…</span><span class="updated"></span></p>
 </header>
 <div id="notices">${section('notices')}</div>
 <div class="messages">

@@ -136,10 +136,13 @@ function addEvent(id, html) {
   tick(feed.firstElementChild);
 }
 
-function setConnection(state, text) {
+/** The state is a live region (said when it changes); the time of the last change is not (it would be said at every change). */
+function setConnection(state, text, updated = '') {
   const el = $('connection');
+  const stateEl = el.querySelector('.state');
+  if (el.dataset.state !== state || stateEl.textContent !== text) stateEl.textContent = text;
   el.dataset.state = state;
-  el.textContent = text;
+  el.querySelector('.updated').textContent = updated ? ` · last change ${updated}` : '';
 }
 
 function connect() {
@@ -150,7 +153,7 @@ function connect() {
     `/events?since=${encodeURIComponent(since)}&version=${encodeURIComponent(version)}`,
   );
   let updated = '';
-  const live = () => setConnection('live', `Live${updated ? ` · last change ${updated}` : ''}`);
+  const live = () => setConnection('live', 'Live', updated);
   source.addEventListener('open', live);
   source.addEventListener('sections', (message) => {
     const { sections } = JSON.parse(message.data);
