@@ -114,6 +114,8 @@ export class DashboardHub {
   private project!: ProjectView;
   private coordination!: CoordinationState;
   private sessionsError: string | undefined;
+  /** Why the last reading failed as a whole (a fault of the machine, or of ours). */
+  private failure: string | undefined;
   private watchProblems = new Map<string, string>();
   private coordinator: Coordinator | undefined;
   private opening: Promise<void> | undefined;
@@ -125,7 +127,8 @@ export class DashboardHub {
   private unwatchedTimer: NodeJS.Timeout | undefined;
   private lastResultsRead = 0;
   private lastPoll = 0;
-  private following = false;
+  /** Ends the following of the open backend's events (when it is closed, or the hub). */
+  private following: AbortController | undefined;
 
   /** Settles when the hub closes: open event streams end with it. */
   readonly closed: Promise<void>;
@@ -160,7 +163,7 @@ export class DashboardHub {
     this.watch = watchProject(
       this.ctx,
       (change) =>
-        this.request((p) => {
+        void this.request((p) => {
           for (const id of change.sessions) p.sessions.add(id);
           p.listing ||= change.membership || change.sessions.size > 0;
           p.project ||= change.project;
@@ -182,8 +185,13 @@ export class DashboardHub {
   /** Asks for a part to be read again; resolves once it is (and its sections are sent). */
   request(fill: (pending: Pending) => void): Promise<void> {
     fill(this.pending);
-    // One reader at a time, in order: each link takes everything asked for before it ran.
-    this.chain = this.chain.then(() => this.drain());
+    // One reader at a time, in order: each link takes everything asked for before it ran. A link
+    // that fails (drain keeps its errors, so only a fault of ours) must not stop the ones after it.
+    this.chain = this.chain
+      .then(() => this.drain())
+      .catch((error: unknown) => {
+        this.failure = `The dashboard could not update itself: ${errorMessage(error)}. Please report it.`;
+      });
     return this.chain;
   }
 
@@ -214,7 +222,7 @@ export class DashboardHub {
             claims: [],
             results: [],
           });
-          await this.openBackend();
+          await this.openBackend(true);
           p.live = p.results = true;
         } else if (header.error !== undefined) this.coordination.error = header.error;
       }
@@ -230,9 +238,10 @@ export class DashboardHub {
         render('archived', String(archivedSection(this.sessions)));
       }
       if (p.live || p.results) await this.readCoordination(p.results);
+      this.failure = undefined;
     } catch (error) {
       // A fault of this machine reading the files (E_IO, say) is shown; the page keeps what it had.
-      this.sessionsError = errorMessage(error);
+      this.failure = `The project cannot be read: ${errorMessage(error)}`;
     }
     render('project', String(projectSection(this.project, this.coordination)));
     render('notices', String(noticesSection(this.notices())));
@@ -288,6 +297,7 @@ export class DashboardHub {
       });
     if (this.sessionsError !== undefined)
       notices.push({ level: 'problem', text: `The sessions cannot be read: ${this.sessionsError}` });
+    if (this.failure !== undefined) notices.push({ level: 'problem', text: this.failure });
     if (this.coordination.error !== undefined)
       notices.push({
         level: 'problem',
@@ -308,22 +318,38 @@ export class DashboardHub {
 
   // -------------------------------------------------------------- the coordination backend
 
-  private openBackend(): Promise<void> {
+  /**
+   * Opens the backend the settings name and starts following its events. `anew`: another backend
+   * than before (config.json changed), whose event IDs have nothing to do with the old one's.
+   */
+  private openBackend(anew = false): Promise<void> {
     this.opening ??= (async () => {
       if (this.coordination.backend === 'unknown') return; // the settings' error is shown
+      let c: Coordinator | undefined;
       try {
-        const c = await openCoordinator(this.ctx);
-        this.coordinator = c;
-        this.coordination.location = c.location;
-        this.coordination.error = undefined;
-        this.coordination.warnings = (await c.diagnose?.()) ?? [];
+        c = await openCoordinator(this.ctx);
+        const warnings = (await c.diagnose?.()) ?? [];
         const recent = await c.readEvents({ limit: EVENTS_SHOWN });
-        this.recentEvents.splice(0, this.recentEvents.length, ...recent);
-        this.lastEventId = Math.max(this.lastEventId, recent.at(-1)?.id ?? 0);
-        void this.follow(c);
+        this.coordination.location = c.location;
+        this.coordination.warnings = warnings;
+        this.coordination.error = undefined;
+        const last = recent.at(-1)?.id ?? 0;
+        if (anew) {
+          this.recentEvents.splice(0, this.recentEvents.length, ...recent);
+          this.lastEventId = last;
+          for (const client of this.clients) client.lastId = last;
+        } else if (this.recentEvents.length === 0) {
+          this.recentEvents.push(...recent);
+          this.lastEventId = Math.max(this.lastEventId, last);
+        }
+        // Used only once it can be followed: a half-opened backend is closed and tried again.
+        this.coordinator = c;
+        this.following = new AbortController();
+        void this.follow(c, AbortSignal.any([this.stop.signal, this.following.signal]));
       } catch (error) {
-        if (!isWfsError(error)) throw error;
-        this.coordination.error = error.message;
+        await c?.close().catch(() => {});
+        // Unreachable, refused, a coordination folder that cannot be made: said, tried again.
+        this.coordination.error = errorMessage(error);
       }
     })().finally(() => {
       this.opening = undefined;
@@ -334,26 +360,22 @@ export class DashboardHub {
   private async closeBackend(): Promise<void> {
     const c = this.coordinator;
     this.coordinator = undefined;
+    this.following?.abort();
+    this.following = undefined;
     await c?.close().catch(() => {});
   }
 
-  /** Follows the backend's events from the last one seen, again after each failure. */
-  private async follow(c: Coordinator): Promise<void> {
-    if (this.following) return;
-    this.following = true;
-    try {
-      while (!this.stop.signal.aborted && this.coordinator === c) {
-        try {
-          await c.followEvents(this.lastEventId, (event) => this.deliver(event), this.stop.signal);
-        } catch (error) {
-          if (this.stop.signal.aborted) break;
-          this.coordination.error = errorMessage(error);
-          void this.request((p) => (p.live = true));
-          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-        }
+  /** Follows the backend's events from the last one seen, again after each failure, until it is closed. */
+  private async follow(c: Coordinator, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await c.followEvents(this.lastEventId, (event) => this.deliver(event), signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.coordination.error = errorMessage(error);
+        void this.request((p) => (p.live = true));
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
-    } finally {
-      this.following = false;
     }
   }
 
