@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCheckpoint } from './checkpoint.mjs';
 import { benchCoordination } from './coordination.mjs';
+import { benchDashboard } from './dashboard.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
@@ -124,6 +125,11 @@ const coordination = await benchCoordination();
 missed += coordination.missed;
 process.stderr.write('done\n');
 
+// The dashboard (issue 13): first byte, and a change on disk to its appearance in a browser.
+process.stderr.write('dashboard...\n');
+const dashboard = await benchDashboard();
+missed += dashboard.missed;
+
 // Checkpoint save of a 64 KB state, in process (issue 3: median at most 5 ms).
 process.stderr.write('checkpoint saves... ');
 const checkpoint = await benchCheckpoint();
@@ -150,4 +156,6 @@ console.log(
 );
 console.log('');
 console.log(coordination.lines.join('\n'));
+console.log('');
+console.log(dashboard.lines.join('\n'));
 process.exitCode = missed ? 1 : 0;
