@@ -16,11 +16,13 @@ if (backend === 'pipe') {
     done();
   });
 } else {
-  const lib = await import('../dist/lib/index.js');
+  // The backends themselves (not part of the public API), as the benchmarks of leases use them.
+  const { LocalCoordinator } = await import('../dist/lib/coord/local/leases.js');
+  const { RedisCoordinator } = await import('../dist/lib/coord/redis/coordinator.js');
   const c =
     backend === 'redis'
-      ? await lib.RedisCoordinator.connect({ url: where, projectId: 'bench-events' })
-      : new lib.LocalCoordinator(where);
+      ? await RedisCoordinator.connect({ url: where, projectId: 'bench-events' })
+      : new LocalCoordinator(where);
   const since = (await c.readEvents({ limit: 1 })).at(-1)?.id ?? 0;
   const following = c.followEvents(
     since,
