@@ -2,7 +2,7 @@
 // headers, then the whole page) and the time from a change on disk to its appearance in a real
 // browser (chromium, driven by playwright-core), on projects of 10 and 10,000 sessions. A change
 // is a todo added to the active session through the library (its file written when the call
-// resolves) or a lock taken (read by the dashboard's poll of the backend). Targets: a change shows
+// resolves; the card's count of todos is watched) or a lock taken (read by the dashboard's poll of the backend). Targets: a change shows
 // within a second (the page's promise), the first byte within 200 ms.
 // Standalone: node bench/dashboard.mjs (after npm run build).
 import { spawn } from 'node:child_process';
@@ -58,10 +58,18 @@ async function changes(page, root, lib) {
   const project = lib.openProject({ cwd: root, env: {} });
   const todoMs = [];
   for (let i = 0; i < rounds; i++) {
-    const text = `bench change ${i} ${Date.now()}`;
-    await lib.addSessionTodo(project, text);
+    const added = await lib.addSessionTodo(project, `bench change ${i}`);
     const written = performance.now();
-    await page.waitForFunction((t) => document.body.textContent.includes(t), text, { polling: 'raf' });
+    // The card counts every todo (it lists only the first open ones).
+    await page.waitForFunction(
+      ([id, count]) =>
+        document
+          .getElementById(`s-${id}`)
+          ?.querySelector('.todo-count')
+          ?.textContent.includes(`of ${count} done`),
+      [added.session_id, added.todos.length],
+      { polling: 'raf' },
+    );
     todoMs.push(performance.now() - written);
   }
   const lockMs = [];
