@@ -2,8 +2,9 @@
 // headers, then the whole page) and the time from a change on disk to its appearance in a real
 // browser (chromium, driven by playwright-core), on projects of 10 and 10,000 sessions. A change
 // is a todo added to the active session through the library (its file written when the call
-// resolves; the card's count of todos is watched) or a lock taken (read by the dashboard's poll of the backend). Targets: a change shows
-// within a second (the page's promise), the first byte within 200 ms.
+// resolves; the card's count of todos is watched) or a lock taken (read by the dashboard's poll of
+// the backend). Targets: a change shows within a second (the page's promise), the first byte
+// within 200 ms.
 // Standalone: node bench/dashboard.mjs (after npm run build).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
