@@ -6,9 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openProject } from '../dist/lib/session/context.js';
-import { startNewSession } from '../dist/lib/session/start.js';
-import { saveCheckpoint, syncSessionTodos } from '../dist/lib/session/state.js';
+import { openProject, saveCheckpoint, startNewSession, syncSessionTodos } from '../dist/lib/index.js';
 
 export async function benchCheckpoint({ saves = 200, stateBytes = 64 * 1024 } = {}) {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-checkpoint-')));

@@ -21,11 +21,13 @@ if (backend === 'pipe') {
   const dist = process.env.WFS_DIST
     ? pathToFileURL(`${process.env.WFS_DIST}/`).href
     : new URL('../dist/', import.meta.url).href;
-  const lib = await import(new URL('lib/index.js', dist).href);
+  // The backends themselves (not part of the public API), as the benchmarks of leases use them.
+  const { LocalCoordinator } = await import(new URL('lib/coord/local/leases.js', dist).href);
+  const { RedisCoordinator } = await import(new URL('lib/coord/redis/coordinator.js', dist).href);
   const c =
     backend === 'redis'
-      ? await lib.RedisCoordinator.connect({ url: where, projectId: 'bench-events' })
-      : new lib.LocalCoordinator(where);
+      ? await RedisCoordinator.connect({ url: where, projectId: 'bench-events' })
+      : new LocalCoordinator(where);
   const since = (await c.readEvents({ limit: 1 })).at(-1)?.id ?? 0;
   const following = c.followEvents(
     since,

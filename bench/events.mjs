@@ -52,19 +52,21 @@ async function measure(backend, where, send, count, env = {}) {
 
 export async function benchEvents({ count = 200 } = {}) {
   const pipe = (child) => child.stdin.write(`${now()}\n`);
-  const lib = await import('../dist/lib/index.js');
+  // The backends themselves (not part of the public API), as the benchmarks of leases use them.
+  const { LocalCoordinator } = await import('../dist/lib/coord/local/leases.js');
+  const { RedisCoordinator } = await import('../dist/lib/coord/redis/coordinator.js');
   const results = [];
   results.push({ backend: 'pipe (baseline)', ...(await measure('pipe', '-', pipe, count)) });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-events-'));
-  const local = new lib.LocalCoordinator(dir);
+  const local = new LocalCoordinator(dir);
   const publishLocal = () => local.publish({ type: 'bench.event', data: { sent: now() } });
   results.push({ backend: 'local', target: 100, ...(await measure('local', dir, publishLocal, count)) });
   fs.rmSync(dir, { recursive: true, force: true });
 
   const server = await startBenchRedis();
   try {
-    const redis = await lib.RedisCoordinator.connect({ url: server.url, projectId: 'bench-events' });
+    const redis = await RedisCoordinator.connect({ url: server.url, projectId: 'bench-events' });
     const publishRedis = () => redis.publish({ type: 'bench.event', data: { sent: now() } });
     results.push({
       backend: 'redis',

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCheckpoint } from './checkpoint.mjs';
 import { benchCoordination } from './coordination.mjs';
+import { benchDashboard } from './dashboard.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
 import { benchGrowth } from './growth.mjs';
 import { benchHooks } from './hooks.mjs';
@@ -138,6 +139,11 @@ const growth = await benchGrowth({ rounds });
 missed += growth.missed;
 process.stderr.write('done\n');
 
+// The dashboard: first byte, and a change on disk to its appearance in a browser.
+process.stderr.write('dashboard...\n');
+const dashboard = await benchDashboard();
+missed += dashboard.missed;
+
 // Checkpoint save of a 64 KB state, in process (issue 3: median at most 5 ms).
 process.stderr.write('checkpoint saves... ');
 const checkpoint = await benchCheckpoint();
@@ -175,4 +181,6 @@ console.log('');
 console.log(coordination.lines.join('\n'));
 console.log('');
 console.log(growth.lines.join('\n'));
+console.log('');
+console.log(dashboard.lines.join('\n'));
 process.exitCode = missed ? 1 : 0;

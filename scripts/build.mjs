@@ -4,7 +4,7 @@
 // saves 5-7 ms per command (no ESM loader, no chunk resolution). Modules imported lazily (the prompt
 // library, the repository analyser) are in the file, but their top-level code runs only when used.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -13,7 +13,8 @@ import { build } from 'esbuild';
  * required when first imported, so the commands agents call all the time do not compile them: the
  * prompt library for the interactive `session start`, the repository analyser and its .gitignore
  * parser, the Redis backend with ioredis, the Markdown and YAML parsers of the workflows, and the
- * commands run now and then (doctor, migrate, events, lock, results, exec, run/workflow). Each
+ * commands run now and then (doctor, migrate, events, lock, results, exec, run/workflow, the
+ * dashboard with Hono). Each
  * maps one dynamic import() in the source to its file.
  */
 const LAZY = [
@@ -28,14 +29,25 @@ const LAZY = [
     entry: 'src/project/init.ts',
     out: 'lazy/project-init.cjs',
   },
-  ...['doctor', 'migrate', 'events', 'lock', 'results', 'exec', 'workflow', 'claim', 'mcp', 'install'].map(
-    (command) => ({
-      filter: new RegExp(`^\\./commands/${command}\\.js$`),
-      importer: /src\/cli\/commands\.ts$/,
-      entry: `src/cli/commands/${command}.ts`,
-      out: `lazy/${command}-command.cjs`,
-    }),
-  ),
+  // The dashboard brings Hono and its server: only `wfs dashboard` loads them.
+  ...[
+    'doctor',
+    'migrate',
+    'events',
+    'lock',
+    'results',
+    'exec',
+    'workflow',
+    'claim',
+    'mcp',
+    'install',
+    'dashboard',
+  ].map((command) => ({
+    filter: new RegExp(`^\\./commands/${command}\\.js$`),
+    importer: /src\/cli\/commands\.ts$/,
+    entry: `src/cli/commands/${command}.ts`,
+    out: `lazy/${command}-command.cjs`,
+  })),
   {
     filter: /^yaml$/,
     importer: /src\/workflow\/declared\.ts$/,
@@ -112,6 +124,34 @@ const sharedBuiltins = {
   },
 };
 
+/**
+ * The dashboard's script and style sheet are plain files (src/dashboard/assets/), read beside their
+ * module where the sources run; in the bundle, the module that reads them is replaced by one that
+ * holds them, so the CLI is still files of its own with nothing to find at run time.
+ */
+const dashboardAssets = {
+  name: 'dashboard-assets',
+  setup(builder) {
+    builder.onResolve({ filter: /^\.\/static-files\.js$/ }, (args) =>
+      /src[\\/]dashboard$/.test(args.resolveDir)
+        ? { path: 'static-files', namespace: 'dashboard-assets' }
+        : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'dashboard-assets' }, () => {
+      const files = Object.fromEntries(
+        readdirSync('src/dashboard/assets').map((name) => [
+          name,
+          readFileSync(`src/dashboard/assets/${name}`, 'utf8'),
+        ]),
+      );
+      return {
+        contents: `const FILES = ${JSON.stringify(files)};\nexport function staticFile(name) { return FILES[name]; }\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const libOnly = process.argv.includes('--lib-only');
 const binOnly = process.argv.includes('--bin-only');
@@ -144,7 +184,7 @@ if (!libOnly) {
       ...common,
       entryPoints: [lazy.entry],
       outfile: `dist/${lazy.out}`,
-      plugins: [lazyModules('dist/lazy'), sharedBuiltins],
+      plugins: [lazyModules('dist/lazy'), sharedBuiltins, dashboardAssets],
     });
   chmodSync('dist/wfs.cjs', 0o755);
 }
@@ -153,4 +193,6 @@ if (!binOnly) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
     stdio: 'inherit',
   });
+  // tsc emits TypeScript only: the dashboard's own files go beside the module that reads them.
+  cpSync('src/dashboard/assets', 'dist/lib/dashboard/assets', { recursive: true });
 }

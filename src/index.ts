@@ -19,7 +19,7 @@
 
 // ---------------------------------------------------------------- coordination
 export { type KeptLease, keepLease } from './coord/keep-lease.js';
-export { coordinationSettings, openCoordinator, withCoordinator } from './coord/open.js';
+export { coordinationSettings, identityOf, openCoordinator, withCoordinator } from './coord/open.js';
 export type {
   AcquireOptions,
   AcquireResult,
@@ -36,6 +36,7 @@ export type {
   ReleaseOutcome,
   SharedResult,
   WfsEvent,
+  Workspace,
 } from './coord/types.js';
 export type { Backend, CoordinationSettings, UnreachablePolicy } from './core/config.js';
 // ---------------------------------------------------------------- errors and vocabulary
@@ -57,9 +58,14 @@ export {
   type TodoStatus,
 } from './core/session.js';
 export type { TodoWriteItem } from './core/todos.js';
-// ---------------------------------------------------------------- the project
 export { type InitResult, initProject } from './project/init.js';
-export type { ProjectGuidelines, ProjectTech } from './project/schema.js';
+export {
+  type ProjectFileRead,
+  type ProjectFiles,
+  type ProjectGuidelines,
+  type ProjectTech,
+  readProjectFiles,
+} from './project/schema.js';
 // ---------------------------------------------------------------- sessions
 export {
   archiveCompletedSession,
@@ -111,9 +117,11 @@ export { findActiveSession } from './session/show.js';
 export { type StartInput, type StartResult, startAutoSession, startNewSession } from './session/start.js';
 export {
   addSessionTodo,
+  type CheckpointEntry,
   type CheckpointSummary,
   changeSessionPhase,
   type PhaseResult,
+  readSessionCheckpoints,
   readSessionTodos,
   type StateResult,
   saveCheckpoint,
@@ -122,8 +130,11 @@ export {
   type TodoResult,
 } from './session/state.js';
 export { showSession } from './session/target.js';
+// ---------------------------------------------------------------- the project
+export type { ProjectIdentity } from './store/identity.js';
 export { openProject, type ProjectContext, type ProjectOptions } from './store/project.js';
 export type { LoadedSession } from './store/session-files.js';
+export { type ProjectChange, type ProjectWatch, watchProject } from './store/watch.js';
 // ---------------------------------------------------------------- views over the whole project
 export {
   type ContextSummary,

@@ -421,4 +421,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['wfs workflow list'],
     load: async () => (await import('./commands/workflow.js')).list,
   },
+  {
+    path: ['dashboard'],
+    summary: 'a live web page of every session, lock, claim, result and event, with actions',
+    options: {
+      port: { type: 'count', min: 1, max: 65_535, value: 'n', help: 'the port (default: a free one)' },
+      host: {
+        type: 'string',
+        value: 'host',
+        help: 'the address to listen on (default 127.0.0.1: this machine only)',
+      },
+      'no-open': { type: 'boolean', help: 'do not open a browser' },
+    },
+    details:
+      'Prints the URL with a random token (every request without it is refused) and opens the browser. The page updates within a second of any change by any process; its buttons (Switch, Pause, Resume, Complete, Phase, Done) do what the CLI commands do. Runs until Ctrl+C.',
+    examples: ['wfs dashboard', 'wfs dashboard --port 8377 --no-open'],
+    load: async () => (await import('./commands/dashboard.js')).dashboard,
+  },
 ];

@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import { describeIssues } from '../core/schema-errors.js';
 import { readTextIfExists } from '../store/atomic.js';
 import type { CheckReporter } from '../store/checks.js';
+import type { Layout } from '../store/layout.js';
+import type { ProjectContext } from '../store/project.js';
 
 /**
  * 1.1: CCW's field names beside wfs's own (`overview`, `initialized_at`, `_metadata`), frameworks
@@ -235,21 +237,53 @@ export function checkProjectFile<T>(
     : { ok: false, reason: `schema: ${describeIssues(result.error)}` };
 }
 
+/** A project file as read: missing (not written yet), damaged (with why), or its value. */
+export type ProjectFileRead<T> =
+  | { file: string; status: 'missing' }
+  | { file: string; status: 'damaged'; reason: string }
+  | { file: string; status: 'ok'; value: T };
+
+function readProjectFile<T>(file: string, schema: z.ZodMiniType<T>): ProjectFileRead<T> {
+  const text = readTextIfExists(file);
+  if (text === undefined) return { file, status: 'missing' };
+  const checked = checkProjectFile(schema, text);
+  return checked.ok
+    ? { file, status: 'ok', value: checked.value }
+    : { file, status: 'damaged', reason: checked.reason };
+}
+
+/**
+ * The project's own files, each validated: what a viewer shows of the project (a damaged file is
+ * said to be damaged, with the reason, never read as empty or "unknown"), and what `wfs doctor`
+ * checks.
+ */
+export function readProjectFiles(ctx: ProjectContext): ProjectFiles {
+  return projectFilesAt(ctx.layout);
+}
+
+export interface ProjectFiles {
+  tech: ProjectFileRead<ProjectTech>;
+  guidelines: ProjectFileRead<ProjectGuidelines>;
+}
+
+function projectFilesAt(layout: Layout): ProjectFiles {
+  return {
+    tech: readProjectFile(layout.techPath, projectTechSchema),
+    guidelines: readProjectFile(layout.guidelinesPath, projectGuidelinesSchema),
+  };
+}
+
 export function checkProjectFiles(report: CheckReporter): void {
-  for (const [file, schema, name] of [
-    [report.layout.techPath, projectTechSchema, 'project-tech.json'],
-    [report.layout.guidelinesPath, projectGuidelinesSchema, 'project-guidelines.json'],
+  const files = projectFilesAt(report.layout);
+  for (const [read, name] of [
+    [files.tech, 'project-tech.json'],
+    [files.guidelines, 'project-guidelines.json'],
   ] as const) {
-    const text = readTextIfExists(file);
-    if (text === undefined) {
-      report.info('project', `${name} does not exist yet (wfs init writes it)`);
-      continue;
-    }
-    const checked = checkProjectFile(schema as typeof projectTechSchema, text);
-    if (!checked.ok)
+    if (read.status === 'missing') report.info('project', `${name} does not exist yet (wfs init writes it)`);
+    else if (read.status === 'damaged')
       report.problem(
         'project',
-        `${name} is damaged: ${checked.reason}`,
+        `${name} is damaged: ${read.reason}`,
         undefined,
         'run wfs init, which keeps the damaged file aside and writes a new one',
       );

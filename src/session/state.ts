@@ -5,6 +5,7 @@ import {
   type CheckpointTrigger,
   changePhase,
   HANDOFF_MAX_BYTES,
+  parsePhase,
   parseTrigger,
   phaseKey,
 } from '../core/phase.js';
@@ -19,7 +20,13 @@ import {
   type TodoWriteItem,
   todosOf,
 } from '../core/todos.js';
-import { newCheckpointId, pruneCheckpoints, writeCheckpoint } from '../store/checkpoints.js';
+import {
+  listCheckpoints,
+  newCheckpointId,
+  pruneCheckpoints,
+  readCheckpointFile,
+  writeCheckpoint,
+} from '../store/checkpoints.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { readTarget, targetIn } from './target.js';
@@ -128,8 +135,11 @@ export interface PhaseResult extends StateResult {
   changed: boolean;
 }
 
-/** `wfs phase PLAN|IMPLEMENT|REVIEW`: records the transition and saves a checkpoint. */
-export function changeSessionPhase(
+/**
+ * `wfs phase PLAN|IMPLEMENT|REVIEW`: records the transition and saves a checkpoint. Async, so bad
+ * input rejects the promise like every other failure rather than throwing at the call.
+ */
+export async function changeSessionPhase(
   ctx: ProjectContext,
   input: { to: Phase; trigger?: string; handoff?: Record<string, unknown>; session?: string },
 ): Promise<PhaseResult> {
@@ -139,10 +149,12 @@ export function changeSessionPhase(
       maxBytes: HANDOFF_MAX_BYTES,
       maxDepth: DEFAULT_MAX_DEPTH,
     });
+  // Validated here, not only by the CLI: a caller of the library may pass any string.
+  const to = parsePhase(input.to);
   return inTransaction(ctx, (tx) => {
     const session = target(tx, ctx, input.session, 'change the phase of');
     const checkpointId = newCheckpointId(tx.now);
-    const change = changePhase(session.state, input.to, {
+    const change = changePhase(session.state, to, {
       now: tx.now,
       trigger: parseTrigger(input.trigger, 'manual'),
       ...(input.handoff ? { handoff: input.handoff } : {}),
@@ -152,7 +164,7 @@ export function changeSessionPhase(
     if (!change.changed) return { ...done(tx, session, session.state), from: change.from, changed: false };
     const data = {
       from: change.from,
-      to: input.to,
+      to,
       ...(input.handoff ? { handoff_data: input.handoff } : {}),
     };
     const { state, checkpoint } = withCheckpoint(
@@ -274,4 +286,59 @@ export async function readSessionTodos(
   const { session, warnings } = await readTarget(ctx, sessionId);
   const todos = todosOf(session.state);
   return { session_id: session.id, todos, counts: countTodos(todos), warnings };
+}
+
+/** One checkpoint of a session, as its file records it; `damaged` when the file cannot be read. */
+export interface CheckpointEntry {
+  id: string;
+  phase: Phase;
+  trigger: string | null;
+  timestamp: string | null;
+  revision: number | null;
+  data: Record<string, unknown> | null;
+  todos: { total: number; completed: number; in_progress: number } | null;
+  damaged?: true;
+}
+
+/**
+ * A session's checkpoints, oldest first: the timeline of what was recorded and why (at most the
+ * newest 50 and the newest of each phase are kept). Read without the lock, like `todo list`.
+ */
+export async function readSessionCheckpoints(
+  ctx: ProjectContext,
+  sessionId?: string,
+): Promise<{ session_id: string; checkpoints: CheckpointEntry[]; warnings: string[] }> {
+  const { session, warnings } = await readTarget(ctx, sessionId);
+  const checkpoints = listCheckpoints(session.dir).map(({ id, phase, file }): CheckpointEntry => {
+    const record = readCheckpointFile(file);
+    if (record === undefined)
+      return {
+        id,
+        phase,
+        trigger: null,
+        timestamp: null,
+        revision: null,
+        data: null,
+        todos: null,
+        damaged: true,
+      };
+    const todos = record.todos as { total?: unknown; completed?: unknown; in_progress?: unknown } | null;
+    return {
+      id,
+      phase,
+      trigger: record.trigger,
+      timestamp: record.timestamp,
+      revision: record.revision,
+      data: record.data,
+      todos:
+        todos !== null && typeof todos === 'object' && typeof todos.total === 'number'
+          ? {
+              total: todos.total,
+              completed: Number(todos.completed) || 0,
+              in_progress: Number(todos.in_progress) || 0,
+            }
+          : null,
+    };
+  });
+  return { session_id: session.id, checkpoints, warnings };
 }
