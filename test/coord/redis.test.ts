@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator, redact } from '../../src/coord/redis/coordinator.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
@@ -27,6 +29,55 @@ coordinationContract('redis', async () => {
 });
 
 describe('redis backend specifics', () => {
+  it('a follower stopped while its XREAD blocks leaves no timer that keeps the process alive', () => {
+    // A process of its own, on the built library: the timers made in it that still hold the event
+    // loop after close are counted there (ioredis's reconnection timer once kept it 2 s).
+    const dist = path.resolve(
+      import.meta.dirname,
+      '..',
+      '..',
+      'dist',
+      'lib',
+      'coord',
+      'redis',
+      'coordinator.js',
+    );
+    const ioredis = path.resolve(
+      import.meta.dirname,
+      '..',
+      '..',
+      'node_modules',
+      'ioredis',
+      'built',
+      'index.js',
+    );
+    const url = JSON.stringify(redis.url);
+    const script = `
+      import { createHook } from 'node:async_hooks';
+      const timers = new Map();
+      createHook({
+        init(id, type, _trigger, resource) { if (type === 'Timeout') timers.set(id, resource); },
+        destroy(id) { timers.delete(id); },
+      }).enable();
+      const { RedisCoordinator } = await import(${JSON.stringify(dist)});
+      const { default: Redis } = await import(${JSON.stringify(ioredis)});
+      const c = await RedisCoordinator.connect({ url: ${url}, projectId: 'follow-exit' });
+      const watcher = new Redis(${url});
+      const stop = new AbortController();
+      const following = c.followEvents(0, () => {}, stop.signal);
+      // Stopped once the server has the follower's XREAD blocked, not after some time.
+      while (!(await watcher.client('LIST')).includes('cmd=xread')) await new Promise((r) => setImmediate(r));
+      stop.abort();
+      await following;
+      await c.close();
+      await watcher.quit();
+      setImmediate(() => console.log(JSON.stringify([...timers.values()].filter((t) => t.hasRef()).map((t) => t._idleTimeout))));
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual([]);
+  });
+
   it('fences stay above every earlier fence after a restart of a Redis that keeps nothing; stale fences are refused', async () => {
     const c = await RedisCoordinator.connect({ url: redis.url, projectId: 'restart' });
     const before = await c.acquire('job', { ttlMs: 60_000 });
