@@ -185,4 +185,17 @@ export interface Coordinator extends LeaseCoordinator {
    * and `wfs context` (Redis: an eviction policy that can drop live leases). Never throws.
    */
   diagnose?(): Promise<string[]>;
+
+  /**
+   * Where the backend can tell (the embedded one watches its folders), calls `onChange` soon after
+   * any process changes leases, presence, claims or results, so a reader such as the dashboard
+   * shows a lock taken at once rather than at its next poll. A hint only: a change may be missed or
+   * reported twice, and expiries write nothing, so readers still poll. Redis has no such method
+   * (nothing announces a SET without keyspace notifications, which wfs does not require of a
+   * server). Returns what stops the watching.
+   */
+  watchChanges?(onChange: (kind: CoordinationChange) => void): () => void;
 }
+
+/** What `watchChanges` says changed. */
+export type CoordinationChange = 'leases' | 'presence' | 'claims' | 'results';

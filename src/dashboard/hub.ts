@@ -45,7 +45,8 @@ import {
  * The dashboard's live state: one reader of everything the page shows, shared by every open page.
  * It watches `.workflow/` (the library's watchProject), follows the coordination backend's events
  * (followEvents), and reads presence, leases and claims every POLL_MS (nothing announces a lock
- * taken or a claim made). Each change re-renders the sections it touches; a section whose HTML is
+ * taken or a claim made) and at once when the backend tells of a change (watchChanges: the
+ * embedded one does). Each change re-renders the sections it touches; a section whose HTML is
  * new goes to every page as a Server-Sent Event. A page that (re)connects gets the sections that
  * changed since it was rendered and every event after the last one it saw (`Last-Event-ID`).
  */
@@ -122,13 +123,19 @@ export class DashboardHub {
   private watch: ProjectWatch | undefined;
   private pending = emptyPending();
   private chain: Promise<void> = Promise.resolve();
+  /** The link of the chain that has not started reading yet, if any. */
+  private queued: Promise<void> | undefined;
   private readonly stop = new AbortController();
   private pollTimer: NodeJS.Timeout | undefined;
+  /** A poll is reading: it schedules the next one when it is done. */
+  private polling = false;
   private unwatchedTimer: NodeJS.Timeout | undefined;
   private lastResultsRead = 0;
   private lastPoll = 0;
   /** Ends the following of the open backend's events (when it is closed, or the hub). */
   private following: AbortController | undefined;
+  /** Stops the open backend's change notices (its watchChanges), where it has them. */
+  private unwatchCoordination: (() => void) | undefined;
 
   /** Settles when the hub closes: open event streams end with it. */
   readonly closed: Promise<void>;
@@ -185,14 +192,22 @@ export class DashboardHub {
   /** Asks for a part to be read again; resolves once it is (and its sections are sent). */
   request(fill: (pending: Pending) => void): Promise<void> {
     fill(this.pending);
+    // A link that has not started yet takes this too: a burst of changes (a watched folder reports
+    // every rename) queues one reading, not one per change.
+    if (this.queued !== undefined) return this.queued;
     // One reader at a time, in order: each link takes everything asked for before it ran. A link
     // that fails (drain keeps its errors, so only a fault of ours) must not stop the ones after it.
-    this.chain = this.chain
-      .then(() => this.drain())
+    const link = this.chain
+      .then(() => {
+        this.queued = undefined;
+        return this.drain();
+      })
       .catch((error: unknown) => {
         this.failure = `The dashboard could not update itself: ${errorMessage(error)}. Please report it.`;
       });
-    return this.chain;
+    this.queued = link;
+    this.chain = link;
+    return link;
   }
 
   private async drain(): Promise<void> {
@@ -344,6 +359,14 @@ export class DashboardHub {
         }
         // Used only once it can be followed: a half-opened backend is closed and tried again.
         this.coordinator = c;
+        // Where the backend can tell, a change shows at once; the poll still runs (see watchChanges).
+        this.unwatchCoordination = c.watchChanges?.(
+          (kind) =>
+            void this.request((p) => {
+              p.live = true;
+              p.results ||= kind === 'results';
+            }),
+        );
         this.following = new AbortController();
         void this.follow(c, AbortSignal.any([this.stop.signal, this.following.signal]));
       } catch (error) {
@@ -360,6 +383,8 @@ export class DashboardHub {
   private async closeBackend(): Promise<void> {
     const c = this.coordinator;
     this.coordinator = undefined;
+    this.unwatchCoordination?.();
+    this.unwatchCoordination = undefined;
     this.following?.abort();
     this.following = undefined;
     await c?.close().catch(() => {});
@@ -392,18 +417,12 @@ export class DashboardHub {
     });
   }
 
+  /** (Re)starts the wait for the next poll: POLL_MS while a page is open, IDLE_POLL_MS otherwise. */
   private schedulePoll(): void {
     if (this.stop.signal.aborted) return;
+    clearTimeout(this.pollTimer);
     const every = this.clients.size > 0 ? POLL_MS : IDLE_POLL_MS;
-    this.pollTimer = setTimeout(async () => {
-      this.lastPoll = Date.now();
-      if (this.coordinator === undefined) await this.openBackend();
-      await this.request((p) => {
-        p.live = true;
-        p.project ||= this.coordinator === undefined;
-      });
-      this.schedulePoll();
-    }, every);
+    this.pollTimer = setTimeout(() => void this.poll(), every);
     this.pollTimer.unref();
     if (this.watchProblems.size > 0 && this.unwatchedTimer === undefined) {
       this.unwatchedTimer = setInterval(
@@ -412,6 +431,22 @@ export class DashboardHub {
       );
       this.unwatchedTimer.unref();
     }
+  }
+
+  private async poll(): Promise<void> {
+    this.pollTimer = undefined;
+    this.polling = true;
+    try {
+      this.lastPoll = Date.now();
+      if (this.coordinator === undefined) await this.openBackend();
+      await this.request((p) => {
+        p.live = true;
+        p.project ||= this.coordinator === undefined;
+      });
+    } finally {
+      this.polling = false;
+    }
+    this.schedulePoll();
   }
 
   /** Before a first render: presence and leases no older than one poll of an open page. */
@@ -446,6 +481,9 @@ export class DashboardHub {
         data: JSON.stringify({ version: this.version, sections: Object.fromEntries(this.sections) }),
       });
     this.clients.add(client);
+    // The first page: the idle wait (IDLE_POLL_MS, seconds) gives way to an open page's, or a lock
+    // taken in its first seconds would show only when the idle wait ended.
+    if (this.clients.size === 1 && !this.polling) this.schedulePoll();
     const leave = () => {
       this.clients.delete(client);
     };

@@ -70,6 +70,37 @@ describe('local backend: where it lives', () => {
   });
 });
 
+describe('local backend: tells a reader of changes (watchChanges)', () => {
+  it('reports a lock taken, a heartbeat, a claim and a result written by another coordinator, also into folders made after it began', async () => {
+    const dir = tmp();
+    const reader = new LocalCoordinator(dir);
+    const seen: string[] = [];
+    // Nothing exists yet: every folder appears after the watch began.
+    const stop = reader.watchChanges((kind) => seen.push(kind));
+    try {
+      const writer = new LocalCoordinator(dir);
+      await acquired(writer, 'db-migrate');
+      await vi.waitFor(() => expect(seen).toContain('leases'));
+      await writer.heartbeat({ session: 'WFS-a', ttlMs: 60_000 });
+      await vi.waitFor(() => expect(seen).toContain('presence'));
+      await writer.claimPaths({ session: 'WFS-a', paths: ['src/**'], ttlMs: 60_000 });
+      await vi.waitFor(() => expect(seen).toContain('claims'));
+      await writer.putResult({ key: 'k', value: 'v', ttlMs: 60_000 });
+      await vi.waitFor(() => expect(seen).toContain('results'));
+      // Once the folders exist, a second change in one is reported too.
+      seen.length = 0;
+      await acquired(writer, 'db-seed');
+      await vi.waitFor(() => expect(seen).toContain('leases'));
+    } finally {
+      stop();
+    }
+    seen.length = 0;
+    await acquired(new LocalCoordinator(dir), 'after-stop');
+    await reader.list();
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('local backend: the host clock', () => {
   it('reads CLOCK_BOOTTIME from /proc/uptime with the boot id, where there is one', () => {
     const clock = hostClock();

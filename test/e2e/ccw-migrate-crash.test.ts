@@ -65,7 +65,8 @@ describe('wfs migrate killed at random instants', () => {
       expect(json<{ remaining: number }>(await wfs(root, ['doctor', '--fix', '--json'])).remaining).toBe(0);
       const doctor = await wfs(root, ['doctor', '--json']);
       expect(json<{ problems: number }>(doctor).problems, doctor.stdout).toBe(0);
-      expect((await wfs(root, ['migrate'])).stdout).toBe(
+      const again = await wfs(root, ['migrate']);
+      expect(again.stdout, `exit ${again.code}: ${again.stderr}`).toBe(
         'Nothing to migrate: .workflow/ already follows this version of wfs.\n',
       );
       fs.rmSync(path.join(root, '.workflow'), { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { ensureDirectory } from '../../store/safe-path.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { holderOf, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
+  CoordinationChange,
   AcquireOptions,
   AcquireResult,
   Claim,
@@ -43,6 +44,7 @@ import {
 } from './records.js';
 import { SharedEntries } from './shared.js';
 import type { LocalState } from './ttl-entries.js';
+import { watchCoordinationFolders } from './watch.js';
 
 /**
  * Leases of the embedded backend: one small record per *live* lease name under `leases/`, every
@@ -451,6 +453,10 @@ export class LocalCoordinator implements Coordinator, LocalState {
   /** Files under the git directory: nothing can drop a live lease behind the backend's back. */
   async diagnose(): Promise<string[]> {
     return [];
+  }
+
+  watchChanges(onChange: (kind: CoordinationChange) => void): () => void {
+    return watchCoordinationFolders(this.dir, onChange);
   }
 
   /** Nothing to close: no file is kept open per record (the host clock's one descriptor is the process's). */
