@@ -6,11 +6,11 @@ import { ensureDirectory } from '../../store/safe-path.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { holderOf, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
-  CoordinationChange,
   AcquireOptions,
   AcquireResult,
   Claim,
   ClaimConflict,
+  CoordinationChange,
   Coordinator,
   Holder,
   Lease,

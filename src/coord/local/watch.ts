@@ -22,7 +22,10 @@ const WATCHED: Record<string, CoordinationChange> = {
  * (and expiries, which write nothing). A folder not made yet is watched once it appears in `dir`.
  * The watchers do not keep the process alive. Returns what stops them.
  */
-export function watchCoordinationFolders(dir: string, onChange: (kind: CoordinationChange) => void): () => void {
+export function watchCoordinationFolders(
+  dir: string,
+  onChange: (kind: CoordinationChange) => void,
+): () => void {
   const watchers = new Map<string, fs.FSWatcher>();
   let stopped = false;
 
