@@ -61,19 +61,28 @@ export type FileRead =
 
 let scratch = Buffer.allocUnsafe(4096);
 
-/** Reads at most `max` bytes of a file of ours (`size` tells whether there was more). */
-export function readOwn(file: string, max: number): FileRead {
+/**
+ * Opens a file of ours for reading without following a link, in its folder or at its name (a link
+ * there is reported, never read through); a folder or a file that is not there is `absent`.
+ */
+function openOwn(file: string): number | FileRead {
   const folder = folderState(path.dirname(file));
   if (folder !== 'ok') return { kind: folder === 'missing' ? 'absent' : 'link' };
-  let fd: number;
   try {
-    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    // O_NONBLOCK: a FIFO planted in its place does not block the open.
+    return fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
     if (code === 'ELOOP') return { kind: 'link' };
     throw error;
   }
+}
+
+/** Reads at most `max` bytes of a file of ours (`size` tells whether there was more). */
+export function readOwn(file: string, max: number): FileRead {
+  const fd = openOwn(file);
+  if (typeof fd !== 'number') return fd;
   try {
     // One buffer for every read of this process (the text is decoded out of it at once): a
     // listing of thousands of entries allocates nothing per entry.
@@ -95,17 +104,8 @@ export function readOwn(file: string, max: number): FileRead {
 
 /** Reads a whole file of ours (for the rare full reads: a scan, the doctor, compaction). */
 export function readWholeOwn(file: string): FileRead {
-  const folder = folderState(path.dirname(file));
-  if (folder !== 'ok') return { kind: folder === 'missing' ? 'absent' : 'link' };
-  let fd: number;
-  try {
-    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
-    if (code === 'ELOOP') return { kind: 'link' };
-    throw error;
-  }
+  const fd = openOwn(file);
+  if (typeof fd !== 'number') return fd;
   try {
     if (!fs.fstatSync(fd).isFile()) return { kind: 'other' };
     const text = fs.readFileSync(fd, 'utf8');

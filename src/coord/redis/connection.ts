@@ -44,6 +44,31 @@ function disconnectOnce(client: { status: string; disconnect(): void }): void {
   if (client.status !== 'end') client.disconnect();
 }
 
+/**
+ * Connects a follower's own connection (its blocking reads would hold up every other command on a
+ * shared one). The error it met, if any, is what a failed connect reports: ioredis's own rejection
+ * only says the connection closed.
+ */
+async function startReader(
+  reader: Redis | Cluster,
+  fail: (operation: string, error: unknown) => WfsError,
+): Promise<{ client: RedisClient; close(): void }> {
+  let readerError: Error | undefined;
+  const remember = (error: Error) => {
+    readerError = error;
+  };
+  reader.on('error', remember);
+  // A cluster reports a node's failure apart from its own.
+  reader.on('node error', remember);
+  try {
+    await reader.connect();
+  } catch (error) {
+    reader.disconnect();
+    throw fail('follow events', readerError ?? error);
+  }
+  return { client: reader as RedisClient, close: () => disconnectOnce(reader) };
+}
+
 /** A URL fit for a message: the password is never printed. */
 export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
@@ -319,25 +344,12 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
         );
       }
     }
-    const openReader = async (commandTimeoutMs: number) => {
+    const openReader = (commandTimeoutMs: number) =>
       // No reconnecting: a follower is told at once that the server went away.
-      const reader = single.duplicate({
-        lazyConnect: true,
-        commandTimeout: commandTimeoutMs,
-        retryStrategy: () => null,
-      });
-      let readerError: Error | undefined;
-      reader.on('error', (error: Error) => {
-        readerError = error;
-      });
-      try {
-        await reader.connect();
-      } catch (error) {
-        reader.disconnect();
-        throw fail('follow events', readerError ?? error);
-      }
-      return { client: reader as RedisClient, close: () => disconnectOnce(reader) };
-    };
+      startReader(
+        single.duplicate({ lazyConnect: true, commandTimeout: commandTimeoutMs, retryStrategy: () => null }),
+        fail,
+      );
     connected = true;
     return {
       client: single,
@@ -394,26 +406,14 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
     cluster.disconnect();
     throw fail('connect', connectionError ?? error);
   }
-  const openReader = async (commandTimeoutMs: number) => {
-    const reader = cluster.duplicate([], {
-      clusterRetryStrategy: () => null,
-      redisOptions: { ...clusterOptions.redisOptions, commandTimeout: commandTimeoutMs },
-    });
-    let readerError: Error | undefined;
-    reader.on('error', (error: Error) => {
-      readerError = error;
-    });
-    reader.on('node error', (error: Error) => {
-      readerError = error;
-    });
-    try {
-      await reader.connect();
-    } catch (error) {
-      reader.disconnect();
-      throw fail('follow events', readerError ?? error);
-    }
-    return { client: reader as RedisClient, close: () => disconnectOnce(reader) };
-  };
+  const openReader = (commandTimeoutMs: number) =>
+    startReader(
+      cluster.duplicate([], {
+        clusterRetryStrategy: () => null,
+        redisOptions: { ...clusterOptions.redisOptions, commandTimeout: commandTimeoutMs },
+      }),
+      fail,
+    );
   connected = true;
   return {
     client: cluster,
