@@ -10,8 +10,21 @@ const REPO = path.resolve(import.meta.dirname, '..', '..');
 describe('the published package', () => {
   it('installs globally with --engine-strict and no warning, carries its docs and licence, and runs', () => {
     const dir = makeRepo({}, { git: false });
+    const built = fs.statSync(path.join(REPO, 'dist', 'wfs.cjs')).mtimeMs;
+    // Packed from a copy of the checkout's tracked files, as a fresh clone would be: prepack builds
+    // there. Packed in the checkout, its build would replace dist/ under every other test that runs
+    // the CLI meanwhile (they failed with "Cannot find module dist/wfs.cjs").
+    const clone = path.join(dir, 'clone');
+    const tracked = spawnSync('git', ['ls-files', '-z'], { cwd: REPO, encoding: 'utf8' });
+    expect(tracked.status, tracked.stderr).toBe(0);
+    for (const file of tracked.stdout.split('\0').filter(Boolean)) {
+      if (!fs.existsSync(path.join(REPO, file))) continue; // deleted in the working tree
+      fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+      fs.copyFileSync(path.join(REPO, file), path.join(clone, file));
+    }
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(clone, 'node_modules'), 'dir');
     const pack = spawnSync('npm', ['pack', '--pack-destination', dir, '--json'], {
-      cwd: REPO,
+      cwd: clone,
       encoding: 'utf8',
       // prepack builds: the build's own output is not what this test reads.
       env: { ...process.env, npm_config_loglevel: 'error' },
@@ -50,6 +63,8 @@ describe('the published package', () => {
     expect(version.stdout.trim()).toBe(
       JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version,
     );
+    // The checkout's own build was left alone (the other tests run it).
+    expect(fs.statSync(path.join(REPO, 'dist', 'wfs.cjs')).mtimeMs).toBe(built);
     const project = makeRepo();
     const start = spawnSync(bin, ['session', 'start', '--new', 'from the tarball'], {
       cwd: project,
