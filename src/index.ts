@@ -154,4 +154,11 @@ export {
 } from './workflow/base.js';
 export { findWorkflow, listWorkflows, type WorkflowEntry } from './workflow/catalog.js';
 export { type Declaration, DeclaredWorkflow } from './workflow/declared.js';
-export type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './workflow/types.js';
+export type {
+  Figure,
+  Figures,
+  RunRecord,
+  StepRecord,
+  WorkflowOptions,
+  WorkflowResult,
+} from './workflow/types.js';

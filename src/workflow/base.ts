@@ -23,7 +23,7 @@ import {
   unfinishedRun,
   validateWorkflowName,
 } from './runs.js';
-import type { RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './types.js';
+import type { Figures, RunRecord, StepRecord, WorkflowOptions, WorkflowResult } from './types.js';
 
 const DEFAULT_LOCK_TTL_MS = 60_000;
 /** A shared result lives a day unless said otherwise: a new commit changes its key anyway. */
@@ -110,6 +110,13 @@ export interface WorkflowContext {
   note(message: string): void;
   /** A warning that ends up in the result. */
   warn(message: string): void;
+  /**
+   * What the run found, in named figures (lower-case names; strings, numbers, booleans or null):
+   * merged with those reported before, and in the result whether the run completes or fails, so
+   * a check that fails still says how much it checked. Report them outside steps (a resumed run
+   * replays steps, and runs the rest of `run` again).
+   */
+  reportFigures(figures: Figures): void;
 }
 
 class Stop extends Error {}
@@ -198,6 +205,7 @@ class Run<Output> {
   private readonly namesUsed = new Set<string>();
   private coordination: WorkflowResult<Output>['coordination'];
   private env: NodeJS.ProcessEnv | undefined;
+  private readonly figures: Figures = {};
   /** This run's workspace: the session in coordination is its ID in it (SPEC 2). */
   private get workspace(): Workspace {
     return workspaceOf(this.project.layout);
@@ -236,6 +244,7 @@ class Run<Output> {
       })),
       ...(this.coordination ? { coordination: this.coordination } : {}),
       ...(this.resumed.length > 0 ? { resumed_steps: [...this.resumed] } : {}),
+      ...(Object.keys(this.figures).length > 0 ? { figures: { ...this.figures } } : {}),
       ...extra,
       warnings: this.warnings,
     };
@@ -438,6 +447,18 @@ class Run<Output> {
       warn: (message) => {
         this.warnings.push(message);
       },
+      reportFigures: (figures) => {
+        for (const [name, value] of Object.entries(figures)) {
+          if (!/^[a-z][a-z0-9_]{0,63}$/.test(name))
+            throw new WfsError(
+              'E_INVALID_INPUT',
+              `Figure name ${JSON.stringify(name.slice(0, 80))}: lower-case letters, digits and _`,
+            );
+          if (value !== null && !['string', 'number', 'boolean'].includes(typeof value))
+            throw new WfsError('E_INVALID_INPUT', `Figure ${name} is not a string, number, boolean or null`);
+          this.figures[name] = value;
+        }
+      },
     };
   }
 
@@ -536,6 +557,7 @@ class Run<Output> {
             steps: [],
           };
       delete this.record.reason;
+      delete this.record.figures;
       this.record.runner = processRecord(process.pid);
       this.save();
       if (this.previous) this.progress({ kind: 'note', message: `Resuming run ${this.record.run_id}` });
@@ -568,6 +590,7 @@ class Run<Output> {
       this.record.status = 'completed';
       delete this.record.runner;
       this.record.output = output === undefined ? null : JSON.parse(JSON.stringify(output));
+      this.keepFigures();
       this.save();
       await this.announce('workflow.completed', { run_id: this.record.run_id });
       return this.result('completed', { output });
@@ -580,6 +603,7 @@ class Run<Output> {
       this.record.reason = lost
         ? `${(reason as Error).message}; stopped before the next step. Resume with wfs run ${this.name} --resume ${this.record.run_id}`
         : (reason as Error).message;
+      this.keepFigures();
       this.save();
       if (lost)
         await this.announce('lock.lost', { run_id: this.record.run_id, lock: `workflow:${this.name}` });
@@ -588,6 +612,10 @@ class Run<Output> {
     } finally {
       outer?.removeEventListener('abort', onAbort);
     }
+  }
+
+  private keepFigures(): void {
+    if (Object.keys(this.figures).length > 0) this.record.figures = { ...this.figures };
   }
 
   /**

@@ -17,6 +17,14 @@ export interface WorkflowOptions {
 
 export type StepStatus = 'running' | 'completed' | 'failed';
 
+/** One figure of a run: a count, a percentage, a version, a file, the rules applied. */
+export type Figure = string | number | boolean | null;
+/**
+ * What a run found, in a few named figures (`{ files: 84, links: 455, broken: 2 }`): in the
+ * result whether the run completed or failed, printed by `wfs run` and in its `--json`.
+ */
+export type Figures = Record<string, Figure>;
+
 /** A process as a run record names it: enough to find it again, and never to take another for it. */
 export interface ProcessRecord {
   pid: number;
@@ -68,6 +76,8 @@ export interface RunRecord {
   steps: StepRecord[];
   reason?: string;
   output?: unknown;
+  /** The figures the run reported (completed or failed). */
+  figures?: Figures;
 }
 
 export interface WorkflowResult<Output> {
@@ -77,6 +87,8 @@ export interface WorkflowResult<Output> {
   reason?: string;
   holder?: Holder;
   output?: Output;
+  /** The figures the workflow reported (`ctx.reportFigures`), on completed and failed runs alike. */
+  figures?: Figures;
   /** The run went on without coordination (policy run-unlocked), or was skipped or failed for its lack. */
   coordination?: 'locked' | 'unlocked' | 'off';
   conflicts?: ClaimConflict[];

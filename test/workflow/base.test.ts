@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { startNewSession } from '../../src/session/start.js';
+import { sessionDir } from '../../src/store/layout.js';
 import { openProject } from '../../src/store/project.js';
 import { BaseWorkflow, type WorkflowContext } from '../../src/workflow/base.js';
+import { loadRun } from '../../src/workflow/runs.js';
 import { makeRepo } from '../helpers.js';
 
 /** A workflow written against the library, as a user would: two steps, a shared result. */
@@ -87,5 +89,56 @@ describe('BaseWorkflow (library)', () => {
       status: 'failed',
       reason: 'Step "same" appears twice in twice',
     });
+  });
+
+  it('figures reported by a run are in its result and its record, failed or not, and only as named scalars', async () => {
+    class Count extends BaseWorkflow<{ fail: boolean }, number> {
+      readonly name = 'count';
+      protected async run(c: WorkflowContext, input: { fail: boolean }) {
+        const files = await c.step('scan', () => 3);
+        c.reportFigures({ files, rules: 'plain' });
+        c.reportFigures({ broken: input.fail ? 1 : 0, next: null });
+        if (input.fail) throw new Error('1 broken');
+        return files;
+      }
+    }
+    const ctx = project();
+    const { session_id } = await startNewSession(ctx, { description: 'counting' });
+    const failed = await new Count().execute({ fail: true }, { project: ctx });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      reason: '1 broken',
+      figures: { files: 3, rules: 'plain', broken: 1, next: null },
+    });
+    const record = loadRun(sessionDir(ctx.layout, session_id, 'active'), 'count', failed.run_id!);
+    expect(record.figures).toEqual({ files: 3, rules: 'plain', broken: 1, next: null });
+    // A resumed run reports them again (its steps replayed): the record holds this attempt's.
+    const done = await new Count().execute({ fail: false }, { project: ctx, resume: failed.run_id! });
+    expect(done).toMatchObject({ status: 'completed', output: 3, figures: { files: 3, broken: 0 } });
+    expect(loadRun(sessionDir(ctx.layout, session_id, 'active'), 'count', failed.run_id!).figures).toEqual({
+      files: 3,
+      rules: 'plain',
+      broken: 0,
+      next: null,
+    });
+
+    class Bad extends BaseWorkflow<{ figures: Record<string, never> }, void> {
+      readonly name = 'bad';
+      protected async run(c: WorkflowContext, input: { figures: Record<string, never> }) {
+        c.reportFigures(input.figures);
+      }
+    }
+    expect(
+      await new Bad().execute({ figures: { 'Broken Links': 1 as never } }, { project: ctx }),
+    ).toMatchObject({
+      status: 'failed',
+      reason: 'Figure name "Broken Links": lower-case letters, digits and _',
+    });
+    expect(await new Bad().execute({ figures: { list: [1] as never } }, { project: ctx })).toMatchObject({
+      status: 'failed',
+      reason: 'Figure list is not a string, number, boolean or null',
+    });
+    expect((await new Count().execute({ fail: false }, { project: ctx })).figures).toBeDefined();
+    expect((await new Bad().execute({ figures: {} }, { project: ctx })).figures).toBeUndefined();
   });
 });

@@ -108,6 +108,7 @@ export async function run(io: CliIo, out: Output, values: OptionValues, [name]: 
       ...(result.coordination ? { coordination: result.coordination } : {}),
       ...(result.conflicts ? { conflicts: result.conflicts } : {}),
       ...(result.resumed_steps ? { resumed_steps: result.resumed_steps } : {}),
+      ...(result.figures ? { figures: result.figures } : {}),
     });
     return code;
   }
@@ -117,6 +118,9 @@ export async function run(io: CliIo, out: Output, values: OptionValues, [name]: 
       : '';
     out.line(`SKIPPED: ${result.reason}${holder}`);
   } else if (result.status === 'failed') io.stderr(`ERROR: ${result.reason}\n`);
+  // The figures are the run's result, as RESULT is: on stdout, one `NAME: value` line each.
+  for (const [name, value] of Object.entries(result.figures ?? {}))
+    out.line(`${name.toUpperCase()}: ${value === null ? 'none' : String(value)}`);
   if (result.run_id) out.line(`RUN_ID: ${result.run_id}`);
   out.line(`RESULT: ${result.status}`);
   return code;
