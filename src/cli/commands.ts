@@ -405,7 +405,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       apply: {
         type: 'boolean',
-        help: 'release-prep: write CHANGELOG.md and the version (default: a dry run)',
+        help: 'release-prep: write the changelog section and the version (default: a dry run)',
       },
     },
     examples: [

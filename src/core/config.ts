@@ -11,6 +11,19 @@ export type UnreachablePolicy = (typeof UNREACHABLE_POLICIES)[number];
 export const BACKENDS = ['local', 'redis'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
+/** The site generators whose link rules docs-check knows; `github` is GitHub's own (no generator). */
+export const DOCS_GENERATORS = ['vitepress', 'docusaurus', 'mkdocs', 'github'] as const;
+/** How heading anchors are made: GitHub's (Docusaurus's too), VitePress's, MkDocs's; `off` checks none. */
+export const ANCHOR_RULES = ['github', 'vitepress', 'mkdocs', 'off'] as const;
+const nonEmpty = () => z.string().check(z.minLength(1), z.maxLength(1_000));
+// A path the workflows resolve against the project root: relative, and never leaving it.
+const repoPath = () =>
+  nonEmpty().check(
+    z.refine((p) => !/^([a-zA-Z]:)?[\\/]/.test(p) && !p.split(/[\\/]/).includes('..'), {
+      error: 'a relative path inside the project (no leading / and no ..)',
+    }),
+  );
+
 // Built on first use: most commands never read config.json, and every CLI start pays for what
 // module top-levels build.
 const configSchema = () =>
@@ -25,8 +38,36 @@ const configSchema = () =>
         cluster: z.optional(z.boolean()),
       }),
     ),
+    workflows: z.optional(
+      z.looseObject({
+        'test-coverage': z.optional(z.looseObject({ command: z.optional(nonEmpty()) })),
+        'docs-check': z.optional(
+          z.looseObject({
+            generator: z.optional(z.enum(DOCS_GENERATORS)),
+            docs_root: z.optional(repoPath()),
+            extensions: z.optional(
+              z.array(
+                z
+                  .string()
+                  .check(
+                    z.refine((e) => /^\.[A-Za-z0-9]{1,10}$/.test(e), { error: 'an extension such as ".md"' }),
+                  ),
+              ),
+            ),
+            html_links: z.optional(z.boolean()),
+            static: z.optional(z.array(repoPath())),
+            anchors: z.optional(z.enum(ANCHOR_RULES)),
+            ignore: z.optional(z.array(nonEmpty())),
+          }),
+        ),
+        'release-prep': z.optional(z.looseObject({ changelog: z.optional(repoPath()) })),
+      }),
+    ),
   });
 export type WfsConfig = z.infer<ReturnType<typeof configSchema>>;
+export type DocsGenerator = (typeof DOCS_GENERATORS)[number];
+export type AnchorRule = (typeof ANCHOR_RULES)[number];
+export type DocsCheckSettings = NonNullable<NonNullable<WfsConfig['workflows']>['docs-check']>;
 let builtSchema: ReturnType<typeof configSchema> | undefined;
 
 /** Parses config.json's text (undefined: there is none). Bad JSON or bad values are an error, never ignored. */

@@ -14,7 +14,13 @@ export function describeIssues(error: z.core.$ZodError, limit = 3): string {
         : undefined;
     const keys =
       'keys' in issue && Array.isArray(issue.keys) ? `unexpected ${issue.keys.join(', ')}` : undefined;
-    return `${where}: ${expected ?? values ?? keys ?? issue.code}`;
+    // A refinement's own message says what was expected; zod's generic ones do not.
+    const custom = issue.code === 'custom' && issue.message ? issue.message : undefined;
+    const size =
+      issue.code === 'too_small' || issue.code === 'too_big'
+        ? `${issue.code === 'too_small' ? 'at least' : 'at most'} ${String('minimum' in issue ? issue.minimum : issue.maximum)}`
+        : undefined;
+    return `${where}: ${custom ?? expected ?? values ?? keys ?? size ?? issue.code}`;
   });
   const more = error.issues.length > limit ? ` (+${error.issues.length - limit} more)` : '';
   return parts.join('; ') + more;

@@ -63,3 +63,45 @@ describe('coordination settings', () => {
     );
   });
 });
+
+describe('workflow settings in config.json', () => {
+  it('are validated like the rest: the known keys have their types, paths stay inside the project', () => {
+    const config = parseConfig(
+      JSON.stringify({
+        workflows: {
+          'docs-check': {
+            docs_root: 'website/docs',
+            extensions: ['.md', '.mdx'],
+            ignore: ['docs/api/**'],
+            future: 1,
+          },
+          'release-prep': { changelog: 'History.md' },
+          'test-coverage': { command: 'npm run cov' },
+        },
+      }),
+    );
+    expect(config.workflows?.['docs-check']?.docs_root).toBe('website/docs');
+    for (const [settings, message] of [
+      [
+        { 'docs-check': { docs_root: '/abs' } },
+        'workflows.docs-check.docs_root: a relative path inside the project',
+      ],
+      [
+        { 'docs-check': { static: ['docs/../../x'] } },
+        'workflows.docs-check.static.0: a relative path inside the project',
+      ],
+      [
+        { 'docs-check': { anchors: 'gitlab' } },
+        'workflows.docs-check.anchors: expected one of github|vitepress|mkdocs|off',
+      ],
+      [{ 'docs-check': { html_links: 'yes' } }, 'workflows.docs-check.html_links: expected boolean'],
+      [{ 'docs-check': { ignore: [''] } }, 'workflows.docs-check.ignore.0: at least 1'],
+      [
+        { 'release-prep': { changelog: '..\\History.md' } },
+        'workflows.release-prep.changelog: a relative path inside the project',
+      ],
+      [{ 'test-coverage': { command: 42 } }, 'workflows.test-coverage.command: expected string'],
+    ] as const)
+      expect(() => parseConfig(JSON.stringify({ workflows: settings }))).toThrow(message);
+  });
+});

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bumpFor,
-  bumpManifest,
-  changelogSection,
-  insertSection,
-  nextVersion,
-  parseCommits,
-} from '../../src/workflow/builtin/release-plan.js';
+import { bumpFor, bumpManifest, nextVersion, parseCommits } from '../../src/workflow/builtin/release-plan.js';
 
 const commits = (...messages: string[]) =>
   parseCommits(messages.map((message, i) => ({ hash: `${i}`.repeat(40).slice(0, 40), message })));
@@ -25,18 +18,7 @@ describe('release plan', () => {
     expect(() => nextVersion('one', 'patch')).toThrow(/not a semantic version/);
   });
 
-  it('the CHANGELOG section, where it goes, and the version bumped in place', () => {
-    const section = changelogSection(
-      '2.0.0',
-      '2026-11-21',
-      commits('feat(api)!: drop v1', 'fix: crash', 'docs: typo'),
-    );
-    expect(section).toBe(
-      '## [2.0.0] - 2026-11-21\n\n### Breaking changes\n\n- **api:** drop v1 (0000000)\n\n### Bug fixes\n\n- crash (1111111)\n',
-    );
-    expect(insertSection(undefined, section)).toBe(`# Changelog\n\n${section}`);
-    expect(insertSection('# Changelog\n\nIntro.\n', section)).toBe(`# Changelog\n\nIntro.\n\n${section}`);
-    expect(insertSection('# C\n\n## [1.0.0]\n', section)).toBe(`# C\n\n${section}\n## [1.0.0]\n`);
+  it('the version bumped in place', () => {
     expect(bumpManifest('{\n  "name": "x",\n  "version": "1.0.0"\n}\n', '2.0.0')).toBe(
       '{\n  "name": "x",\n  "version": "2.0.0"\n}\n',
     );

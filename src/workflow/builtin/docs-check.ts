@@ -1,103 +1,38 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { readConfig } from '../../coord/open.js';
 import { WfsError } from '../../core/errors.js';
+import { globToRegExp } from '../../project/detect/repo.js';
 import { scanRepository } from '../../project/scan.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
-import { treeKey } from '../tree.js';
+import type { BrokenLink } from './docs-links.js';
 import { reuseOrCompute, writeSummary } from './shared.js';
 
-export interface BrokenLink {
-  file: string;
-  line: number;
-  target: string;
-  problem: string;
-}
+export type { BrokenLink } from './docs-links.js';
 
 export interface DocsCheckOutput {
   tree: string;
+  /** The link rules applied, for people (`VitePress (docs root docs/), GitHub elsewhere`). */
+  rules: string;
+  /** The documentation sites found or configured, whose pages follow their generator's rules. */
+  sites: { generator: string; root: string; source: string }[];
   files_checked: number;
+  /** Markdown files left out by `workflows.docs-check.ignore`. */
+  files_ignored: number;
   links_checked: number;
   broken: BrokenLink[];
   /** Set when another session's result for this tree was reused. */
   reused_from?: { session: string | null; put_at: string };
 }
 
-const MARKDOWN = /\.(md|markdown|mdx)$/i;
-// Anything with a scheme (https:, mailto:) or protocol-relative: not a file of this repository.
-const EXTERNAL = /^([a-z][a-z0-9+.-]*:|\/\/)/i;
-
-/** Checks every relative link of the Markdown files: the file must exist, and a heading anchor in a Markdown target too. */
-export async function checkLinks(
-  root: string,
-  files: readonly string[],
-): Promise<{ links: number; broken: BrokenLink[] }> {
-  // The Markdown parser (micromark, ~450 KB bundled) is loaded only by the workflow that needs it.
-  const { anchorsOf, linksOf } = await import('./markdown.js');
-  const anchors = new Map<string, Set<string>>();
-  const anchorsIn = (file: string) => {
-    let found = anchors.get(file);
-    if (found === undefined) {
-      found = anchorsOf(fs.readFileSync(path.join(root, file), 'utf8'));
-      anchors.set(file, found);
-    }
-    return found;
-  };
-  const broken: BrokenLink[] = [];
-  let count = 0;
-  for (const file of files) {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(root, file), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const link of linksOf(text)) {
-      if (EXTERNAL.test(link.url)) continue;
-      count++;
-      const [rawPath = '', fragment] = link.url.split('#', 2) as [string, string | undefined];
-      let decoded: string;
-      try {
-        decoded = decodeURIComponent(rawPath.split('?')[0]!);
-      } catch {
-        broken.push({ file, line: link.line, target: link.url, problem: 'not a valid path' });
-        continue;
-      }
-      // `/x` is the repository's root, as on GitHub; `` (only a fragment) is this file.
-      const target =
-        decoded === ''
-          ? file
-          : path.posix.normalize(
-              decoded.startsWith('/') ? decoded.slice(1) : path.posix.join(path.posix.dirname(file), decoded),
-            );
-      if (target.startsWith('..')) {
-        broken.push({ file, line: link.line, target: link.url, problem: 'outside the repository' });
-        continue;
-      }
-      const absolute = path.join(root, target);
-      if (!fs.existsSync(absolute)) {
-        broken.push({ file, line: link.line, target: link.url, problem: `no such file: ${target}` });
-        continue;
-      }
-      if (fragment && MARKDOWN.test(target) && fs.statSync(absolute).isFile()) {
-        const anchor = decodeURIComponent(fragment).toLowerCase();
-        if (!anchorsIn(target).has(anchor))
-          broken.push({
-            file,
-            line: link.line,
-            target: link.url,
-            problem: `no heading #${anchor} in ${target}`,
-          });
-      }
-    }
-  }
-  return { links: count, broken };
-}
+/** Bumped when the same tree and settings would give another result (new rules): old ones are not reused. */
+const RESULT_FORMAT = 2;
 
 function summary(output: DocsCheckOutput): string {
   const lines = [
     '# docs-check',
     '',
-    `Tree ${output.tree}: ${output.files_checked} Markdown files, ${output.links_checked} relative links, ${output.broken.length} broken.`,
+    `Tree ${output.tree}: ${output.files_checked} Markdown files, ${output.links_checked} links to files and pages, ${output.broken.length} broken.`,
+    '',
+    `Rules: ${output.rules}.${output.files_ignored > 0 ? ` ${output.files_ignored} files ignored (workflows.docs-check.ignore).` : ''}`,
     '',
   ];
   if (output.reused_from)
@@ -110,23 +45,55 @@ function summary(output: DocsCheckOutput): string {
 }
 
 /**
- * `docs-check` (built in, cross-session): broken relative links and references to files that do
- * not exist in the repository's Markdown, with file and line. Fails when it finds any; its result
- * is shared by git tree, so another session on the same tree reuses it.
+ * `docs-check` (built in, cross-session): links of the repository's Markdown to files, pages and
+ * anchors that do not exist, with file and line; a documentation site's pages by its generator's
+ * rules (docs-sites.ts), the rest by GitHub's. Reports the rules applied and its figures, and
+ * fails when it finds any broken link; its result is shared by git tree and settings, so another
+ * session on the same tree reuses it.
  */
 export class DocsCheck extends BaseWorkflow<void, DocsCheckOutput> {
   readonly name = 'docs-check';
   override readonly description =
-    'broken relative links and missing files in the Markdown, with file and line';
+    'broken links and anchors in the Markdown, by the rules of its docs site (VitePress, Docusaurus, MkDocs) or GitHub, with file and line';
 
   protected async run(ctx: WorkflowContext): Promise<DocsCheckOutput> {
     const root = ctx.project.layout.root;
-    const output = await reuseOrCompute<DocsCheckOutput>(ctx, `docs-check:${treeKey(root)}`, async (tree) => {
-      const files = await ctx.step('find markdown', () =>
-        scanRepository(root).files.filter((f) => MARKDOWN.test(f)),
+    // Read (and validated) before anything runs: a bad setting is an error, not another result.
+    const settings = readConfig(ctx.project).workflows?.['docs-check'] ?? {};
+    const basis = { format: RESULT_FORMAT, settings };
+    const output = await reuseOrCompute<DocsCheckOutput>(ctx, 'docs-check', basis, async (tree) => {
+      const found = await ctx.step('find markdown', async () => {
+        // Loaded by this workflow only (with the Markdown parser, ~450 KB bundled).
+        const { docsRules } = await import('./docs-sites.js');
+        const { MARKDOWN } = await import('./docs-links.js');
+        const all = scanRepository(root).files;
+        const ignore = (settings.ignore ?? []).map((glob) => globToRegExp(glob.replace(/\/$/, '/**')));
+        const markdown = all.filter((f) => MARKDOWN.test(f));
+        const files = markdown.filter((f) => !ignore.some((re) => re.test(f)));
+        return {
+          files,
+          ignored: markdown.length - files.length,
+          rules: docsRules(root, all, files, settings),
+        };
+      });
+      const checked = await ctx.step('check links', async () =>
+        (await import('./docs-links.js')).checkLinks(root, found.files, found.rules),
       );
-      const checked = await ctx.step('check links', () => checkLinks(root, files));
-      return { tree, files_checked: files.length, links_checked: checked.links, broken: checked.broken };
+      return {
+        tree,
+        rules: found.rules.label,
+        sites: found.rules.sites.map((s) => ({ generator: s.generator, root: s.root, source: s.source })),
+        files_checked: found.files.length,
+        files_ignored: found.ignored,
+        links_checked: checked.links,
+        broken: checked.broken,
+      };
+    });
+    ctx.reportFigures({
+      rules: output.rules,
+      files: output.files_checked,
+      links: output.links_checked,
+      broken: output.broken.length,
     });
     await writeSummary(ctx, 'docs-check', summary(output));
     if (output.broken.length > 0) {

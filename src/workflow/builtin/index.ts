@@ -13,7 +13,8 @@ export interface Builtin {
 
 export const BUILTINS: Record<string, Builtin> = {
   'docs-check': {
-    description: 'broken relative links and missing files in the Markdown, with file and line',
+    description:
+      'broken links and anchors in the Markdown, by the rules of its docs site (VitePress, Docusaurus, MkDocs) or GitHub, with file and line',
     create: async (options) =>
       new (await import('./docs-check.js')).DocsCheck({ enableCrossSession: true, ...options }),
   },
@@ -24,7 +25,7 @@ export const BUILTINS: Record<string, Builtin> = {
   },
   'release-prep': {
     description:
-      'clean tree, tests and build, next version from Conventional Commits, CHANGELOG and version (dry run unless --apply)',
+      "clean tree, tests and build, next version from Conventional Commits, the changelog's section and version (dry run unless --apply)",
     create: async (options) =>
       new (await import('./release-prep.js')).ReleasePrep({ enableCrossSession: true, ...options }),
   },

@@ -4,8 +4,8 @@ import semver from 'semver';
 /**
  * The pure part of release-prep: from the commits since the last release, the next version
  * (Conventional Commits: a breaking change is major, `feat` minor, `fix` and `perf` patch; while
- * the major is 0 a breaking change is minor, as semver's 0.y.z allows), the CHANGELOG section, and
- * the manifest with its version bumped.
+ * the major is 0 a breaking change is minor, as semver's 0.y.z allows) and the manifest with its
+ * version bumped. The changelog's section is changelog.ts's.
  */
 export interface Commit {
   hash: string;
@@ -51,35 +51,6 @@ export function nextVersion(current: string, bump: Bump): string {
   const next = semver.inc(current, bump);
   if (next === null) throw new Error(`${current} is not a semantic version`);
   return next;
-}
-
-const SECTIONS: [string, (c: ParsedCommit) => boolean][] = [
-  ['Breaking changes', (c) => c.breaking],
-  ['Features', (c) => !c.breaking && c.type === 'feat'],
-  ['Bug fixes', (c) => !c.breaking && c.type === 'fix'],
-  ['Performance', (c) => !c.breaking && c.type === 'perf'],
-];
-
-export function changelogSection(version: string, date: string, commits: readonly ParsedCommit[]): string {
-  const lines = [`## [${version}] - ${date}`, ''];
-  for (const [title, belongs] of SECTIONS) {
-    const entries = commits.filter(belongs);
-    if (entries.length === 0) continue;
-    lines.push(`### ${title}`, '');
-    for (const c of entries)
-      lines.push(`- ${c.scope ? `**${c.scope}:** ` : ''}${c.subject} (${c.hash.slice(0, 7)})`);
-    lines.push('');
-  }
-  return lines.join('\n');
-}
-
-/** The changelog with the section before its first release section (or after its title), or a new one. */
-export function insertSection(changelog: string | undefined, section: string): string {
-  if (changelog === undefined || changelog.trim() === '') return `# Changelog\n\n${section}`;
-  const firstRelease = changelog.search(/^## /m);
-  if (firstRelease >= 0)
-    return `${changelog.slice(0, firstRelease)}${section}\n${changelog.slice(firstRelease)}`;
-  return `${changelog.replace(/\n*$/, '\n\n')}${section}`;
 }
 
 /** package.json with its version replaced in place (its formatting kept). */

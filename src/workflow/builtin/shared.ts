@@ -1,19 +1,28 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../store/atomic.js';
 import type { WorkflowContext } from '../base.js';
+import { treeKey } from '../tree.js';
 
 /**
  * The built-ins' reuse of shared results: when another session already computed this result for
- * this exact tree (key `<workflow>:<tree>`), it is taken and said so; otherwise `compute` runs and
- * its result is shared for the next session. A new commit or edit changes the key.
+ * this exact tree and on the same basis, it is taken and said so; otherwise `compute` runs and its
+ * result is shared for the next session. The key is `<workflow>:<tree>@<basis>`: the tree changes
+ * with any commit or edit, and the basis (a digest of the settings the result depends on, which
+ * live in `.workflow/config.json` and so outside the tree, and of the result's format) with a
+ * setting or a wfs whose result means something else. A result computed under another setting,
+ * or by a wfs with other rules, is never passed off as this one.
  */
 export async function reuseOrCompute<T extends { reused_from?: { session: string | null; put_at: string } }>(
   ctx: WorkflowContext,
-  key: string,
+  workflow: string,
+  basis: unknown,
   compute: (tree: string) => Promise<T>,
 ): Promise<T> {
-  const tree = key.slice(key.indexOf(':') + 1);
+  const tree = treeKey(ctx.project.layout.root);
+  const digest = createHash('sha256').update(JSON.stringify(basis)).digest('hex').slice(0, 12);
+  const key = `${workflow}:${tree}@${digest}`;
   const shared = await ctx.getSharedResult(key);
   if (shared !== undefined) {
     try {

@@ -5,7 +5,6 @@ import { WfsError } from '../../core/errors.js';
 import type { ProjectContext } from '../../store/project.js';
 import { BaseWorkflow, type WorkflowContext } from '../base.js';
 import { describeOutcome, succeeded } from '../command.js';
-import { treeKey } from '../tree.js';
 import {
   type CoverageReport,
   type FileCoverage,
@@ -35,9 +34,8 @@ const REPORTS = ['coverage/coverage-summary.json', 'coverage/lcov.info'];
  * else vitest or jest with their coverage flags when the project depends on them.
  */
 export function coverageCommand(ctx: ProjectContext): string {
-  const config = readConfig(ctx) as { workflows?: Record<string, { command?: unknown }> };
-  const configured = config.workflows?.['test-coverage']?.command;
-  if (typeof configured === 'string' && configured.trim() !== '') return configured;
+  const configured = readConfig(ctx).workflows?.['test-coverage']?.command;
+  if (configured !== undefined && configured.trim() !== '') return configured;
   let pkg: { scripts?: Record<string, string>; dependencies?: object; devDependencies?: object } = {};
   try {
     pkg = JSON.parse(fs.readFileSync(path.join(ctx.layout.root, 'package.json'), 'utf8'));
@@ -96,11 +94,13 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
 
   protected async run(ctx: WorkflowContext): Promise<TestCoverageOutput> {
     const root = ctx.project.layout.root;
+    // The command is the basis: config.json is outside the tree, and another command is another result.
+    const command = coverageCommand(ctx.project);
     const output = await reuseOrCompute<TestCoverageOutput>(
       ctx,
-      `test-coverage:${treeKey(root)}`,
+      'test-coverage',
+      { format: 1, command },
       async (tree) => {
-        const command = coverageCommand(ctx.project);
         const ran = await ctx.step('run tests with coverage', async (_signal, step) => {
           const started = Date.now();
           const outcome = await step.runCommand({ run: command, cwd: root });
@@ -139,6 +139,15 @@ export class TestCoverage extends BaseWorkflow<void, TestCoverageOutput> {
         };
       },
     );
+    const t = output.totals;
+    ctx.reportFigures({
+      lines_pct: t.lines.pct,
+      ...(t.statements ? { statements_pct: t.statements.pct } : {}),
+      functions_pct: t.functions.pct,
+      branches_pct: t.branches.pct,
+      files: output.files,
+      report: output.report,
+    });
     await writeSummary(ctx, 'test-coverage', summary(output));
     ctx.note(
       `Coverage: lines ${output.totals.lines.pct}%, functions ${output.totals.functions.pct}%, branches ${output.totals.branches.pct}%`,
