@@ -132,7 +132,13 @@ export {
 export { showSession } from './session/target.js';
 // ---------------------------------------------------------------- the project
 export type { ProjectIdentity } from './store/identity.js';
-export { openProject, type ProjectContext, type ProjectOptions } from './store/project.js';
+export {
+  openProject,
+  type ProjectContext,
+  type ProjectMemo,
+  type ProjectOptions,
+  reloadProject,
+} from './store/project.js';
 export type { LoadedSession } from './store/session-files.js';
 export { type ProjectChange, type ProjectWatch, watchProject } from './store/watch.js';
 // ---------------------------------------------------------------- views over the whole project
