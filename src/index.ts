@@ -58,7 +58,8 @@ export {
   type TodoStatus,
 } from './core/session.js';
 export type { TodoWriteItem } from './core/todos.js';
-export { type InitResult, initProject } from './project/init.js';
+export { initProject } from './project/ensure.js';
+export type { InitResult } from './project/init.js';
 export {
   type ProjectFileRead,
   type ProjectFiles,
