@@ -1,7 +1,8 @@
 // The other process of bench/events.mjs: follows announcements (or, as the baseline, reads lines on
 // stdin) and prints, for each, how long after its sending it arrived, in milliseconds.
+import path from 'node:path';
 import readline from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { internalsOf } from './internals.mjs';
 
 const [backend, where, count] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
@@ -18,15 +19,13 @@ if (backend === 'pipe') {
   });
 } else {
   // WFS_DIST: another build to measure (bench/growth.mjs measures the one before a change too).
-  const dist = process.env.WFS_DIST
-    ? pathToFileURL(`${process.env.WFS_DIST}/`).href
-    : new URL('../dist/', import.meta.url).href;
   // The backends themselves (not part of the public API), as the benchmarks of leases use them.
-  const { LocalCoordinator } = await import(new URL('lib/coord/local/leases.js', dist).href);
-  const { RedisCoordinator } = await import(new URL('lib/coord/redis/coordinator.js', dist).href);
+  const { LocalCoordinator, loadRedisCoordinator } = await internalsOf(
+    process.env.WFS_DIST ? path.resolve(process.env.WFS_DIST) : undefined,
+  );
   const c =
     backend === 'redis'
-      ? await RedisCoordinator.connect({ url: where, projectId: 'bench-events' })
+      ? await (await loadRedisCoordinator()).connect({ url: where, projectId: 'bench-events' })
       : new LocalCoordinator(where);
   const since = (await c.readEvents({ limit: 1 })).at(-1)?.id ?? 0;
   const following = c.followEvents(

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { internalsOf } from './internals.mjs';
 import { startBenchRedis } from './redis-leases.mjs';
 
 const FOLLOWER = new URL('./event-follower.mjs', import.meta.url).pathname;
@@ -53,8 +53,8 @@ async function measure(backend, where, send, count, env = {}) {
 export async function benchEvents({ count = 200 } = {}) {
   const pipe = (child) => child.stdin.write(`${now()}\n`);
   // The backends themselves (not part of the public API), as the benchmarks of leases use them.
-  const { LocalCoordinator } = await import('../dist/lib/coord/local/leases.js');
-  const { RedisCoordinator } = await import('../dist/lib/coord/redis/coordinator.js');
+  const { LocalCoordinator, loadRedisCoordinator } = await internalsOf();
+  const RedisCoordinator = await loadRedisCoordinator();
   const results = [];
   results.push({ backend: 'pipe (baseline)', ...(await measure('pipe', '-', pipe, count)) });
 
@@ -87,7 +87,7 @@ export async function benchEvents({ count = 200 } = {}) {
  * falls on all of them alike. `dist`: the build to measure.
  */
 export async function benchDelivery({ dist, logs, count = 200, rounds = 4 }) {
-  const lib = await import(pathToFileURL(path.join(dist, 'lib', 'index.js')).href);
+  const { LocalCoordinator } = await internalsOf(dist);
   const places = [];
   for (const events of logs) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-delivery-'));
@@ -96,7 +96,7 @@ export async function benchDelivery({ dist, logs, count = 200, rounds = 4 }) {
     for (let id = 1; id <= events; id++)
       lines.push(JSON.stringify({ id, type: 'bench.old', at, session: null, host: 'bench', data: { id } }));
     fs.writeFileSync(path.join(dir, 'events.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
-    const local = new lib.LocalCoordinator(dir);
+    const local = new LocalCoordinator(dir);
     await local.publish({ type: 'bench.started' });
     places.push({ events, dir, local, latencies: [], pipe: [] });
   }

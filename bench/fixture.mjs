@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { renderPlanningNotes } from '../dist/lib/core/planning-notes.js';
-import { newSessionState } from '../dist/lib/core/session.js';
-import { entryFromState, fingerprintOf, serializeRegistry } from '../dist/lib/store/registry.js';
+import { internalsOf } from './internals.mjs';
+
+const { renderPlanningNotes, newSessionState, entryFromState, fingerprintOf, serializeRegistry } =
+  await internalsOf();
 
 const WORDS = [
   'login',

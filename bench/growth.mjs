@@ -10,8 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { benchDelivery } from './events.mjs';
+import { internalsOf } from './internals.mjs';
 
 const DIST = path.resolve(process.env.WFS_DIST ?? 'dist');
 const CLI = path.join(DIST, 'wfs.cjs');
@@ -29,14 +29,12 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function library() {
-  return import(pathToFileURL(path.join(DIST, 'lib', 'index.js')).href);
-}
-
 // The build before the host clock and the counters kept results and presence as plain JSON values
 // and swept every entry on each put: making 10,000 through it would take an hour, so for that
 // build the fixture writes its files as its put would have.
-const oldFormat = !fs.existsSync(path.join(DIST, 'lib', 'coord', 'local', 'host-clock.js'));
+const oldFormat =
+  !fs.existsSync(path.join(DIST, 'internals.js')) &&
+  !fs.existsSync(path.join(DIST, 'lib', 'coord', 'local', 'host-clock.js'));
 
 function writeOldEntry(dir, name, value) {
   fs.mkdirSync(dir, { recursive: true });
@@ -45,7 +43,7 @@ function writeOldEntry(dir, name, value) {
 
 /** A repository with one active session and coordination state of the given size. */
 export async function makeGrowthFixture(size) {
-  const lib = await library();
+  const lib = await internalsOf(DIST);
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `wfs-bench-growth-${size.label}-`)));
   execFileSync('git', ['init', '-q'], { cwd: root });
   fs.writeFileSync(path.join(root, 'package.json'), '{"name":"bench"}\n');

@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalCoordinator } from '../dist/lib/coord/local/leases.js';
+import { internalsOf } from './internals.mjs';
 import { timePairs } from './lease-pairs.mjs';
+
+const { LocalCoordinator } = await internalsOf();
 
 export async function benchLocalLeases({ pairs = 3000, workers = 1 } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wfs-bench-leases-'));

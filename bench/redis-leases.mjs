@@ -5,8 +5,10 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import { RedisCoordinator } from '../dist/lib/coord/redis/coordinator.js';
+import { internalsOf } from './internals.mjs';
 import { timePairs } from './lease-pairs.mjs';
+
+const RedisCoordinator = await (await internalsOf()).loadRedisCoordinator();
 
 function freePort() {
   return new Promise((resolve) => {

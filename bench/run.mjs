@@ -12,6 +12,7 @@ import { benchDashboard } from './dashboard.mjs';
 import { makeBigTree, makeFixture } from './fixture.mjs';
 import { benchGrowth } from './growth.mjs';
 import { benchHooks } from './hooks.mjs';
+import { benchImport, importLines } from './import.mjs';
 
 const CLI = path.resolve('dist/wfs.cjs');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 25);
@@ -127,6 +128,11 @@ const hooks = benchHooks(rounds);
 missed += hooks.filter((h) => !h.ok).length;
 process.stderr.write('done\n');
 
+// `import 'wfs'` and `require('wfs')` in a user's program (no target: the figure is recorded).
+process.stderr.write('library import... ');
+const libraryImport = benchImport({ rounds });
+process.stderr.write('done\n');
+
 // Coordination (issue 4): lease pairs and announcement delivery, both backends.
 process.stderr.write('coordination... ');
 const coordination = await benchCoordination();
@@ -177,6 +183,8 @@ for (const h of hooks)
   console.log(
     `| ${h.label} | ${h.median.toFixed(1)} | ${h.min.toFixed(1)} | ${h.ratio.toFixed(2)}x | ${h.target ? `≤ ${h.target}x` : ''} | ${h.target ? (h.ok ? 'met' : '**missed**') : ''} |`,
   );
+console.log('');
+console.log(importLines(libraryImport).join('\n'));
 console.log('');
 console.log(coordination.lines.join('\n'));
 console.log('');

@@ -1,10 +1,12 @@
-// Builds the CLI into one CommonJS file (dist/wfs.cjs) and the library with its type declarations
-// (dist/lib). Node 20 has no compile cache, so every CLI start pays for all JS it loads: one bundle
-// halves that (see ../shared/DEPENDENCIES.md). CommonJS rather than ESM chunks: measured here, it
-// saves 5-7 ms per command (no ESM loader, no chunk resolution). Modules imported lazily (the prompt
-// library, the repository analyser) are in the file, but their top-level code runs only when used.
+// Builds the CLI into one CommonJS file (dist/wfs.cjs), the library into ES module chunks with its
+// type declarations (dist/lib), and the internals the tests and benchmarks load in processes of their
+// own (dist/internals.js, not published). Node 20 has no compile cache, so every CLI start pays for
+// all JS it loads: one bundle halves that (see ../shared/DEPENDENCIES.md). CommonJS rather than ESM
+// chunks for the CLI: measured here, it saves 5-7 ms per command (no ESM loader, no chunk
+// resolution). Modules imported lazily (the prompt library, the repository analyser) are in the
+// file, but their top-level code runs only when used.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -188,11 +190,60 @@ if (!libOnly) {
     });
   chmodSync('dist/wfs.cjs', 0o755);
 }
+/**
+ * The library (`import 'wfs'`, and `require('wfs')`, which Node 20.19+ serves from ES modules) and the
+ * internals: ES modules, split at every dynamic import() of the source, so what only some calls use
+ * (the Redis backend, the repository analyser of initProject, the YAML and Markdown parsers, the
+ * built-in workflows) is a chunk of its own, loaded on first use. One chunk graph, no top-level
+ * await: require() can load it synchronously.
+ *
+ * Dependencies are bundled: resolved from node_modules, importing the library took ~65 ms (zod and
+ * stemmer on the import path: dozens of files through Node's ES module loader, each resolved, read
+ * and compiled), bundled ~24 ms (measured here, Node 20.20, docs/BENCHMARKS.md); it is the same code
+ * the CLI bundles. So package.json's `dependencies` are only what the published package needs beside
+ * its bundles: ioredis, left external (CommonJS of many parts that only the Redis backend loads:
+ * nothing of it is on the import path, and its fixes reach Redis users without a new wfs), and zod,
+ * whose types the declarations use (SessionState, the config: z.infer). The front doors'
+ * dependencies (Hono, the MCP SDK) are external too, though the library never imports them: were
+ * one reached, it would load from node_modules, where test/library.test.ts sees it, rather than
+ * grow the library unnoticed.
+ */
+const LIBRARY = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  legalComments: 'none',
+  logLevel: 'warning',
+  external: ['ioredis', 'hono', '@hono/*', '@modelcontextprotocol/*'],
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
+  // The bundled CommonJS dependencies (yaml, semver, ignore) require Node's modules by name; an ES
+  // module has no `require` of its own, so each chunk is given one.
+  banner: {
+    js: "import { createRequire as __wfsCreateRequire } from 'node:module';\nconst require = __wfsCreateRequire(import.meta.url);",
+  },
+};
+
 if (!binOnly) {
   rmSync('dist/lib', { recursive: true, force: true });
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], {
+  rmSync('dist/internals.js', { force: true });
+  rmSync('dist/internals', { recursive: true, force: true });
+  await build({
+    ...LIBRARY,
+    entryPoints: { index: 'src/index.ts' },
+    outdir: 'dist/lib',
+    chunkNames: 'chunks/[name]-[hash]',
+  });
+  // A build of its own, so nothing only the tests use is among the published chunks.
+  await build({
+    ...LIBRARY,
+    entryPoints: { internals: 'src/internals.ts' },
+    outdir: 'dist',
+    chunkNames: 'internals/[name]-[hash]',
+  });
+  // The declarations of index.ts and what it reaches (tsconfig.lib.json), beside the chunks.
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], {
     stdio: 'inherit',
   });
-  // tsc emits TypeScript only: the dashboard's own files go beside the module that reads them.
-  cpSync('src/dashboard/assets', 'dist/lib/dashboard/assets', { recursive: true });
 }

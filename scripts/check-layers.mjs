@@ -29,6 +29,8 @@ const LAYERS = {
   cli: ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views', 'agents', 'mcp', 'dashboard'],
   // The entry points over everything.
   'index.ts': ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
+  // What the tests and benchmarks run in processes of their own (dist/internals.js, not published).
+  'internals.ts': ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
   'main.ts': ['cli'],
 };
 /** Node built-ins the pure core may not touch (it is free of I/O). */

@@ -58,7 +58,8 @@ export {
   type TodoStatus,
 } from './core/session.js';
 export type { TodoWriteItem } from './core/todos.js';
-export { type InitResult, initProject } from './project/init.js';
+export { initProject } from './project/ensure.js';
+export type { InitResult } from './project/init.js';
 export {
   type ProjectFileRead,
   type ProjectFiles,
@@ -132,7 +133,13 @@ export {
 export { showSession } from './session/target.js';
 // ---------------------------------------------------------------- the project
 export type { ProjectIdentity } from './store/identity.js';
-export { openProject, type ProjectContext, type ProjectOptions } from './store/project.js';
+export {
+  openProject,
+  type ProjectContext,
+  type ProjectMemo,
+  type ProjectOptions,
+  reloadProject,
+} from './store/project.js';
 export type { LoadedSession } from './store/session-files.js';
 export { type ProjectChange, type ProjectWatch, watchProject } from './store/watch.js';
 // ---------------------------------------------------------------- views over the whole project

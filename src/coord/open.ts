@@ -11,8 +11,18 @@ import { LocalCoordinator } from './local/leases.js';
 import { coordinationDir } from './location.js';
 import type { Coordinator } from './types.js';
 
+/** `.workflow/config.json`, read once per context (its memo): a bad file is the same error each time. */
 export function readConfig(ctx: ProjectContext): WfsConfig {
-  return parseConfig(readTextIfExists(ctx.layout.configPath));
+  const { memo } = ctx;
+  if (memo.config === undefined) {
+    try {
+      memo.config = { value: parseConfig(readTextIfExists(ctx.layout.configPath)) };
+    } catch (error) {
+      memo.config = { error };
+    }
+  }
+  if ('error' in memo.config) throw memo.config.error;
+  return memo.config.value;
 }
 
 /** Which backend this project uses, and how (SPEC 5); a bad setting is an E_INVALID_INPUT. */

@@ -7,6 +7,7 @@ import {
   type ProjectContext,
   type ProjectWatch,
   readSessionCheckpoints,
+  reloadProject,
   showSession,
   type WfsEvent,
   watchProject,
@@ -140,7 +141,9 @@ export class DashboardHub {
   /** Settles when the hub closes: open event streams end with it. */
   readonly closed: Promise<void>;
 
-  constructor(readonly ctx: ProjectContext) {
+  // Replaced by a fresh one (reloadProject) when the project's files change: the context reads
+  // config.json once, and a changed one may name another backend.
+  constructor(private ctx: ProjectContext) {
     this.closed = new Promise((resolve) =>
       this.stop.signal.addEventListener('abort', () => resolve(), { once: true }),
     );
@@ -223,6 +226,7 @@ export class DashboardHub {
     };
     try {
       if (p.project) {
+        this.ctx = reloadProject(this.ctx);
         this.project = readProject(this.ctx, fs.existsSync(this.ctx.layout.workflowDir));
         const header = coordinationHeader(this.ctx);
         // A changed config.json may name another backend: open it anew.

@@ -21,6 +21,17 @@ function usable(file: string): boolean {
  */
 export async function ensureProjectInitialized(ctx: ProjectContext): Promise<InitResult | undefined> {
   if (usable(ctx.layout.techPath) && usable(ctx.layout.guidelinesPath)) return undefined;
-  const { initProject } = await import('./init.js');
   return initProject(ctx);
+}
+
+/**
+ * `wfs init` (project/init.ts), as the library offers it: the analyser, its .gitignore and YAML
+ * parsers (half the library's code) load on the first call, not when `wfs` is imported.
+ */
+export async function initProject(
+  ctx: ProjectContext,
+  options: { force?: boolean } = {},
+): Promise<InitResult> {
+  const init = await import('./init.js');
+  return init.initProject(ctx, options);
 }

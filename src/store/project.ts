@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { WfsConfig } from '../core/config.js';
 import { type Layout, layoutFor } from './layout.js';
 import { findRoot, type RootSource } from './root.js';
 
@@ -10,6 +11,19 @@ export interface ProjectContext {
   clock: () => Date;
   /** The environment that chooses the coordination backend (SPEC 5). */
   env: NodeJS.ProcessEnv;
+  /**
+   * What the context reads once and keeps for its life: `.workflow/config.json`, read on first use
+   * (coord/open.ts), so one command sees one configuration and pays for one read, however many of
+   * its parts ask (the backend, the project identity, the policy). Copies of the context
+   * (`{ ...ctx, env }`) share it. A holder that outlives a command and must see the file change
+   * takes `reloadProject(ctx)`.
+   */
+  readonly memo: ProjectMemo;
+}
+
+/** The parsed config.json, or why it could not be read (given again to each who asks). */
+export interface ProjectMemo {
+  config?: { value: WfsConfig } | { error: unknown };
 }
 
 export interface ProjectOptions {
@@ -33,7 +47,13 @@ export function openProject(options: ProjectOptions = {}): ProjectContext {
     rootSource: found.source,
     clock: options.clock ?? (() => new Date()),
     env: options.env ?? process.env,
+    memo: {},
   };
+}
+
+/** The same project, its files to be read afresh (the dashboard, when config.json changes). */
+export function reloadProject(ctx: ProjectContext): ProjectContext {
+  return { ...ctx, memo: {} };
 }
 
 export function nowIso(ctx: ProjectContext): string {

@@ -30,18 +30,9 @@ coordinationContract('redis', async () => {
 
 describe('redis backend specifics', () => {
   it('a follower stopped while its XREAD blocks leaves no timer that keeps the process alive', () => {
-    // A process of its own, on the built library: the timers made in it that still hold the event
-    // loop after close are counted there (ioredis's reconnection timer once kept it 2 s).
-    const dist = path.resolve(
-      import.meta.dirname,
-      '..',
-      '..',
-      'dist',
-      'lib',
-      'coord',
-      'redis',
-      'coordinator.js',
-    );
+    // A process of its own, on the build's internals: the timers made in it that still hold the
+    // event loop after close are counted there (ioredis's reconnection timer once kept it 2 s).
+    const internals = path.resolve(import.meta.dirname, '..', '..', 'dist', 'internals.js');
     const ioredis = path.resolve(
       import.meta.dirname,
       '..',
@@ -59,7 +50,7 @@ describe('redis backend specifics', () => {
         init(id, type, _trigger, resource) { if (type === 'Timeout') timers.set(id, resource); },
         destroy(id) { timers.delete(id); },
       }).enable();
-      const { RedisCoordinator } = await import(${JSON.stringify(dist)});
+      const RedisCoordinator = await (await import(${JSON.stringify(internals)})).loadRedisCoordinator();
       const { default: Redis } = await import(${JSON.stringify(ioredis)});
       const c = await RedisCoordinator.connect({ url: ${url}, projectId: 'follow-exit' });
       const watcher = new Redis(${url});

@@ -6,17 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const [mode, dir, arg, count] = process.argv.slice(2);
-const { keepLease } = await import(new URL('../../dist/lib/coord/keep-lease.js', import.meta.url));
+// The build's internals (dist/internals.js, not published): the backends themselves.
+const { keepLease, LocalCoordinator, loadRedisCoordinator } = await import(
+  new URL('../../dist/internals.js', import.meta.url)
+);
 let c;
 if (process.env.REDIS_URL) {
-  const { RedisCoordinator } = await import(
-    new URL('../../dist/lib/coord/redis/coordinator.js', import.meta.url)
-  );
+  const RedisCoordinator = await loadRedisCoordinator();
   c = await RedisCoordinator.connect({ url: process.env.REDIS_URL, projectId: dir });
-} else {
-  const { LocalCoordinator } = await import(new URL('../../dist/lib/coord/local/leases.js', import.meta.url));
-  c = new LocalCoordinator(dir);
-}
+} else c = new LocalCoordinator(dir);
 
 if (mode === 'counter') {
   // N grants; each increments a counter file, guarded by the lease and the fenced store.

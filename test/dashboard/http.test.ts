@@ -238,6 +238,14 @@ describe('wfs dashboard: the server', () => {
     expect(page).toContain('WFS-still-here');
     expect(page).toMatch(/Problem:<\/strong> The coordination settings cannot be read: .*config\.json/);
     expect(page).toContain('coordination settings unreadable');
+    // Corrected while the page runs: read again (a project context keeps config.json once read,
+    // so the dashboard takes a fresh one when the project's files change).
+    fs.writeFileSync(path.join(root, '.workflow', 'config.json'), '{"coordination": {"backend": "local"}}');
+    const fixed = await until(async () => {
+      const now = await pageOf(dashboard);
+      return !now.includes('coordination settings unreadable') && now;
+    });
+    expect(fixed).not.toContain('The coordination settings cannot be read');
   });
 
   it('a Redis that cannot be reached is said on the page, and the sessions are still shown', async () => {

@@ -8,7 +8,7 @@ const REPO = path.resolve(import.meta.dirname, '..', '..');
 
 /** What a user gets from `npm pack` and a global install of the tarball, with Node 20's engines enforced. */
 describe('the published package', () => {
-  it('installs globally with --engine-strict and no warning, carries its docs and licence, and runs', () => {
+  it('installs globally with --engine-strict and no warning, carries its docs and licence, runs, and its library imports, requires and type-checks', () => {
     const dir = makeRepo({}, { git: false });
     const built = fs.statSync(path.join(REPO, 'dist', 'wfs.cjs')).mtimeMs;
     // Packed from a copy of the checkout's tracked files, as a fresh clone would be: prepack builds
@@ -35,12 +35,20 @@ describe('the published package', () => {
       files: { path: string }[];
     }[];
     const files = packed!.files.map((f) => f.path);
-    for (const needed of ['LICENSE', 'README.md', 'docs/reference.md', 'dist/wfs.cjs', 'dist/lib/index.js'])
+    for (const needed of [
+      'LICENSE',
+      'README.md',
+      'docs/reference.md',
+      'dist/wfs.cjs',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+    ])
       expect(files, needed).toContain(needed);
-    // Nothing of the development setup that the package does not ship.
-    expect(files.some((f) => f.startsWith('scripts/') || f.startsWith('test/') || f.startsWith('src/'))).toBe(
-      false,
-    );
+    expect(files.some((f) => /^dist\/lib\/chunks\/.+\.js$/.test(f))).toBe(true);
+    // Nothing of the development setup that the package does not ship, nor the tests' internals.
+    expect(
+      files.filter((f) => /^(scripts|test|src|bench)\//.test(f) || f.startsWith('dist/internals')),
+    ).toEqual([]);
     const prefix = path.join(dir, 'global');
     const install = spawnSync(
       'npm',
@@ -71,5 +79,61 @@ describe('the published package', () => {
       encoding: 'utf8',
     });
     expect(start.stdout).toContain('SESSION_ID: WFS-from-the-tarball');
+
+    // The library, as a project that depends on wfs finds it (node_modules/wfs): by import, by
+    // require (Node 20.19+ loads the ES modules), with no warning, and its types with what they
+    // name (zod's) resolved from the package's own dependencies.
+    const user = makeRepo({ 'package.json': '{"type": "module"}' }, { git: false });
+    fs.mkdirSync(path.join(user, 'node_modules'));
+    fs.symlinkSync(path.join(prefix, 'lib', 'node_modules', 'wfs'), path.join(user, 'node_modules', 'wfs'));
+    const script = (loader: string) =>
+      `${loader}\nconst s = await wfs.startNewSession(wfs.openProject({ cwd: ${JSON.stringify(project)} }), { description: 'from the library' }); console.log(s.session_id);`;
+    for (const [kind, args] of [
+      ['import', ['--input-type=module', '-e', script("import * as wfs from 'wfs';")]],
+      [
+        'require',
+        ['--input-type=commonjs', '-e', `(async () => { ${script("const wfs = require('wfs');")} })()`],
+      ],
+    ] as const) {
+      const run = spawnSync(process.execPath, args, {
+        cwd: user,
+        encoding: 'utf8',
+        env: { ...process.env, WFS_ROOT: '' },
+      });
+      expect(run.status, `${kind}: ${run.stderr}`).toBe(0);
+      expect(run.stdout.trim(), kind).toMatch(/^WFS-from-the-library/);
+      expect(run.stderr, kind).toBe('');
+    }
+    fs.writeFileSync(
+      path.join(user, 'consumer.ts'),
+      `import { openProject, type SessionState, startNewSession } from 'wfs';
+const started = await startNewSession(openProject(), { description: 'typed' });
+const id: string = started.session_id;
+const phase: SessionState['current_phase'] = 'PLAN';
+console.log(id, phase);
+`,
+    );
+    fs.writeFileSync(
+      path.join(user, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2023',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [path.join(REPO, 'node_modules', '@types')],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    const types = spawnSync(
+      process.execPath,
+      [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(user, 'tsconfig.json')],
+      { encoding: 'utf8' },
+    );
+    expect(types.status, types.stdout).toBe(0);
   }, 180_000);
 });

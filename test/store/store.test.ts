@@ -250,7 +250,7 @@ describe('readers never see half a file (SPEC 1)', () => {
     const file = path.join(dir, 'state.json');
     const version = (n: number) => JSON.stringify({ n, pad: 'x'.repeat(200_000) });
     fs.writeFileSync(file, version(0));
-    const lib = path.resolve(import.meta.dirname, '..', '..', 'dist', 'lib', 'store', 'atomic.js');
+    const lib = path.resolve(import.meta.dirname, '..', '..', 'dist', 'internals.js');
     const script = `import(${JSON.stringify(lib)}).then((m) => { for (let n = 1; n <= 300; n++) m.writeFileAtomic(${JSON.stringify(file)}, JSON.stringify({ n, pad: 'x'.repeat(200000) })); })`;
     const writer = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
     const finished = new Promise<number | null>((resolve) => writer.on('exit', resolve));
