@@ -109,8 +109,11 @@ export {
   type LockResult,
   listLocks,
   listSharedResults,
+  type ResultEncoding,
   readAnnouncements,
   releaseLock,
+  type SharedResultDocument,
+  sharedResultDocument,
   shareResult,
 } from './session/shared-work.js';
 export { findActiveSession } from './session/show.js';
