@@ -110,8 +110,11 @@ export {
   type LockResult,
   listLocks,
   listSharedResults,
+  type ResultEncoding,
   readAnnouncements,
   releaseLock,
+  type SharedResultDocument,
+  sharedResultDocument,
   shareResult,
 } from './session/shared-work.js';
 export { findActiveSession } from './session/show.js';

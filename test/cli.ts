@@ -8,19 +8,20 @@ import type { Run } from './helpers.js';
 /**
  * The CLI in-process, through its `main(argv, io)` seam: output and exit-code contracts are tested
  * here, without the cost of a process per call. What needs a process of its own (concurrency,
- * kills, signals, the bundle) spawns the built binary (test/helpers.ts).
+ * kills, signals, the bundle) spawns the built binary (test/helpers.ts). `stdout` is the output as
+ * text; `stdoutBytes` the bytes as written.
  */
 export async function cli(
   cwd: string,
   argv: readonly string[],
   options: { input?: string | Buffer; env?: NodeJS.ProcessEnv; stdinIsTTY?: boolean } = {},
-): Promise<Run> {
-  let stdout = '';
+): Promise<Run & { stdoutBytes: Buffer }> {
+  const stdout: Buffer[] = [];
   let stderr = '';
   const input = options.input === undefined ? Buffer.alloc(0) : Buffer.from(options.input);
   const io: CliIo = {
-    stdout: (text) => {
-      stdout += text;
+    stdout: (data) => {
+      stdout.push(Buffer.from(data));
     },
     stderr: (text) => {
       stderr += text;
@@ -39,5 +40,6 @@ export async function cli(
   // Each call is a fresh command, as a process would be: what one proved about folders is forgotten.
   forgetProvenDirectories();
   const code = await main(argv, io);
-  return { code, stdout, stderr };
+  const bytes = Buffer.concat(stdout);
+  return { code, stdout: bytes.toString('utf8'), stdoutBytes: bytes, stderr };
 }

@@ -5,7 +5,8 @@ import { groupDigits } from '../core/json-input.js';
 
 /** What a command may touch of the outside world; tests pass their own. */
 export interface CliIo {
-  stdout(text: string): void;
+  /** Text is written as its UTF-8; bytes as they are (`wfs results get` prints a value byte for byte). */
+  stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
@@ -23,14 +24,15 @@ export interface CliIo {
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes all of `text` to a file descriptor, synchronously. Not process.stdout: creating that
+ * Writes all of `data` to a file descriptor, synchronously. Not process.stdout: creating that
  * stream loads Node's stream machinery, ~3.5 ms of every CLI start. A descriptor inherited in
  * non-blocking mode may refuse with EAGAIN while the reader catches up: wait a moment and go on.
  * A reader that went away (`wfs session list | head -1`) is not an error of ours: stop quietly, as
  * other command-line tools do.
  */
-function writeAll(fd: number, text: string): void {
-  let bytes = Buffer.from(text);
+function writeAll(fd: number, data: string | Uint8Array): void {
+  let bytes =
+    typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   while (bytes.length > 0) {
     try {
       bytes = bytes.subarray(fs.writeSync(fd, bytes));
@@ -76,7 +78,7 @@ function readBoundedStdin(maxBytes: number, what: string): Buffer {
 
 export function processIo(): CliIo {
   return {
-    stdout: (text) => writeAll(1, text),
+    stdout: (data) => writeAll(1, data),
     stderr: (text) => writeAll(2, text),
     // Asked only by the interactive `session start`: loading node:tty loads net and the streams.
     get stdinIsTTY() {

@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { WfsError } from '../core/errors.js';
 import {
   ENTRY_MAX_TTL_MS,
   thisHost,
@@ -7,7 +9,7 @@ import {
   validateTtl,
   validateWorkspace,
 } from './rules.js';
-import type { Workspace } from './types.js';
+import type { SharedResult, Workspace } from './types.js';
 
 /**
  * Results, presence and claims are one primitive, an entry with a TTL, in both backends: this
@@ -53,35 +55,70 @@ export interface EntryToStore<V> {
   lifetimeMs: number;
 }
 
-export function resultEntry(input: {
+/**
+ * A result as both backends store it (a JSON record): bytes that are valid UTF-8 as their text,
+ * the form every record had before values were bytes, so those still read and stay readable by a
+ * person; any other bytes in base64, said so by `encoding`. Only these two forms exist: a record
+ * with another `encoding` is damage.
+ */
+export interface StoredResult {
   key: string;
   value: string;
-  ttlMs: number;
-  session?: string | null;
-  workspace?: Workspace;
-}): EntryToStore<{
-  key: string;
-  value: string;
+  encoding?: 'base64';
   session: string | null;
   workspace?: Workspace;
   host: string;
-}> {
+}
+
+/** Whether a stored `encoding` is one of the forms above (absent: text). */
+export function isStoredEncoding(encoding: unknown): encoding is StoredResult['encoding'] {
+  return encoding === undefined || encoding === 'base64';
+}
+
+export function resultEntry(input: {
+  key: string;
+  value: string | Uint8Array;
+  ttlMs: number;
+  session?: string | null;
+  workspace?: Workspace;
+}): EntryToStore<StoredResult> {
   validateEntryKey(input.key, 'result key');
   const lifetimeMs = validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS);
-  validateResultValue(input.value);
+  const bytes = validateResultValue(input.value);
   if (input.session != null) validateEntryKey(input.session, 'session');
   const workspace = validateWorkspace(input.workspace);
+  // Text given is stored as given (its bytes are its UTF-8, so always valid); bytes are looked at.
+  const text =
+    typeof input.value === 'string' ? input.value : isUtf8(bytes) ? bytes.toString('utf8') : undefined;
   return {
     key: input.key,
     value: {
       key: input.key,
-      value: input.value,
+      ...(text === undefined
+        ? { value: bytes.toString('base64'), encoding: 'base64' as const }
+        : { value: text }),
       session: input.session ?? null,
       ...(workspace ? { workspace } : {}),
       host: thisHost(),
     },
     lifetimeMs,
   };
+}
+
+/**
+ * A stored result as callers see it: its bytes exactly as put, and its text where they are valid
+ * UTF-8. The bytes decide (never the form it was stored in), so a result reads alike on both
+ * backends whoever wrote it.
+ */
+export function resultOf(stored: StoredResult & { put_at: string; expires_at: number }): SharedResult {
+  const { value, encoding, ...rest } = stored;
+  if (!isStoredEncoding(encoding))
+    throw new WfsError(
+      'E_CORRUPT',
+      `The shared result ${stored.key} is stored in an encoding this wfs does not know (${JSON.stringify(encoding)})`,
+    );
+  const bytes = encoding === 'base64' ? Buffer.from(value, 'base64') : Buffer.from(value, 'utf8');
+  return { ...rest, value: bytes, text: isUtf8(bytes) ? bytes.toString('utf8') : undefined };
 }
 
 export function presenceEntry(input: {

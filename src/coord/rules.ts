@@ -55,10 +55,28 @@ export function validateEntryKey(value: string, what: string): string {
   return value;
 }
 
-export function validateResultValue(value: string): string {
-  if (Buffer.byteLength(value) > RESULT_MAX_BYTES)
-    throw new WfsError('E_INVALID_INPUT', `A result is at most ${RESULT_MAX_BYTES} bytes`);
-  return value;
+/** A lone surrogate (half of a pair): the `u` flag makes a whole pair one code point, never matched. */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+/**
+ * A result's value as the bytes that are stored: bytes as given, text as its UTF-8. The bound
+ * counts bytes. Text with a lone surrogate has no UTF-8 form (encoding it would replace the
+ * surrogate with U+FFFD, silently storing something else): refused, so the caller passes bytes.
+ */
+export function validateResultValue(value: string | Uint8Array): Buffer {
+  const size = typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength;
+  if (size > RESULT_MAX_BYTES)
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      `A result is at most ${RESULT_MAX_BYTES} bytes (this one: ${size})`,
+    );
+  if (typeof value !== 'string') return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (LONE_SURROGATE.test(value))
+    throw new WfsError(
+      'E_INVALID_INPUT',
+      'A result given as text must be well-formed Unicode (it has a lone surrogate, which has no UTF-8 bytes): pass its bytes instead',
+    );
+  return Buffer.from(value, 'utf8');
 }
 
 export function validateClaimPaths(paths: string[]): string[] {

@@ -90,9 +90,18 @@ export interface ReadEventsOptions {
   limit?: number;
 }
 
+/**
+ * A shared result: its value is bytes, exactly as put (a string put is its UTF-8), and `text` is
+ * that value as text where the bytes are valid UTF-8 (always, for a string put).
+ *
+ * @example
+ * await c.putResult({ key: 'build:abc', value: gzipSync(log), ttlMs: 3_600_000 });
+ * const got = await c.getResult('build:abc'); // got.value: the gzip bytes; got.text: undefined
+ */
 export interface SharedResult {
   key: string;
-  value: string;
+  value: Buffer;
+  text: string | undefined;
   session: string | null;
   workspace?: Workspace;
   host: string;
@@ -148,9 +157,10 @@ export interface Coordinator extends LeaseCoordinator {
    */
   followEvents(since: number, onEvent: (event: WfsEvent) => void, signal: AbortSignal): Promise<void>;
 
+  /** Stores bytes as given, text as its UTF-8; at most RESULT_MAX_BYTES bytes either way. */
   putResult(input: {
     key: string;
-    value: string;
+    value: string | Uint8Array;
     ttlMs: number;
     session?: string | null;
     workspace?: Workspace;

@@ -13,6 +13,7 @@ import {
   readProjectFiles,
   type SessionState,
   type SessionSummary,
+  type SharedResult,
   showSession,
   type WfsEvent,
   type Workspace,
@@ -78,10 +79,13 @@ export interface CoordinationState {
 export interface ResultRow {
   key: string;
   session: string | null;
+  workspace?: Workspace;
   host: string;
   put_at: string;
   expires_at: number;
   bytes: number;
+  /** Whether the value is bytes that are not UTF-8 (shown as "binary" and its size, never as text). */
+  binary: boolean;
   preview: string | null;
 }
 
@@ -191,30 +195,26 @@ export function coordinationHeader(
 
 const PREVIEW_CHARS = 120;
 
-function preview(value: string): string | null {
-  // Text only: a value with control characters (bytes, escapes) is shown by its size alone.
-  const head = value.slice(0, PREVIEW_CHARS + 1);
-  if (/[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(head)) return null;
+function preview(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  // Text with control characters (escapes) is shown by its size alone.
+  const head = text.slice(0, PREVIEW_CHARS + 1);
+  if (/[\u0000-\u0008\u000e-\u001f\u007f]/.test(head)) return null;
   const line = head.replace(/\s+/g, ' ').trim();
   return line.length > PREVIEW_CHARS ? `${line.slice(0, PREVIEW_CHARS - 1)}…` : line;
 }
 
-export function resultRow(result: {
-  key: string;
-  value: string;
-  session: string | null;
-  host: string;
-  put_at: string;
-  expires_at: number;
-}): ResultRow {
+export function resultRow(result: SharedResult): ResultRow {
   return {
     key: result.key,
     session: result.session,
+    ...(result.workspace ? { workspace: result.workspace } : {}),
     host: result.host,
     put_at: result.put_at,
     expires_at: result.expires_at,
-    bytes: Buffer.byteLength(result.value),
-    preview: preview(result.value),
+    bytes: result.value.length,
+    binary: result.text === undefined,
+    preview: preview(result.text),
   };
 }
 

@@ -441,13 +441,18 @@ function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+/** A value's size; one that is not text says so, as its start is not shown. */
+function sizeOf(result: { bytes: number; binary: boolean }): string {
+  return result.binary ? `binary, ${bytes(result.bytes)}` : bytes(result.bytes);
+}
+
 export function resultsSection(coordination: CoordinationState): Html {
   const heading = h`<h2 id="results-h">Shared results <span class="count">${coordination.results.length}</span></h2>`;
   const problem = unavailable(coordination);
   if (problem) return h`${heading}${problem}`;
   if (coordination.results.length === 0) return h`${heading}${empty('No shared results.')}`;
   const rows = coordination.results.map(
-    (r) => h`<li><code class="key">${r.key}</code> <span class="muted">${bytes(r.bytes)}</span><br>
+    (r) => h`<li><code class="key">${r.key}</code> <span class="muted">${sizeOf(r)}</span><br>
 by ${r.session ?? 'no session'}${workspaceTag(r)} · ${when(r.put_at)} · ${left(r.expires_at)}
 ${r.preview === null ? h`` : h`<div class="preview">${r.preview}</div>`}</li>`,
   );

@@ -15,7 +15,9 @@ import {
   listSharedResults,
   readAnnouncements,
   releaseLock,
+  sharedResultDocument,
   shareResult,
+  valueOfDocument,
 } from '../session/shared-work.js';
 import { startAutoSession, startNewSession } from '../session/start.js';
 import { changeSessionPhase, readSessionTodos, saveCheckpoint, syncSessionTodos } from '../session/state.js';
@@ -263,35 +265,33 @@ export const TOOLS: readonly ToolDefinition[] = [
   {
     name: 'wfs_share',
     description:
-      'Shared results and announcements across sessions. put (key, value; kept a day), get (key), list, events (since: the last event ID seen).',
+      'Shared results and announcements across sessions. put (key, value; kept a day), get (key), list, events (since: the last event ID seen). A value is text, or base64 with encoding base64 (get says which).',
     input: z.object({
       action: z.enum(['put', 'get', 'list', 'events']),
       key: z.string().optional(),
       value: z.string().optional(),
+      encoding: z.enum(['utf8', 'base64']).optional(),
       since: z.number().int().nonnegative().optional(),
     }),
     async run(ctx, args) {
       switch (args.action) {
         case 'put': {
+          const value =
+            typeof args.value === 'string' ? args.value : need(undefined, 'a value', 'wfs_share put');
           const { result, warnings } = await shareResult(ctx, {
             key: need(args.key, 'a key', 'wfs_share put'),
-            value: typeof args.value === 'string' ? args.value : need(undefined, 'a value', 'wfs_share put'),
+            value: valueOfDocument(value, args.encoding as 'utf8' | 'base64' | undefined),
             ttlMs: 24 * 60 * 60 * 1000,
           });
-          const { value: _value, ...shown } = result;
-          return json({ ...shown, expires_at: new Date(result.expires_at).toISOString(), warnings });
+          return json({ ...sharedResultDocument(result, { withValue: false }), warnings });
         }
         case 'get': {
           const result = await getSharedResult(ctx, need(args.key, 'a key', 'wfs_share get'));
-          return json({ ...result, expires_at: new Date(result.expires_at).toISOString() });
+          return json({ ...sharedResultDocument(result, { withValue: true }) });
         }
         case 'list':
           return json({
-            results: (await listSharedResults(ctx)).map(({ value, ...r }) => ({
-              ...r,
-              bytes: Buffer.byteLength(value),
-              expires_at: new Date(r.expires_at).toISOString(),
-            })),
+            results: (await listSharedResults(ctx)).map((r) => sharedResultDocument(r, { withValue: false })),
           });
         default:
           return json({

@@ -1,6 +1,6 @@
 import { coordinationSettings, withCoordinator } from '../coord/open.js';
 import { decideUnreachable } from '../coord/policy.js';
-import { validateLeaseName } from '../coord/rules.js';
+import { RESULT_MAX_BYTES, validateLeaseName } from '../coord/rules.js';
 import type { Lease, LeaseInfo, ReleaseOutcome, SharedResult, WfsEvent, Workspace } from '../coord/types.js';
 import type { UnreachablePolicy } from '../core/config.js';
 import { WfsError } from '../core/errors.js';
@@ -63,10 +63,10 @@ export function listLocks(ctx: ProjectContext): Promise<LeaseInfo[]> {
   return withCoordinator(ctx, (c) => c.list());
 }
 
-/** `wfs results put KEY`: the value stored for `ttlMs`, then announced (`result.shared`). */
+/** `wfs results put KEY`: the value (bytes, or text as its UTF-8) stored for `ttlMs`, then announced (`result.shared`). */
 export async function shareResult(
   ctx: ProjectContext,
-  input: { key: string; value: string; ttlMs: number },
+  input: { key: string; value: string | Uint8Array; ttlMs: number },
 ): Promise<{ result: SharedResult; warnings: string[] }> {
   const { session, workspace } = actor(ctx);
   const warnings: string[] = [];
@@ -83,7 +83,7 @@ export async function shareResult(
         type: 'result.shared',
         session,
         workspace,
-        data: { key: put.key, bytes: Buffer.byteLength(input.value) },
+        data: { key: put.key, bytes: put.value.length },
       });
     } catch (error) {
       // The result is shared; only the announcement of it failed.
@@ -104,6 +104,62 @@ export async function getSharedResult(ctx: ProjectContext, key: string): Promise
 
 export function listSharedResults(ctx: ProjectContext): Promise<SharedResult[]> {
   return withCoordinator(ctx, (c) => c.listResults());
+}
+
+/** How a value is written in JSON: as its text, or (bytes that are not UTF-8) in base64. */
+export type ResultEncoding = 'utf8' | 'base64';
+
+/**
+ * A shared result as JSON shows it (`--json`, the MCP tools): `bytes` is the value's size in bytes;
+ * `value` (when asked for) is its text where the bytes are valid UTF-8, else its bytes in base64,
+ * and `encoding` says which (Node's names: `Buffer.from(value, encoding)` gives the bytes back).
+ */
+export interface SharedResultDocument {
+  key: string;
+  value?: string;
+  encoding: ResultEncoding;
+  bytes: number;
+  session: string | null;
+  workspace?: Workspace;
+  host: string;
+  put_at: string;
+  expires_at: string;
+}
+
+/** The one JSON form of a shared result, with its value or (a listing, a put) without. */
+export function sharedResultDocument(
+  result: SharedResult,
+  options: { withValue: boolean },
+): SharedResultDocument {
+  const encoding: ResultEncoding = result.text === undefined ? 'base64' : 'utf8';
+  return {
+    key: result.key,
+    ...(options.withValue ? { value: result.text ?? result.value.toString('base64') } : {}),
+    encoding,
+    bytes: result.value.length,
+    session: result.session,
+    ...(result.workspace ? { workspace: result.workspace } : {}),
+    host: result.host,
+    put_at: result.put_at,
+    expires_at: new Date(result.expires_at).toISOString(),
+  };
+}
+
+/**
+ * A value given in JSON (the MCP tool's `value` with its `encoding`) as what is put: text as it
+ * is, base64 as its bytes. Anything but standard padded base64 is refused rather than decoded
+ * loosely (Node's decoder skips what it does not know, which would store other bytes): the bytes
+ * must give back exactly the text they came from.
+ */
+export function valueOfDocument(value: string, encoding: ResultEncoding = 'utf8'): string | Buffer {
+  if (encoding === 'utf8') return value;
+  // The bound on the bytes, checked before decoding allocates them.
+  if (value.length > Math.ceil(RESULT_MAX_BYTES / 3) * 4)
+    throw new WfsError('E_INVALID_INPUT', `A result is at most ${RESULT_MAX_BYTES} bytes`);
+  const bytes = Buffer.from(value, 'base64');
+  if (bytes.toString('base64') !== value)
+    throw new WfsError('E_INVALID_INPUT', 'The value is not base64 (standard alphabet, padded with =)');
+  return bytes;
 }
 
 /** `wfs events`: announcements, oldest first (after `since`: the oldest `limit`; else the newest). */

@@ -102,9 +102,9 @@ export interface WorkflowContext {
    * Commands run through `step.runCommand`, so a killed run leaves none running unrecorded.
    */
   step<T>(name: string, fn: (signal: AbortSignal, step: StepHandle) => Promise<T> | T): Promise<T>;
-  /** Shares a result with other sessions (cross-session runs; otherwise a warning). */
-  shareResult(key: string, value: string, ttlMs?: number): Promise<void>;
-  /** A result another session shared, if it is still live. */
+  /** Shares a result with other sessions: bytes, or text as its UTF-8 (cross-session runs; otherwise a warning). */
+  shareResult(key: string, value: string | Uint8Array, ttlMs?: number): Promise<void>;
+  /** A result another session shared, if it is still live: its bytes (`value`) and, where they are UTF-8, `text`. */
   getSharedResult(key: string): Promise<SharedResult | undefined>;
   /** A line of progress for the person watching. */
   note(message: string): void;
@@ -433,14 +433,14 @@ class Run<Output> {
           this.warnings.push(`Result ${key} not shared: this run has no coordination backend`);
           return;
         }
-        await this.coordinator.putResult({
+        const put = await this.coordinator.putResult({
           key,
           value,
           ttlMs,
           session: this.session.id,
           workspace: this.workspace,
         });
-        await this.announce('result.shared', { key, bytes: Buffer.byteLength(value) });
+        await this.announce('result.shared', { key, bytes: put.value.length });
       },
       getSharedResult: async (key) => this.coordinator?.getResult(key),
       note: (message) => this.progress({ kind: 'note', message }),

@@ -1,5 +1,7 @@
 import os from 'node:os';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RESULT_MAX_BYTES } from '../../src/coord/rules.js';
 import type { Coordinator, WfsEvent } from '../../src/coord/types.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -8,18 +10,32 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * The rest of the coordination contract (SPEC 5): announcements, shared results, presence and path
  * claims. Every backend runs exactly these cases with these expectations. `make` gives a new,
  * empty project each time; `again` a second coordinator on the same project (another process would
- * see the same).
+ * see the same); `storeAsBefore` writes a live result into that project's storage by hand, in the
+ * form wfs stored every result in before values were bytes (its text in `value`, no `encoding`).
  */
+export interface OldResult {
+  key: string;
+  value: string;
+  session: string | null;
+  host: string;
+  put_at: string;
+}
+
 export function coordinationContract(
   backend: string,
-  make: () => Promise<{ c: Coordinator; again: () => Promise<Coordinator> }>,
+  make: () => Promise<{
+    c: Coordinator;
+    again: () => Promise<Coordinator>;
+    storeAsBefore: (record: OldResult, ttlMs: number) => Promise<void>;
+  }>,
 ): void {
   describe(`coordination contract: ${backend}`, () => {
     let c: Coordinator;
     let again: () => Promise<Coordinator>;
+    let storeAsBefore: (record: OldResult, ttlMs: number) => Promise<void>;
     const opened: Coordinator[] = [];
     beforeEach(async () => {
-      ({ c, again } = await make());
+      ({ c, again, storeAsBefore } = await make());
       opened.push(c);
     });
     afterEach(async () => {
@@ -100,7 +116,7 @@ export function coordinationContract(
       const reader = await other();
       expect((await reader.readEvents()).map((e) => e.id)).toEqual([result]);
       expect((await reader.liveSessions()).map((p) => p.session)).toEqual(['WFS-batch']);
-      expect((await reader.getResult('in-batch'))?.value).toBe('v');
+      expect((await reader.getResult('in-batch'))?.text).toBe('v');
       await expect(c.batch(async () => c.publish({ type: 'bad' }))).rejects.toMatchObject({
         code: 'E_INVALID_INPUT',
       });
@@ -118,7 +134,8 @@ export function coordinationContract(
       });
       expect(put).toMatchObject({
         key: 'test-coverage:tree-abc',
-        value,
+        value: Buffer.from(value, 'utf8'),
+        text: value,
         session: 'WFS-a',
         host: os.hostname(),
       });
@@ -133,13 +150,88 @@ export function coordinationContract(
       expect((await reader.listResults()).map((r) => r.key)).toEqual(['test-coverage:tree-abc']);
       // Put again: replaced.
       await c.putResult({ key: 'test-coverage:tree-abc', value: 'new', ttlMs: 60_000 });
-      expect((await reader.getResult('test-coverage:tree-abc'))?.value).toBe('new');
+      expect((await reader.getResult('test-coverage:tree-abc'))?.text).toBe('new');
       await expect(c.putResult({ key: '../x', value: '', ttlMs: 10 })).rejects.toMatchObject({
         code: 'E_INVALID_INPUT',
       });
       await expect(c.putResult({ key: 'k', value: '', ttlMs: 0 })).rejects.toMatchObject({
         code: 'E_INVALID_INPUT',
       });
+    });
+
+    it('results are bytes: any bytes read back exactly (a gzip too), with text only where they are UTF-8', async () => {
+      const raw = Uint8Array.from([0xff, 0xfe, 0x00, 0x41]);
+      const log = 'a line of a build log\n'.repeat(2_000);
+      const gzipped = gzipSync(log);
+      const put = await c.putResult({ key: 'raw', value: raw, ttlMs: 60_000, session: 'WFS-a' });
+      expect(put).toMatchObject({ key: 'raw', value: Buffer.from(raw), text: undefined, session: 'WFS-a' });
+      await c.putResult({ key: 'log.gz', value: gzipped, ttlMs: 60_000 });
+      // Bytes that happen to be UTF-8 (an empty value too) read as text as well.
+      await c.putResult({ key: 'utf8-bytes', value: Buffer.from('\u00e9 \u{1F512}'), ttlMs: 60_000 });
+      await c.putResult({ key: 'empty', value: new Uint8Array(0), ttlMs: 60_000 });
+      const reader = await other();
+      expect(await reader.getResult('raw')).toEqual(put);
+      const got = (await reader.getResult('log.gz'))!;
+      expect(got.value.equals(gzipped)).toBe(true);
+      expect(got.text).toBeUndefined();
+      expect(gunzipSync(got.value).toString('utf8')).toBe(log);
+      expect(await reader.getResult('utf8-bytes')).toMatchObject({ text: '\u00e9 \u{1F512}' });
+      expect(await reader.getResult('empty')).toMatchObject({ value: Buffer.alloc(0), text: '' });
+      const listed = await reader.listResults();
+      expect(listed.map((r) => [r.key, r.value.length, r.text === undefined])).toEqual([
+        ['empty', 0, false],
+        ['log.gz', gzipped.length, true],
+        ['raw', 4, true],
+        ['utf8-bytes', 7, false],
+      ]);
+      expect(listed.find((r) => r.key === 'raw')).toEqual(put);
+    });
+
+    it('results: the bound counts bytes (binary at the bound is stored whole); text without UTF-8 is refused', async () => {
+      // Every byte value, over and over: stored in a form larger than the bound (base64) and still whole.
+      const largest = Buffer.alloc(RESULT_MAX_BYTES);
+      for (let i = 0; i < largest.length; i++) largest[i] = (i * 7 + (i >> 8)) & 0xff;
+      await c.putResult({ key: 'largest', value: largest, ttlMs: 60_000 });
+      expect((await (await other()).getResult('largest'))!.value.equals(largest)).toBe(true);
+      await expect(
+        c.putResult({ key: 'over', value: Buffer.alloc(RESULT_MAX_BYTES + 1), ttlMs: 60_000 }),
+      ).rejects.toMatchObject({ code: 'E_INVALID_INPUT', message: expect.stringContaining('bytes') });
+      // Half as many characters of two bytes each: at the bound, and one byte over it.
+      const text = '\u00e9'.repeat(RESULT_MAX_BYTES / 2);
+      expect((await c.putResult({ key: 'text', value: text, ttlMs: 60_000 })).value.length).toBe(
+        RESULT_MAX_BYTES,
+      );
+      await expect(c.putResult({ key: 'over', value: `${text}x`, ttlMs: 60_000 })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+      // A lone surrogate has no UTF-8 form: refused, never stored as something else.
+      await expect(c.putResult({ key: 'half', value: 'a\ud800b', ttlMs: 60_000 })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+        message: expect.stringContaining('lone surrogate'),
+      });
+      expect(await c.getResult('over')).toBeUndefined();
+      expect(await c.getResult('half')).toBeUndefined();
+    });
+
+    it('results stored before values were bytes (text in the record) still read, as that text and its bytes', async () => {
+      const record = {
+        key: 'coverage:old-tree',
+        value: 'written by an older wfs \u00e9\n',
+        session: 'WFS-old',
+        host: 'old-host',
+        put_at: new Date(Date.now() - 1_000).toISOString(),
+      };
+      await storeAsBefore(record, 60_000);
+      const got = await c.getResult(record.key);
+      expect(got).toMatchObject({
+        key: record.key,
+        value: Buffer.from(record.value, 'utf8'),
+        text: record.value,
+        session: 'WFS-old',
+        host: 'old-host',
+      });
+      expect(got?.put_at).toBe(record.put_at);
+      expect(await c.listResults()).toEqual([got]);
     });
 
     it('results and presence take keys and sessions of the longest length allowed (300)', async () => {
@@ -149,8 +241,8 @@ export function coordinationContract(
       await c.putResult({ key, value: 'first', ttlMs: 60_000 });
       await c.putResult({ key: sibling, value: 'second', ttlMs: 60_000 });
       const reader = await other();
-      expect((await reader.getResult(key))?.value).toBe('first');
-      expect((await reader.getResult(sibling))?.value).toBe('second');
+      expect((await reader.getResult(key))?.text).toBe('first');
+      expect((await reader.getResult(sibling))?.text).toBe('second');
       expect((await reader.listResults()).map((r) => r.key)).toEqual([key, sibling]);
       const session = `WFS-${'s'.repeat(296)}`;
       await c.heartbeat({ session, ttlMs: 60_000 });

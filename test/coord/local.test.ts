@@ -7,6 +7,7 @@ import { checkCoordinationFiles } from '../../src/coord/local/doctor.js';
 import type { HostClock } from '../../src/coord/local/host-clock.js';
 import { hostClock } from '../../src/coord/local/host-clock.js';
 import { LocalCoordinator } from '../../src/coord/local/leases.js';
+import { fileNameOf } from '../../src/coord/local/records.js';
 import { coordinationDir, gitCommonDir } from '../../src/coord/location.js';
 import type { WfsEvent } from '../../src/coord/types.js';
 import { forgetProvenDirectories } from '../../src/store/safe-path.js';
@@ -25,7 +26,17 @@ leaseContract('local (embedded files)', async () => new LocalCoordinator(tmp()),
 
 coordinationContract('local', async () => {
   const dir = tmp();
-  return { c: new LocalCoordinator(dir), again: async () => new LocalCoordinator(dir) };
+  const c = new LocalCoordinator(dir);
+  return {
+    c,
+    again: async () => new LocalCoordinator(dir),
+    // The entry file as wfs wrote it before values were bytes: the value object held the text.
+    storeAsBefore: async ({ key, ...value }, ttlMs) => {
+      fs.mkdirSync(path.join(dir, 'results'), { recursive: true });
+      const stored = { key, boot: c.clock.boot, expires: c.clock.now() + ttlMs, value: { key, ...value } };
+      fs.writeFileSync(path.join(dir, 'results', fileNameOf(key)), JSON.stringify(stored));
+    },
+  };
 });
 
 /** A clock a test moves by hand; `boot` names the machine's boot it counts in. */
@@ -134,7 +145,7 @@ describe('local backend: the host clock', () => {
     await c.heartbeat({ session: 'WFS-a', ttlMs: 1_000 });
     await c.claimPaths({ session: 'WFS-a', paths: ['src/**'], ttlMs: 1_000 });
     clock.advance(999);
-    expect((await c.getResult('r'))?.value).toBe('v');
+    expect((await c.getResult('r'))?.text).toBe('v');
     expect((await c.liveSessions()).map((p) => p.session)).toEqual(['WFS-a']);
     expect(await c.listClaims()).toHaveLength(1);
     clock.advance(2);
@@ -719,6 +730,23 @@ describe('local backend: the doctor', () => {
     expect(next.fence).toBeGreaterThan(held.fence);
     expect(await fresh.acceptFence('store', next.fence)).toBe(true);
     expect((await fresh.publish({ type: 'test.three' })).id).toBeGreaterThan(events[1]!.id);
-    expect((await fresh.getResult('good'))?.value).toBe('v');
+    expect((await fresh.getResult('good'))?.text).toBe('v');
+  });
+
+  it('a result in an encoding this wfs does not know is damage: read as absent, reported, moved aside', async () => {
+    const dir = tmp();
+    const c = new LocalCoordinator(dir);
+    await c.putResult({ key: 'bytes', value: Buffer.from([0xff, 0x00]), ttlMs: 60_000 });
+    const file = path.join(dir, 'results', 'bytes.json');
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // Bytes that are not UTF-8 are kept in base64, and said so.
+    expect(stored.value).toMatchObject({ value: '/wA=', encoding: 'base64' });
+    fs.writeFileSync(file, JSON.stringify({ ...stored, value: { ...stored.value, encoding: 'zstd' } }));
+    expect(await c.getResult('bytes')).toBeUndefined();
+    expect(await c.listResults()).toEqual([]);
+    const fixed = await checkCoordinationFiles(dir, { fix: true });
+    expect(fixed.filter((f) => f.severity === 'problem').map((f) => f.message)).toEqual([
+      expect.stringContaining('results/bytes.json is not an entry of results'),
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import type { WfsEvent } from '../../src/coord/types.js';
 import { type ClusterNode, startCluster, type TestCluster } from '../redis-cluster.js';
 import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
+import { storeResultAsBefore } from './redis-records.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,7 +40,19 @@ leaseContract('redis cluster', () => connectThroughOtherNode(`cluster-${process.
 coordinationContract('redis', async () => {
   const projectId = `cluster-${process.pid}-${++project}`;
   const again = () => connectThroughOtherNode(projectId);
-  return { c: await again(), again };
+  return {
+    c: await again(),
+    again,
+    storeAsBefore: async (record, ttlMs) => {
+      // Straight to the node that owns the project's slot: a plain connection follows no MOVED.
+      const raw = cluster.connect(await cluster.ownerOf(await slotOfProject(projectId)));
+      try {
+        await storeResultAsBefore(raw, projectId, record, ttlMs);
+      } finally {
+        raw.disconnect();
+      }
+    },
+  };
 });
 
 describe('redis cluster specifics', () => {
@@ -128,7 +141,7 @@ describe('redis cluster specifics', () => {
     for (let i = 1; i < fences.length; i++) expect(fences[i]!).toBeGreaterThan(fences[i - 1]!);
     expect(afterMove).toBeGreaterThan(beforeMove);
     // Everything written before the move is there after it.
-    expect((await b.getResult('before'))?.value).toBe('kept');
+    expect((await b.getResult('before'))?.text).toBe('kept');
     expect((await b.liveSessions()).map((p) => p.session)).toEqual(['WFS-moving']);
     expect((await b.listClaims()).map((claim) => claim.session)).toEqual(['WFS-moving']);
     const after = await b.publish({ type: 'test.after' });

@@ -101,7 +101,7 @@ describe('a request that times out may have been applied, and says so', () => {
     );
     // Each of them was applied when the pause ended.
     await admin.call('CLIENT', 'UNPAUSE');
-    expect((await c.getResult('built'))?.value).toBe('v1');
+    expect((await c.getResult('built'))?.text).toBe('v1');
     expect((await c.readEvents()).map((e) => e.type)).toEqual(['test.warm', 'test.paused']);
     expect((await c.liveSessions()).map((p) => p.session)).toEqual(['WFS-paused']);
     expect((await c.listClaims()).map((claim) => claim.session)).toEqual(['WFS-paused']);

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator, redact } from '../../src/coord/redis/coordinator.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
 import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
+import { storeResultAsBefore, storeResultRecord } from './redis-records.js';
 
 let redis: TestRedis;
 let project = 0;
@@ -25,7 +27,18 @@ leaseContract('redis', () =>
 coordinationContract('redis', async () => {
   const projectId = `test-${process.pid}-${++project}`;
   const again = () => RedisCoordinator.connect({ url: redis.url, projectId });
-  return { c: await again(), again };
+  return {
+    c: await again(),
+    again,
+    storeAsBefore: async (record, ttlMs) => {
+      const raw = new Redis(redis.url);
+      try {
+        await storeResultAsBefore(raw, projectId, record, ttlMs);
+      } finally {
+        raw.disconnect();
+      }
+    },
+  };
 });
 
 describe('redis backend specifics', () => {
@@ -143,6 +156,19 @@ describe('redis backend specifics', () => {
       message: expect.stringMatching(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(connect\): /),
     });
     expect(redact('rediss://user:pw@host:6380/0')).toBe('rediss://user:***@host:6380/0');
+  });
+
+  it('a result stored in an encoding this wfs does not know is E_CORRUPT naming it, never read as text', async () => {
+    const projectId = `test-${process.pid}-${++project}`;
+    const raw = new Redis(redis.url);
+    const record = { key: 'newer', value: 'KLUv/QBY', encoding: 'zstd', session: null, host: 'h' };
+    await storeResultRecord(raw, projectId, record, Date.now(), 60_000);
+    raw.disconnect();
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    const corrupt = { code: 'E_CORRUPT', message: expect.stringContaining('newer') };
+    await expect(c.getResult('newer')).rejects.toMatchObject(corrupt);
+    await expect(c.listResults()).rejects.toMatchObject(corrupt);
+    await c.close();
   });
 });
 

@@ -139,6 +139,12 @@ for (const era of ERAS)
         ['wfs_todos', { unknown_argument: 1 }, 'E_INVALID_INPUT'],
         ['wfs_phase', { phase: 'PLAN' }, 'E_NO_ACTIVE_SESSION'],
         ['wfs_share', { action: 'get', key: 'nothing-here' }, 'E_NOT_FOUND'],
+        [
+          'wfs_share',
+          { action: 'put', key: 'k', value: 'not base64!', encoding: 'base64' },
+          'E_INVALID_INPUT',
+        ],
+        ['wfs_share', { action: 'put', key: 'k', value: 'a', encoding: 'latin1' }, 'E_INVALID_INPUT'],
         ['wfs_nope', {}, 'E_INVALID_INPUT'],
       ];
       for (const [name, args, code] of cases) {
@@ -178,7 +184,32 @@ for (const era of ERAS)
       ).toMatchObject({ key: 'tests:abc' });
       expect(structured(await call(client, 'wfs_share', { action: 'get', key: 'tests:abc' }))).toMatchObject({
         value: 'ok',
+        encoding: 'utf8',
+        bytes: 2,
       });
+      // Bytes that are not text travel in base64, both ways, and the CLI sees the same bytes.
+      expect(
+        structured(
+          await call(client, 'wfs_share', {
+            action: 'put',
+            key: 'raw',
+            value: '//4AQQ==',
+            encoding: 'base64',
+          }),
+        ),
+      ).toMatchObject({ key: 'raw', encoding: 'base64', bytes: 4 });
+      expect((await cli(root, ['results', 'get', 'raw'])).stdoutBytes.toString('hex')).toBe('fffe0041');
+      await cli(root, ['results', 'put', 'gz'], { input: Buffer.from([0x1f, 0x8b, 0x08, 0x00]) });
+      expect(structured(await call(client, 'wfs_share', { action: 'get', key: 'gz' }))).toMatchObject({
+        value: 'H4sIAA==',
+        encoding: 'base64',
+        bytes: 4,
+      });
+      expect(structured(await call(client, 'wfs_share', { action: 'list' })).results).toEqual([
+        expect.objectContaining({ key: 'gz', encoding: 'base64', bytes: 4 }),
+        expect.objectContaining({ key: 'raw', encoding: 'base64', bytes: 4 }),
+        expect.objectContaining({ key: 'tests:abc', encoding: 'utf8', bytes: 2 }),
+      ]);
       const events = structured(await call(client, 'wfs_share', { action: 'events' })).events as {
         type: string;
       }[];

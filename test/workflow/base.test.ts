@@ -55,7 +55,7 @@ describe('BaseWorkflow (library)', () => {
     class Reader extends BaseWorkflow<void, string | undefined> {
       readonly name = 'reader';
       protected async run(c: WorkflowContext) {
-        shared = (await c.getSharedResult(`measure:${session_id}`))?.value;
+        shared = (await c.getSharedResult(`measure:${session_id}`))?.text;
         return shared;
       }
     }

@@ -1,5 +1,13 @@
 import { conflictsWith } from '../claims.js';
-import { claimEntry, memberOf, presenceEntry, resultEntry } from '../entries.js';
+import {
+  claimEntry,
+  isStoredEncoding,
+  memberOf,
+  presenceEntry,
+  resultEntry,
+  resultOf,
+  type StoredResult,
+} from '../entries.js';
 import { validateEntryKey, validateWorkspace } from '../rules.js';
 import type { Claim, ClaimConflict, Presence, SharedResult, Workspace } from '../types.js';
 import { isSafeInteger, isString, isStringOrNull } from './records.js';
@@ -16,6 +24,7 @@ export const RESULTS: EntryKind = {
   valid: (v) =>
     isString(v.key) &&
     isString(v.value) &&
+    isStoredEncoding(v.encoding) &&
     isStringOrNull(v.session) &&
     isString(v.host) &&
     isString(v.put_at),
@@ -37,7 +46,7 @@ export const CLAIMS: EntryKind = {
 export const ENTRY_KINDS = [RESULTS, PRESENCE, CLAIMS] as const;
 
 export class SharedEntries {
-  readonly results: TtlEntries<Omit<SharedResult, 'expires_at'>>;
+  readonly results: TtlEntries<StoredResult & { put_at: string }>;
   readonly presence: TtlEntries<Omit<Presence, 'expires_at'>>;
   readonly claims: TtlEntries<Omit<Claim, 'expires_at'>>;
 
@@ -59,18 +68,20 @@ export class SharedEntries {
 
   async putResult(input: Parameters<typeof resultEntry>[0]): Promise<SharedResult> {
     const entry = resultEntry(input);
-    return this.state.locked(() =>
+    const stored = await this.state.locked(() =>
       this.results.put(entry.key, { ...entry.value, put_at: new Date().toISOString() }, entry.lifetimeMs),
     );
+    return resultOf(stored);
   }
 
   getResult(key: string): SharedResult | undefined {
     validateEntryKey(key, 'result key');
-    return this.results.get(key);
+    const stored = this.results.get(key);
+    return stored === undefined ? undefined : resultOf(stored);
   }
 
   async listResults(): Promise<SharedResult[]> {
-    return this.results.list();
+    return (await this.results.list()).map(resultOf);
   }
 
   async heartbeat(input: Parameters<typeof presenceEntry>[0]): Promise<Presence> {

@@ -2,7 +2,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { WfsError } from '../../core/errors.js';
 import { uniqueSuffix } from '../../store/unique.js';
 import { conflictsWith } from '../claims.js';
-import { claimEntry, memberOf, presenceEntry, resultEntry } from '../entries.js';
+import { claimEntry, memberOf, presenceEntry, resultEntry, resultOf, type StoredResult } from '../entries.js';
 import {
   holderOf,
   shapeEvent,
@@ -73,6 +73,9 @@ function splitFirst(text: string): [string, string] {
   const space = text.indexOf(' ');
   return [text.slice(0, space), text.slice(space + 1)];
 }
+
+/** The times every entry is shown with. */
+type StoredTimes = { put_at: string; expires_at: number };
 
 /** An entry as the embedded backend shows it: the stored fields plus the times. */
 function entry<T>(expires: string, stored: string): T {
@@ -369,17 +372,23 @@ export class RedisCoordinator implements Coordinator {
       entry.lifetimeMs,
       'the value may be stored',
     );
-    return { ...entry.value, put_at: new Date(Number(putAt)).toISOString(), expires_at: Number(expires) };
+    return resultOf({
+      ...entry.value,
+      put_at: new Date(Number(putAt)).toISOString(),
+      expires_at: Number(expires),
+    });
   }
 
   async getResult(key: string): Promise<SharedResult | undefined> {
     validateEntryKey(key, 'result key');
     const reply = await this.run('results', () => getEntry(this.client, this.keys, 'results', key));
-    return reply === null ? undefined : entry<SharedResult>(reply[0], reply[1]);
+    return reply === null ? undefined : resultOf(entry<StoredResult & StoredTimes>(reply[0], reply[1]));
   }
 
   async listResults(): Promise<SharedResult[]> {
-    return (await this.listed<SharedResult>('results')).sort((a, b) => byText(a.key, b.key));
+    return (await this.listed<StoredResult & StoredTimes>('results'))
+      .sort((a, b) => byText(a.key, b.key))
+      .map(resultOf);
   }
 
   async heartbeat(input: Parameters<typeof presenceEntry>[0]): Promise<Presence> {

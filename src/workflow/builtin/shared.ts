@@ -25,19 +25,28 @@ export async function reuseOrCompute<T extends { reused_from?: { session: string
   const key = `${workflow}:${tree}@${digest}`;
   const shared = await ctx.getSharedResult(key);
   if (shared !== undefined) {
-    try {
-      const reused = JSON.parse(shared.value) as T;
+    const reused = readJson<T>(shared.text);
+    if (reused !== undefined) {
       ctx.note(
         `Reusing the result ${shared.session ?? 'another session'} shared at ${shared.put_at} for this tree`,
       );
       return { ...reused, reused_from: { session: shared.session, put_at: shared.put_at } };
-    } catch {
-      ctx.warn(`The shared result ${key} is not readable: computing it again`);
     }
+    ctx.warn(`The shared result ${key} is not readable: computing it again`);
   }
   const computed = await compute(tree);
   await ctx.shareResult(key, JSON.stringify(computed));
   return computed;
+}
+
+/** A shared result's JSON; undefined when it is not text (bytes put by another tool) or not JSON. */
+function readJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The step every built-in ends with: its summary, in Markdown, in the session's `.summaries/`. */
