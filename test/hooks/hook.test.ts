@@ -20,6 +20,12 @@ async function project(description = 'fix the bug in a'): Promise<string> {
   return root;
 }
 
+/** What the agent sees of a hook call: its exit code, stdout and stderr. */
+async function seen(run: Promise<Run>): Promise<Run> {
+  const { code, stdout, stderr } = await run;
+  return { code, stdout, stderr };
+}
+
 function hook(
   agent: FixtureAgent,
   root: string,
@@ -27,7 +33,9 @@ function hook(
   options: { session?: string; env?: NodeJS.ProcessEnv; home?: string } = {},
 ): Promise<Run> {
   const input = payload(agent, name, root, options);
-  return cli(root, ['hook', agent], { input, env: { ...agentEnv(agent, root, input), ...options.env } });
+  return seen(
+    cli(root, ['hook', agent], { input, env: { ...agentEnv(agent, root, input), ...options.env } }),
+  );
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON documents, read by the assertions
@@ -299,7 +307,11 @@ describe('what the hook is given and where it runs', () => {
     ];
     for (const input of cases)
       for (const agent of ['claude', 'codex', 'gemini'])
-        expect(await cli(root, ['hook', agent], { input })).toEqual({ code: 0, stdout: '', stderr: '' });
+        expect(await seen(cli(root, ['hook', agent], { input }))).toEqual({
+          code: 0,
+          stdout: '',
+          stderr: '',
+        });
     // A known event with fields it has never seen still works.
     const extended = JSON.parse(payload('claude', 'SessionStart-startup', root));
     const run = await cli(root, ['hook', 'claude'], {
