@@ -199,8 +199,26 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
       const [group, key] = piece.name.split('.') as [string, string];
       const defined = (values[group] as Record<string, unknown> | undefined)?.[key];
       if (defined === undefined) {
+        const after = appendBlockText(text, table, eol);
+        // The table is appended as text: where the file already defines its parent another way (an
+        // inline `mcp_servers = {...}`, an array of tables), the result would not parse, or would
+        // not say what wfs means, and the agent could not read its configuration.
+        const refused = (reason: string) =>
+          new WfsError(
+            'E_INVALID_INPUT',
+            `${file}: a [${piece.name}] table cannot be added to it (${reason}); it was left as it is: add the wfs server there by hand (command "wfs", args ["mcp"])`,
+            { details: { path: file } },
+          );
+        const read = await readToml(file, after).catch((error: unknown) => {
+          throw refused((error as WfsError).message.match(/\((.*) at line/)?.[1] ?? 'it would not parse');
+        });
+        const parent = read[group];
+        if (typeof parent !== 'object' || parent === null || Array.isArray(parent))
+          throw refused(`${group} is not a table there`);
+        if (!sameValue((parent as Record<string, unknown>)[key], piece.values))
+          throw refused(`${piece.name} would not read as wfs's entry`);
         applied.what.push(`[${piece.name}]`);
-        return appendBlockText(text, table, eol);
+        return after;
       }
       if (!text.includes(table))
         applied.warnings.push(`${file} already has a [${piece.name}] of its own: left as it is`);

@@ -323,6 +323,23 @@ describe('wfs install codex', () => {
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
   });
 
+  it('refuses a config.toml where a [mcp_servers.wfs] table cannot go (an inline mcp_servers, an array of tables), and writes nothing', async () => {
+    // Appending [mcp_servers.wfs] after an inline table would make a file Codex cannot read.
+    for (const config of [
+      'mcp_servers = { github = { command = "gh-mcp" } }\n',
+      '[[mcp_servers]]\ncommand = "gh-mcp"\n',
+    ]) {
+      const sb = sandbox({ '.codex/config.toml': config });
+      const before = snapshot(sb);
+      const run = await wfsIn(sb, ['install', 'codex']);
+      expect(run.code, config).toBe(2);
+      expect(run.stderr).toMatch(
+        /^ERROR: .*config\.toml: a \[mcp_servers\.wfs\] table cannot be added to it \((Cannot extend inline table|mcp_servers is not a table).*\); it was left as it is: add the wfs server there by hand \(command "wfs", args \["mcp"\]\)/,
+      );
+      expect(changedFiles(before, snapshot(sb))).toEqual([]);
+    }
+  });
+
   it("leaves a user's own [mcp_servers.wfs] as it is, and says so", async () => {
     const own = '[mcp_servers.wfs]\ncommand = "/opt/wfs/bin/wfs"\nargs = ["mcp"]\n';
     const sb = sandbox({ '.codex/config.toml': own });
