@@ -219,6 +219,26 @@ describe('wfs install claude (personal, the default)', () => {
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
   });
 
+  it('refuses a file that parses but holds something else where wfs adds its entries, saying where, and writes nothing', async () => {
+    const cases: [string, RegExp][] = [
+      [
+        '{\n  "hooks": {\n    "Stop": "notify"\n  }\n}\n',
+        /hooks\.Stop is not an array \(line 3, column 13\)/,
+      ],
+      ['{\n  "hooks": []\n}\n', /hooks is not an object \(line 2, column 12\)/],
+    ];
+    for (const [text, where] of cases) {
+      const sb = sandbox({ '.claude/settings.local.json': text });
+      const before = snapshot(sb);
+      const run = await wfsIn(sb, ['install', 'claude']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^ERROR: .*\/\.claude\/settings\.local\.json: /);
+      expect(run.stderr).toMatch(where);
+      expect(run.stderr).toContain('it was left as it is');
+      expect(changedFiles(before, snapshot(sb))).toEqual([]);
+    }
+  });
+
   it('--dry-run shows the diff and writes nothing', async () => {
     const sb = sandbox({ '.claude/settings.local.json': USER_CLAUDE_SETTINGS });
     const before = snapshot(sb);
