@@ -232,6 +232,32 @@ describe('wfs mcp from an agent conversation', () => {
   });
 });
 
+describe('wfs mcp for a session named by the caller', () => {
+  it('claims, locks and shares for the session named (Codex names no conversation, and is told to name its session)', async () => {
+    const root = makeRepo();
+    for (const task of ['named task', 'active task'])
+      expect((await cli(root, ['session', 'start', '--new', task])).code).toBe(0);
+    const client = await connect(root, ERAS[0]);
+    const session = 'WFS-named-task';
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'acquire', paths: ['docs/**'], session })),
+    ).toMatchObject({ session_id: session, paths: ['docs/**'] });
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'acquire', name: 'deploy', session })),
+    ).toMatchObject({ status: 'acquired', lease: { holder: { session } } });
+    expect(
+      structured(await call(client, 'wfs_share', { action: 'put', key: 'k', value: 'v', session })),
+    ).toMatchObject({ key: 'k', session });
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'release', paths: ['docs/**'], session })),
+    ).toMatchObject({ session_id: session, released: ['docs/**'] });
+    // Without it, the active session, as before.
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'acquire', paths: ['src/**'] })),
+    ).toMatchObject({ session_id: 'WFS-active-task' });
+  });
+});
+
 describe('wfs mcp on stdout', () => {
   it('writes nothing but the protocol: every line is one JSON-RPC message', async () => {
     const root = makeRepo();
