@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import type { AgentName } from '../session/binding.js';
@@ -26,8 +27,8 @@ import { isWfsGroup, type Piece, type Plan, planFor, type Scope } from './target
  * `wfs install AGENT` / `wfs uninstall AGENT` (SPEC 7). An install edits only what it adds, never
  * adds a second copy (a re-install that finds everything in place writes nothing), refuses a file it
  * cannot parse (with its line and column, untouched), and records in
- * `.workflow/.install/manifest.json` what it did to each file: its digest before and after, and the
- * original bytes (in `.workflow/.install/originals/`). An uninstall restores a file nobody changed
+ * `.workflow/.install/manifest.json` (`~/.wfs/install/` for `--user`) what it did to each file: its
+ * digest before and after, and the original bytes (in `originals/` beside it). An uninstall restores a file nobody changed
  * since byte for byte, and takes only wfs's entries out of a file that was changed.
  */
 
@@ -75,22 +76,31 @@ interface Manifest {
   installs: ManifestInstall[];
 }
 
-function installDir(ctx: ProjectContext): string {
-  return path.join(ctx.layout.workflowDir, '.install');
+/**
+ * Where installs of a scope are recorded: a project's in its `.workflow/.install/`; the user's own
+ * (`--user`), which belong to no project, in `~/.wfs/install/`, so that an uninstall or a doctor run
+ * from any folder finds them (and no `.workflow/` is made where `wfs install --user` happened to run).
+ */
+export function installDir(ctx: ProjectContext, scope: Scope): string {
+  return scope === 'user' ? userInstallDir(ctx.env) : path.join(ctx.layout.workflowDir, '.install');
 }
 
-export function manifestPath(ctx: ProjectContext): string {
-  return path.join(installDir(ctx), 'manifest.json');
+function userInstallDir(env: NodeJS.ProcessEnv): string {
+  return path.join(env.HOME || os.homedir(), '.wfs', 'install');
+}
+
+export function manifestPath(ctx: ProjectContext, scope: Scope): string {
+  return path.join(installDir(ctx, scope), 'manifest.json');
 }
 
 function sha(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex');
 }
 
-export function readManifest(ctx: ProjectContext): Manifest {
+export function readManifest(ctx: ProjectContext, scope: Scope): Manifest {
   let text: string;
   try {
-    text = fs.readFileSync(manifestPath(ctx), 'utf8');
+    text = fs.readFileSync(manifestPath(ctx, scope), 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { version: 1, installs: [] };
     throw error;
@@ -103,7 +113,7 @@ export function readManifest(ctx: ProjectContext): Manifest {
   } catch (error) {
     throw new WfsError(
       'E_CORRUPT',
-      `${manifestPath(ctx)} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
+      `${manifestPath(ctx, scope)} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
     );
   }
 }
@@ -355,8 +365,8 @@ function filesOf(plan: Plan): Map<string, Piece[]> {
   return files;
 }
 
-function originalsDir(ctx: ProjectContext): string {
-  return path.join(installDir(ctx), 'originals');
+function originalsDir(ctx: ProjectContext, scope: Scope): string {
+  return path.join(installDir(ctx, scope), 'originals');
 }
 
 /** Folders a file needs that are not there yet (to be removed again at uninstall if left empty). */
@@ -366,9 +376,21 @@ function missingDirs(file: string): string[] {
   return missing;
 }
 
-function writeManifest(ctx: ProjectContext, manifest: Manifest): void {
-  ensureDirectory(installDir(ctx));
-  writeFileAtomic(manifestPath(ctx), `${JSON.stringify(manifest, null, 2)}\n`);
+function writeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): void {
+  ensureDirectory(installDir(ctx, scope));
+  writeFileAtomic(manifestPath(ctx, scope), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** No install recorded any more: the record goes, with `~/.wfs/` when wfs keeps nothing else there. */
+function removeManifest(ctx: ProjectContext, scope: Scope): void {
+  const dir = installDir(ctx, scope);
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (scope === 'user')
+    try {
+      fs.rmdirSync(path.dirname(dir));
+    } catch {
+      // not empty (or gone): it stays
+    }
 }
 
 export interface InstallOptions {
@@ -381,7 +403,7 @@ export interface InstallOptions {
 export async function installAgent(ctx: ProjectContext, options: InstallOptions): Promise<InstallResult> {
   const guard = options.guard !== false;
   const plan = planFor(options.agent, options.scope, { root: ctx.layout.root, env: ctx.env, guard });
-  const manifest = readManifest(ctx);
+  const manifest = readManifest(ctx, plan.scope);
   const previous = manifest.installs.find((i) => i.agent === plan.agent && i.scope === plan.scope);
   const result: InstallResult = {
     agent: plan.agent,
@@ -431,8 +453,8 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
       entry.created = original === undefined;
       entry.before = original === undefined ? null : sha(original);
       if (original !== undefined) {
-        ensureDirectory(originalsDir(ctx));
-        writeFileAtomic(path.join(originalsDir(ctx), entry.before!), original);
+        ensureDirectory(originalsDir(ctx, plan.scope));
+        writeFileAtomic(path.join(originalsDir(ctx, plan.scope), entry.before!), original);
       }
     }
     for (const item of applied.items)
@@ -476,7 +498,7 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     );
   if (changed && !options.dryRun) {
     if (previous === undefined) manifest.installs.push(record);
-    writeManifest(ctx, manifest);
+    writeManifest(ctx, plan.scope, manifest);
   }
   return result;
 }
@@ -499,7 +521,7 @@ export async function uninstallAgent(
   ctx: ProjectContext,
   options: { agent: AgentName; scope: Scope; dryRun?: boolean },
 ): Promise<InstallResult> {
-  const manifest = readManifest(ctx);
+  const manifest = readManifest(ctx, options.scope);
   const index = manifest.installs.findIndex((i) => i.agent === options.agent && i.scope === options.scope);
   const record = index < 0 ? undefined : manifest.installs[index]!;
   const plan = planFor(options.agent, options.scope, {
@@ -518,7 +540,7 @@ export async function uninstallAgent(
   };
   if (record === undefined)
     result.notes.push(
-      "No install of this agent and scope is recorded here: only wfs's entries are taken out of its files.",
+      `No install of this agent and scope is recorded in ${manifestPath(ctx, plan.scope)}: only wfs's entries are taken out of its files.`,
     );
   const planned: { file: string; before: string; after: string | undefined; restored: boolean }[] = [];
   for (const [file] of filesOf(plan)) {
@@ -532,7 +554,7 @@ export async function uninstallAgent(
       restored = true;
       after = entry.created
         ? undefined
-        : fs.readFileSync(path.join(originalsDir(ctx), entry.before!), 'utf8');
+        : fs.readFileSync(path.join(originalsDir(ctx, plan.scope), entry.before!), 'utf8');
     } else {
       after = await withoutWfs(file, before, plan, entry?.items ?? []);
       if (entry?.created && isEmptyOfOthers(after)) after = undefined;
@@ -574,22 +596,21 @@ export async function uninstallAgent(
       }
     }
     manifest.installs.splice(index, 1);
-    forgetOriginals(ctx, manifest);
-    if (manifest.installs.length === 0) fs.rmSync(installDir(ctx), { recursive: true, force: true });
-    else writeManifest(ctx, manifest);
+    forgetOriginals(originalsDir(ctx, plan.scope), manifest);
+    if (manifest.installs.length === 0) removeManifest(ctx, plan.scope);
+    else writeManifest(ctx, plan.scope, manifest);
   }
   return result;
 }
 
 /** The kept originals no recorded install refers to any more. */
-function forgetOriginals(ctx: ProjectContext, manifest: Manifest): void {
+function forgetOriginals(dir: string, manifest: Manifest): void {
   const kept = new Set(manifest.installs.flatMap((i) => i.files.map((f) => f.before)));
   let names: string[] = [];
   try {
-    names = fs.readdirSync(originalsDir(ctx));
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
-  for (const name of names)
-    if (!kept.has(name)) fs.rmSync(path.join(originalsDir(ctx), name), { force: true });
+  for (const name of names) if (!kept.has(name)) fs.rmSync(path.join(dir, name), { force: true });
 }

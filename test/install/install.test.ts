@@ -283,7 +283,8 @@ describe('wfs install claude (personal, the default)', () => {
     const touched = changedFiles(before, snapshot(sb)).map((f) =>
       f.startsWith(sb.home) ? `~/${path.relative(sb.home, f)}` : path.relative(sb.root, f),
     );
-    expect(touched.filter((f) => !f.startsWith('.workflow/.install/'))).toEqual([
+    // The record of a user's install is in their home, not in the project it was run from.
+    expect(touched.filter((f) => !f.startsWith('~/.wfs/install/'))).toEqual([
       '~/.claude/CLAUDE.md',
       '~/.claude/settings.json',
       '~/claude-calls',
@@ -294,6 +295,40 @@ describe('wfs install claude (personal, the default)', () => {
       'mcp add --scope user wfs -- wfs mcp\nmcp remove --scope user wfs\n',
     );
     expect(fs.existsSync(path.join(sb.home, '.claude'))).toBe(false);
+  });
+
+  it('--user is recorded in the home folder: uninstalled byte for byte from any folder, no .workflow/ made where it ran', async () => {
+    const sb = sandbox();
+    fs.mkdirSync(path.join(sb.home, '.claude'));
+    fs.writeFileSync(path.join(sb.home, '.claude', 'settings.json'), '{\n  "model": "opus"\n}\n');
+    const log = path.join(sb.home, 'claude-calls');
+    fs.writeFileSync(path.join(sb.bin, 'claude'), `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
+    const before = snapshot(sb);
+    const somewhere = tempDir('wfs-somewhere-');
+    const elsewhere = makeRepo();
+    const installed = await cli(somewhere, ['install', 'claude', '--user'], { env: sb.env });
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(fs.readdirSync(somewhere)).toEqual([]);
+    // Seen by wfs doctor in any project.
+    const report = JSON.parse((await cli(elsewhere, ['doctor', '--json'], { env: sb.env })).stdout);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        check: 'agents',
+        message: expect.stringMatching(/^claude \(user\) installed /),
+      }),
+    );
+    const removed = await cli(elsewhere, ['uninstall', 'claude', '--user'], { env: sb.env });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('RESTORED: ~/.claude/settings.json');
+    expect(removed.stdout).toContain('REMOVED: ~/.claude/CLAUDE.md');
+    expect(fs.readFileSync(log, 'utf8')).toBe(
+      'mcp add --scope user wfs -- wfs mcp\nmcp remove --scope user wfs\n',
+    );
+    expect(changedFiles(before, snapshot(sb)).map((f) => path.relative(sb.home, f))).toEqual([
+      'claude-calls',
+    ]);
+    expect(fs.existsSync(path.join(sb.home, '.wfs'))).toBe(false);
+    expect(fs.existsSync(path.join(elsewhere, '.workflow'))).toBe(false);
   });
 
   it('--user without claude on PATH says so and how, and adds the rest', async () => {
