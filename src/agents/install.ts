@@ -542,7 +542,21 @@ export async function uninstallAgent(
     result.notes.push(
       `No install of this agent and scope is recorded in ${manifestPath(ctx, plan.scope)}: only wfs's entries are taken out of its files.`,
     );
+  // The other installs recorded beside this one (another scope of the agent) that write some of
+  // the same files: Claude Code's default and --shared both use .mcp.json; Codex and Gemini CLI
+  // have no personal project files, so both scopes write the same ones.
+  const others = manifest.installs
+    .filter((i) => i !== record && !(i.agent === plan.agent && i.scope === plan.scope))
+    .map((install) => ({
+      install,
+      plan: planFor(install.agent, install.scope, {
+        root: ctx.layout.root,
+        env: ctx.env,
+        guard: install.guard,
+      }),
+    }));
   const planned: { file: string; before: string; after: string | undefined; restored: boolean }[] = [];
+  const handovers: (() => void)[] = [];
   for (const [file] of filesOf(plan)) {
     const before = readText(file);
     if (before === undefined) continue;
@@ -558,6 +572,20 @@ export async function uninstallAgent(
     } else {
       after = await withoutWfs(file, before, plan, entry?.items ?? []);
       if (entry?.created && isEmptyOfOthers(after)) after = undefined;
+    }
+    const keepers = others.filter((o) => filesOf(o.plan).has(file));
+    if (keepers.length > 0) {
+      // What the other installs need of this file stays (put back as they add it), and so does
+      // the record of what the file was before wfs: the last uninstall restores it.
+      const applied: Applied = { text: after ?? '', what: [], warnings: [], items: [] };
+      let kept = after ?? '';
+      for (const keeper of keepers)
+        for (const piece of filesOf(keeper.plan).get(file)!)
+          kept = await addPiece(file, kept, piece, applied);
+      after = kept;
+      restored = false;
+      const heir = keepers[0]!.install;
+      handovers.push(() => handOver(heir, record, entry, file, after!, applied.items));
     }
     planned.push({ file, before, after, restored });
   }
@@ -595,12 +623,42 @@ export async function uninstallAgent(
         // not empty (or gone): it stays
       }
     }
+    for (const handover of handovers) handover();
     manifest.installs.splice(index, 1);
     forgetOriginals(originalsDir(ctx, plan.scope), manifest);
     if (manifest.installs.length === 0) removeManifest(ctx, plan.scope);
     else writeManifest(ctx, plan.scope, manifest);
   }
   return result;
+}
+
+/**
+ * A file an uninstall leaves to another install (`heir`) that needs it: the heir's record of the
+ * file takes over what wfs knew of it (the bytes before wfs, from whichever install is older, the
+ * items wfs added), and the folders the file needed that the uninstalled install had made.
+ */
+function handOver(
+  heir: ManifestInstall,
+  from: ManifestInstall | undefined,
+  entry: ManifestFile | undefined,
+  file: string,
+  text: string,
+  items: ManifestFile['items'],
+): void {
+  let own = heir.files.find((f) => f.path === file);
+  if (own === undefined) {
+    if (entry === undefined) return;
+    own = { ...entry, items: [...entry.items] };
+    heir.files.push(own);
+  } else if (entry !== undefined && from !== undefined && from.installed_at <= heir.installed_at) {
+    own.created = entry.created;
+    own.before = entry.before;
+    for (const item of entry.items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+  }
+  for (const item of items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+  own.after = sha(text);
+  for (const dir of from?.dirs ?? [])
+    if (file.startsWith(dir + path.sep) && !heir.dirs.includes(dir)) heir.dirs.push(dir);
 }
 
 /** The kept originals no recorded install refers to any more. */

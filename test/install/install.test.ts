@@ -342,6 +342,37 @@ describe('wfs install claude (personal, the default)', () => {
   });
 });
 
+describe('installs of two scopes that share files', () => {
+  it('an uninstall of one leaves what the other needs, and the last one restores the bytes', async () => {
+    const cases: [string, Record<string, string>][] = [
+      // Claude Code's default and --shared installs both put the MCP server in .mcp.json.
+      ['claude', { '.mcp.json': USER_MCP }],
+      // Codex and Gemini CLI have no personal project files: both scopes write the same files.
+      ['codex', { '.codex/config.toml': USER_CODEX_CONFIG, 'AGENTS.md': USER_MEMORY }],
+      ['gemini', { '.gemini/settings.json': USER_GEMINI }],
+    ];
+    for (const [agent, files] of cases) {
+      for (const first of ['personal', 'shared'] as const) {
+        const sb = sandbox(files);
+        const flag = (scope: string) => (scope === 'shared' ? ['--shared'] : []);
+        const second = first === 'personal' ? 'shared' : 'personal';
+        const before = snapshot(sb);
+        expect((await wfsIn(sb, ['install', agent, ...flag(first)])).code).toBe(0);
+        expect((await wfsIn(sb, ['install', agent, ...flag(second)])).code).toBe(0);
+        const removed = await wfsIn(sb, ['uninstall', agent, ...flag(first)]);
+        expect(removed.code, removed.stderr).toBe(0);
+        const report = JSON.parse((await wfsIn(sb, ['doctor', '--json'])).stdout);
+        expect(
+          report.findings.filter((f: Json) => f.check === 'agents' && f.severity === 'problem'),
+          `${agent}: ${first} uninstalled, ${second} left`,
+        ).toEqual([]);
+        expect((await wfsIn(sb, ['uninstall', agent, ...flag(second)])).code).toBe(0);
+        expect(changedFiles(before, snapshot(sb)), `${agent} ${first} then ${second}`).toEqual([]);
+      }
+    }
+  });
+});
+
 describe('wfs install codex', () => {
   it("appends its own [mcp_servers.wfs] table and hooks next to the user's, says the hooks need trusting, and uninstalls byte for byte", async () => {
     const sb = sandbox({
