@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { countTokens } from 'gpt-tokenizer';
@@ -294,5 +296,20 @@ describe('wfs mcp on stdout', () => {
     const lines = out.split('\n').filter((line) => line !== '');
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+  });
+});
+
+describe('wfs mcp in the build', () => {
+  it('is a lazily loaded file of its own: no other command loads the MCP SDK', () => {
+    const marks = ['jsonrpc', 'serveStdio', 'tools/list'];
+    const bundle = fs.readFileSync(CLI, 'utf8');
+    for (const mark of marks) expect(bundle, mark).not.toContain(mark);
+    const lazy = fs.readFileSync(path.join(path.dirname(CLI), 'lazy', 'mcp-command.cjs'), 'utf8');
+    for (const mark of marks) expect(lazy, mark).toContain(mark);
+    for (const other of fs.readdirSync(path.join(path.dirname(CLI), 'lazy')))
+      if (other !== 'mcp-command.cjs')
+        expect(fs.readFileSync(path.join(path.dirname(CLI), 'lazy', other), 'utf8'), other).not.toContain(
+          'serveStdio',
+        );
   });
 });
