@@ -251,7 +251,10 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
   }
 }
 
-/** The text without wfs's hook groups of one event (the event's list, then `hooks`, go when left empty). */
+/**
+ * The text without wfs's hook groups of one event; the event's list, then `hooks`, go when that
+ * left them empty (a user's own empty list stays: the original is computed with this too).
+ */
 function removeWfsGroups(file: string, text: string, event: string): string {
   let current = text;
   for (;;) {
@@ -263,7 +266,7 @@ function removeWfsGroups(file: string, text: string, event: string): string {
     if (ours === undefined) break;
     current = removeJson(doc, ours);
   }
-  return removeEmpty(file, current, ['hooks', event]);
+  return current === text ? text : removeEmpty(file, current, ['hooks', event]);
 }
 
 /** Removes the value at `path` when it is an empty list or object, and its parents that become empty. */

@@ -187,6 +187,19 @@ describe('wfs install claude (personal, the default)', () => {
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
   });
 
+  it('restores the bytes of a file with empty lists and objects of its own, CRLF and no final newline', async () => {
+    const own =
+      '{\r\n\t"hooks": {\r\n\t\t"Stop": []\r\n\t},\r\n\t"permissions": {"allow": []},\r\n\t"env": {}\r\n}';
+    const sb = sandbox({ '.claude/settings.local.json': own, 'CLAUDE.local.md': '# notes\r\nline' });
+    const before = snapshot(sb);
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const installed = read(sb, '.claude/settings.local.json');
+    expect(JSON.parse(installed).permissions.allow).toEqual(['mcp__wfs']);
+    expect(installed.replaceAll('\r\n', '')).not.toContain('\n');
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
   it("a file changed since loses only wfs's entries; files wfs created go", async () => {
     const sb = sandbox({
       '.claude/settings.local.json': USER_CLAUDE_SETTINGS,
