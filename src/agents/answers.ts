@@ -46,7 +46,7 @@ export function startContext(
     );
     if (parsed.agent === 'codex')
       lines.push(
-        `Codex names no conversation to the commands it runs: pass --session ${input.session} to wfs commands, and session: "${input.session}" to the wfs MCP tools.`,
+        `Codex names no conversation to the commands it runs: pass --session ${input.session} to wfs commands, and session: "${input.session}" to the wfs MCP tools (all but wfs_sessions take it).`,
       );
     lines.push(todoFact(parsed.agent), guardFact(parsed.agent));
   } else if (held !== undefined) {

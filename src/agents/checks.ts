@@ -155,15 +155,16 @@ function checkMcpEntry(report: CheckReporter, agent: AgentName, scope: Scope, ct
 }
 
 export function checkAgentInstalls(report: CheckReporter, ctx: ProjectContext): void {
-  let manifest: ReturnType<typeof readManifest>;
-  try {
-    manifest = readManifest(ctx);
-  } catch (error) {
-    report.problem('agents', describeFault(error), undefined, 'run wfs install again for each agent');
-    return;
-  }
+  // The project's installs, and the user's own (recorded in their home, whichever project asks).
+  const installs: ReturnType<typeof readManifest>['installs'] = [];
+  for (const scope of ['personal', 'user'] as const)
+    try {
+      installs.push(...readManifest(ctx, scope).installs);
+    } catch (error) {
+      report.problem('agents', describeFault(error), undefined, 'run wfs install again for each agent');
+    }
   const seen = new Set<string>();
-  for (const install of manifest.installs) {
+  for (const install of installs) {
     const plan = planFor(install.agent, install.scope, {
       root: ctx.layout.root,
       env: ctx.env,
@@ -195,7 +196,7 @@ export function checkAgentInstalls(report: CheckReporter, ctx: ProjectContext): 
         const text = readIfThere(piece.file);
         if (text?.includes('wfs hook')) checkHookFile(report, piece.file, text!, []);
       }
-  if (seen.size > 0 && manifest.installs.length > 0 && !onPath('wfs', ctx.env))
+  if (seen.size > 0 && installs.length > 0 && !onPath('wfs', ctx.env))
     report.problem(
       'agents',
       "the agents' hooks and MCP entries run `wfs`, which is not on PATH",

@@ -29,6 +29,8 @@ function refuse(file: string, what: string, line: number, column: number): WfsEr
 // ---------------------------------------------------------------- JSON
 
 export interface JsonDoc {
+  /** The file the text is of, for what a refusal says. */
+  file: string;
   text: string;
   root: Node | undefined;
   eol: string;
@@ -47,7 +49,7 @@ export function readJson(file: string, text: string): JsonDoc {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const indented = /\n([ \t]+)["}\]]/.exec(text)?.[1];
   const unit = indented === undefined ? '  ' : indented.startsWith('\t') ? '\t' : ' '.repeat(indented.length);
-  return { text, root, eol, unit };
+  return { file, text, root, eol, unit };
 }
 
 /** The node at a path of object keys and array indexes. */
@@ -122,6 +124,16 @@ function insertInto(
   return `${text.slice(0, lastEnd)},${doc.eol}${indent}${item(indent, false)}${text.slice(lastEnd)}`;
 }
 
+/** A file that parses but holds something else where wfs adds its entry: refused, with where. */
+function wrongShape(doc: JsonDoc, node: Node, what: string): WfsError {
+  const { line, column } = position(doc.text, node.offset);
+  return new WfsError(
+    'E_INVALID_INPUT',
+    `${doc.file}: ${what} (line ${line}, column ${column}), where wfs adds its entry; it was left as it is: correct it, then run wfs install again`,
+    { details: { path: doc.file, line, column } },
+  );
+}
+
 /** Sets `path` (objects made as needed) to `value`, where nothing is yet. Returns the new text. */
 export function addJson(doc: JsonDoc, path: readonly string[], value: unknown): string {
   if (doc.root === undefined) {
@@ -135,7 +147,7 @@ export function addJson(doc: JsonDoc, path: readonly string[], value: unknown): 
     const next = nodeAt(doc, path.slice(0, depth + 1));
     if (next === undefined) break;
     if (next.type !== 'object')
-      throw new WfsError('E_INVALID_INPUT', `${path.slice(0, depth + 1).join('.')} is not an object`);
+      throw wrongShape(doc, next, `${path.slice(0, depth + 1).join('.')} is not an object`);
     container = next;
   }
   let rest: unknown = value;
@@ -152,7 +164,7 @@ export function addJson(doc: JsonDoc, path: readonly string[], value: unknown): 
 export function appendJson(doc: JsonDoc, path: readonly string[], value: unknown): string {
   const array = nodeAt(doc, path);
   if (array === undefined) return addJson(doc, path, [value]);
-  if (array.type !== 'array') throw new WfsError('E_INVALID_INPUT', `${path.join('.')} is not an array`);
+  if (array.type !== 'array') throw wrongShape(doc, array, `${path.join('.')} is not an array`);
   return insertInto(doc, array, (indent, inline) => serialise(doc, value, indent, inline));
 }
 

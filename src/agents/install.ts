@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import type { AgentName } from '../session/binding.js';
@@ -26,8 +27,8 @@ import { isWfsGroup, type Piece, type Plan, planFor, type Scope } from './target
  * `wfs install AGENT` / `wfs uninstall AGENT` (SPEC 7). An install edits only what it adds, never
  * adds a second copy (a re-install that finds everything in place writes nothing), refuses a file it
  * cannot parse (with its line and column, untouched), and records in
- * `.workflow/.install/manifest.json` what it did to each file: its digest before and after, and the
- * original bytes (in `.workflow/.install/originals/`). An uninstall restores a file nobody changed
+ * `.workflow/.install/manifest.json` (`~/.wfs/install/` for `--user`) what it did to each file: its
+ * digest before and after, and the original bytes (in `originals/` beside it). An uninstall restores a file nobody changed
  * since byte for byte, and takes only wfs's entries out of a file that was changed.
  */
 
@@ -75,22 +76,31 @@ interface Manifest {
   installs: ManifestInstall[];
 }
 
-function installDir(ctx: ProjectContext): string {
-  return path.join(ctx.layout.workflowDir, '.install');
+/**
+ * Where installs of a scope are recorded: a project's in its `.workflow/.install/`; the user's own
+ * (`--user`), which belong to no project, in `~/.wfs/install/`, so that an uninstall or a doctor run
+ * from any folder finds them (and no `.workflow/` is made where `wfs install --user` happened to run).
+ */
+export function installDir(ctx: ProjectContext, scope: Scope): string {
+  return scope === 'user' ? userInstallDir(ctx.env) : path.join(ctx.layout.workflowDir, '.install');
 }
 
-export function manifestPath(ctx: ProjectContext): string {
-  return path.join(installDir(ctx), 'manifest.json');
+function userInstallDir(env: NodeJS.ProcessEnv): string {
+  return path.join(env.HOME || os.homedir(), '.wfs', 'install');
+}
+
+export function manifestPath(ctx: ProjectContext, scope: Scope): string {
+  return path.join(installDir(ctx, scope), 'manifest.json');
 }
 
 function sha(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex');
 }
 
-export function readManifest(ctx: ProjectContext): Manifest {
+export function readManifest(ctx: ProjectContext, scope: Scope): Manifest {
   let text: string;
   try {
-    text = fs.readFileSync(manifestPath(ctx), 'utf8');
+    text = fs.readFileSync(manifestPath(ctx, scope), 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { version: 1, installs: [] };
     throw error;
@@ -103,7 +113,7 @@ export function readManifest(ctx: ProjectContext): Manifest {
   } catch (error) {
     throw new WfsError(
       'E_CORRUPT',
-      `${manifestPath(ctx)} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
+      `${manifestPath(ctx, scope)} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
     );
   }
 }
@@ -199,8 +209,26 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
       const [group, key] = piece.name.split('.') as [string, string];
       const defined = (values[group] as Record<string, unknown> | undefined)?.[key];
       if (defined === undefined) {
+        const after = appendBlockText(text, table, eol);
+        // The table is appended as text: where the file already defines its parent another way (an
+        // inline `mcp_servers = {...}`, an array of tables), the result would not parse, or would
+        // not say what wfs means, and the agent could not read its configuration.
+        const refused = (reason: string) =>
+          new WfsError(
+            'E_INVALID_INPUT',
+            `${file}: a [${piece.name}] table cannot be added to it (${reason}); it was left as it is: add the wfs server there by hand (command "wfs", args ["mcp"])`,
+            { details: { path: file } },
+          );
+        const read = await readToml(file, after).catch((error: unknown) => {
+          throw refused((error as WfsError).message.match(/\((.*) at line/)?.[1] ?? 'it would not parse');
+        });
+        const parent = read[group];
+        if (typeof parent !== 'object' || parent === null || Array.isArray(parent))
+          throw refused(`${group} is not a table there`);
+        if (!sameValue((parent as Record<string, unknown>)[key], piece.values))
+          throw refused(`${piece.name} would not read as wfs's entry`);
         applied.what.push(`[${piece.name}]`);
-        return appendBlockText(text, table, eol);
+        return after;
       }
       if (!text.includes(table))
         applied.warnings.push(`${file} already has a [${piece.name}] of its own: left as it is`);
@@ -223,7 +251,10 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
   }
 }
 
-/** The text without wfs's hook groups of one event (the event's list, then `hooks`, go when left empty). */
+/**
+ * The text without wfs's hook groups of one event; the event's list, then `hooks`, go when that
+ * left them empty (a user's own empty list stays: the original is computed with this too).
+ */
 function removeWfsGroups(file: string, text: string, event: string): string {
   let current = text;
   for (;;) {
@@ -235,7 +266,7 @@ function removeWfsGroups(file: string, text: string, event: string): string {
     if (ours === undefined) break;
     current = removeJson(doc, ours);
   }
-  return removeEmpty(file, current, ['hooks', event]);
+  return current === text ? text : removeEmpty(file, current, ['hooks', event]);
 }
 
 /** Removes the value at `path` when it is an empty list or object, and its parents that become empty. */
@@ -337,8 +368,8 @@ function filesOf(plan: Plan): Map<string, Piece[]> {
   return files;
 }
 
-function originalsDir(ctx: ProjectContext): string {
-  return path.join(installDir(ctx), 'originals');
+function originalsDir(ctx: ProjectContext, scope: Scope): string {
+  return path.join(installDir(ctx, scope), 'originals');
 }
 
 /** Folders a file needs that are not there yet (to be removed again at uninstall if left empty). */
@@ -348,9 +379,21 @@ function missingDirs(file: string): string[] {
   return missing;
 }
 
-function writeManifest(ctx: ProjectContext, manifest: Manifest): void {
-  ensureDirectory(installDir(ctx));
-  writeFileAtomic(manifestPath(ctx), `${JSON.stringify(manifest, null, 2)}\n`);
+function writeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): void {
+  ensureDirectory(installDir(ctx, scope));
+  writeFileAtomic(manifestPath(ctx, scope), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** No install recorded any more: the record goes, with `~/.wfs/` when wfs keeps nothing else there. */
+function removeManifest(ctx: ProjectContext, scope: Scope): void {
+  const dir = installDir(ctx, scope);
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (scope === 'user')
+    try {
+      fs.rmdirSync(path.dirname(dir));
+    } catch {
+      // not empty (or gone): it stays
+    }
 }
 
 export interface InstallOptions {
@@ -363,7 +406,7 @@ export interface InstallOptions {
 export async function installAgent(ctx: ProjectContext, options: InstallOptions): Promise<InstallResult> {
   const guard = options.guard !== false;
   const plan = planFor(options.agent, options.scope, { root: ctx.layout.root, env: ctx.env, guard });
-  const manifest = readManifest(ctx);
+  const manifest = readManifest(ctx, plan.scope);
   const previous = manifest.installs.find((i) => i.agent === plan.agent && i.scope === plan.scope);
   const result: InstallResult = {
     agent: plan.agent,
@@ -413,8 +456,8 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
       entry.created = original === undefined;
       entry.before = original === undefined ? null : sha(original);
       if (original !== undefined) {
-        ensureDirectory(originalsDir(ctx));
-        writeFileAtomic(path.join(originalsDir(ctx), entry.before!), original);
+        ensureDirectory(originalsDir(ctx, plan.scope));
+        writeFileAtomic(path.join(originalsDir(ctx, plan.scope), entry.before!), original);
       }
     }
     for (const item of applied.items)
@@ -458,7 +501,7 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     );
   if (changed && !options.dryRun) {
     if (previous === undefined) manifest.installs.push(record);
-    writeManifest(ctx, manifest);
+    writeManifest(ctx, plan.scope, manifest);
   }
   return result;
 }
@@ -481,7 +524,7 @@ export async function uninstallAgent(
   ctx: ProjectContext,
   options: { agent: AgentName; scope: Scope; dryRun?: boolean },
 ): Promise<InstallResult> {
-  const manifest = readManifest(ctx);
+  const manifest = readManifest(ctx, options.scope);
   const index = manifest.installs.findIndex((i) => i.agent === options.agent && i.scope === options.scope);
   const record = index < 0 ? undefined : manifest.installs[index]!;
   const plan = planFor(options.agent, options.scope, {
@@ -500,9 +543,23 @@ export async function uninstallAgent(
   };
   if (record === undefined)
     result.notes.push(
-      "No install of this agent and scope is recorded here: only wfs's entries are taken out of its files.",
+      `No install of this agent and scope is recorded in ${manifestPath(ctx, plan.scope)}: only wfs's entries are taken out of its files.`,
     );
+  // The other installs recorded beside this one (another scope of the agent) that write some of
+  // the same files: Claude Code's default and --shared both use .mcp.json; Codex and Gemini CLI
+  // have no personal project files, so both scopes write the same ones.
+  const others = manifest.installs
+    .filter((i) => i !== record && !(i.agent === plan.agent && i.scope === plan.scope))
+    .map((install) => ({
+      install,
+      plan: planFor(install.agent, install.scope, {
+        root: ctx.layout.root,
+        env: ctx.env,
+        guard: install.guard,
+      }),
+    }));
   const planned: { file: string; before: string; after: string | undefined; restored: boolean }[] = [];
+  const handovers: (() => void)[] = [];
   for (const [file] of filesOf(plan)) {
     const before = readText(file);
     if (before === undefined) continue;
@@ -514,10 +571,24 @@ export async function uninstallAgent(
       restored = true;
       after = entry.created
         ? undefined
-        : fs.readFileSync(path.join(originalsDir(ctx), entry.before!), 'utf8');
+        : fs.readFileSync(path.join(originalsDir(ctx, plan.scope), entry.before!), 'utf8');
     } else {
       after = await withoutWfs(file, before, plan, entry?.items ?? []);
       if (entry?.created && isEmptyOfOthers(after)) after = undefined;
+    }
+    const keepers = others.filter((o) => filesOf(o.plan).has(file));
+    if (keepers.length > 0) {
+      // What the other installs need of this file stays (put back as they add it), and so does
+      // the record of what the file was before wfs: the last uninstall restores it.
+      const applied: Applied = { text: after ?? '', what: [], warnings: [], items: [] };
+      let kept = after ?? '';
+      for (const keeper of keepers)
+        for (const piece of filesOf(keeper.plan).get(file)!)
+          kept = await addPiece(file, kept, piece, applied);
+      after = kept;
+      restored = false;
+      const heir = keepers[0]!.install;
+      handovers.push(() => handOver(heir, record, entry, file, after!, applied.items));
     }
     planned.push({ file, before, after, restored });
   }
@@ -555,23 +626,52 @@ export async function uninstallAgent(
         // not empty (or gone): it stays
       }
     }
+    for (const handover of handovers) handover();
     manifest.installs.splice(index, 1);
-    forgetOriginals(ctx, manifest);
-    if (manifest.installs.length === 0) fs.rmSync(installDir(ctx), { recursive: true, force: true });
-    else writeManifest(ctx, manifest);
+    forgetOriginals(originalsDir(ctx, plan.scope), manifest);
+    if (manifest.installs.length === 0) removeManifest(ctx, plan.scope);
+    else writeManifest(ctx, plan.scope, manifest);
   }
   return result;
 }
 
+/**
+ * A file an uninstall leaves to another install (`heir`) that needs it: the heir's record of the
+ * file takes over what wfs knew of it (the bytes before wfs, from whichever install is older, the
+ * items wfs added), and the folders the file needed that the uninstalled install had made.
+ */
+function handOver(
+  heir: ManifestInstall,
+  from: ManifestInstall | undefined,
+  entry: ManifestFile | undefined,
+  file: string,
+  text: string,
+  items: ManifestFile['items'],
+): void {
+  let own = heir.files.find((f) => f.path === file);
+  if (own === undefined) {
+    if (entry === undefined) return;
+    own = { ...entry, items: [...entry.items] };
+    heir.files.push(own);
+  } else if (entry !== undefined && from !== undefined && from.installed_at <= heir.installed_at) {
+    own.created = entry.created;
+    own.before = entry.before;
+    for (const item of entry.items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+  }
+  for (const item of items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+  own.after = sha(text);
+  for (const dir of from?.dirs ?? [])
+    if (file.startsWith(dir + path.sep) && !heir.dirs.includes(dir)) heir.dirs.push(dir);
+}
+
 /** The kept originals no recorded install refers to any more. */
-function forgetOriginals(ctx: ProjectContext, manifest: Manifest): void {
+function forgetOriginals(dir: string, manifest: Manifest): void {
   const kept = new Set(manifest.installs.flatMap((i) => i.files.map((f) => f.before)));
   let names: string[] = [];
   try {
-    names = fs.readdirSync(originalsDir(ctx));
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
-  for (const name of names)
-    if (!kept.has(name)) fs.rmSync(path.join(originalsDir(ctx), name), { force: true });
+  for (const name of names) if (!kept.has(name)) fs.rmSync(path.join(dir, name), { force: true });
 }

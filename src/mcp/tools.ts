@@ -58,6 +58,15 @@ function sessionArg(value: unknown): string | undefined {
   return typeof value === 'string' ? parseSessionId(value) : undefined;
 }
 
+/**
+ * The context of a call that names its session (a Codex conversation, which names no conversation,
+ * is told to): the lock's holder, the result's author and the claims are that session's, as for a
+ * command run with `WFS_SESSION_ID` (SPEC 2's order).
+ */
+function actingAs(ctx: ProjectContext, id: string | undefined): ProjectContext {
+  return id === undefined ? ctx : { ...ctx, env: { ...ctx.env, WFS_SESSION_ID: id } };
+}
+
 function need(value: unknown, what: string, tool: string): string {
   if (typeof value !== 'string' || value === '')
     throw new WfsError('E_INVALID_INPUT', `${tool} needs ${what}`);
@@ -216,8 +225,10 @@ export const TOOLS: readonly ToolDefinition[] = [
       paths: z.array(z.string()).optional(),
       ttl_ms: z.number().int().positive().optional(),
       token: z.string().optional(),
+      session,
     }),
-    async run(ctx, args) {
+    async run(given, args) {
+      const ctx = actingAs(given, sessionArg(args.session));
       const paths = args.paths as string[] | undefined;
       const ttl = args.ttl_ms as number | undefined;
       switch (args.action) {
@@ -272,8 +283,10 @@ export const TOOLS: readonly ToolDefinition[] = [
       value: z.string().optional(),
       encoding: z.enum(['utf8', 'base64']).optional(),
       since: z.number().int().nonnegative().optional(),
+      session,
     }),
-    async run(ctx, args) {
+    async run(given, args) {
+      const ctx = actingAs(given, sessionArg(args.session));
       switch (args.action) {
         case 'put': {
           const value =

@@ -415,14 +415,20 @@ export async function runDoctor(
 ): Promise<DoctorReport> {
   const coordination = await coordinationFindings(ctx, options.fix === true);
   if (!fs.existsSync(ctx.layout.workflowDir)) {
-    const problems = coordination.filter((f) => f.severity === 'problem').length;
+    // The checks of the front doors need no .workflow/ (a user's own agent install is in their
+    // home): they run, read-only, as where the lock cannot be taken.
+    const doctor = new Doctor(ctx, undefined, false);
+    for (const check of options.checks ?? []) doctor.run(check.name, () => check.run(doctor));
+    const findings: Finding[] = [
+      { check: 'project', severity: 'info', message: 'No .workflow/ here yet: no sessions to check' },
+      ...coordination,
+      ...doctor.findings,
+    ];
+    const problems = findings.filter((f) => f.severity === 'problem').length;
     return {
       root: ctx.layout.root,
       sessions: 0,
-      findings: [
-        { check: 'project', severity: 'info', message: 'No .workflow/ here yet: nothing to check' },
-        ...coordination,
-      ],
+      findings,
       problems,
       fixed: 0,
       remaining: problems,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -246,6 +247,49 @@ describe('wfs dashboard: the server', () => {
       return !now.includes('coordination settings unreadable') && now;
     });
     expect(fixed).not.toContain('The coordination settings cannot be read');
+  });
+
+  it("shows the live sessions of every workspace (another worktree's named by its folder), their path claims and the shared results", async () => {
+    const main = makeRepo({ 'src/a.js': 'export const a = 1;\n' });
+    const git = (...args: string[]) => {
+      const run = spawnSync('git', args, { cwd: main, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+    };
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'add', '.');
+    git('-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '-m', 'init');
+    const tree = path.join(path.dirname(main), `${path.basename(main)}-tree`);
+    git('worktree', 'add', '-q', '-b', 'tree', tree);
+    try {
+      const ok = async (root: string, args: string[], input?: string) => {
+        const run = await wfs(root, args, input === undefined ? {} : { input });
+        expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+      };
+      await ok(main, ['session', 'start', '--new', 'here task']);
+      await ok(main, ['claim', 'src/**']);
+      await ok(tree, ['session', 'start', '--new', 'tree task']);
+      await ok(tree, ['claim', 'docs/guide.md']);
+      await ok(tree, ['results', 'put', 'tests:abc'], 'all green');
+      const page = await pageOf(await serve(main));
+      const section = (id: string) =>
+        new RegExp(`<section id="${id}"[^>]*>([\\s\\S]*?)</section>`).exec(page)?.[1] ?? '';
+      const treeTag = ` <span class="tag" title="workspace">${path.basename(tree)}</span>`;
+      const live = section('live');
+      expect(live).toContain('<strong>WFS-here-task</strong>');
+      expect(live).toContain(`<strong>WFS-tree-task</strong>${treeTag}`);
+      const claims = section('claims');
+      expect(claims).toMatch(/<strong>WFS-here-task<\/strong>.*<code class="path">src\/\*\*<\/code>/s);
+      expect(claims).toMatch(
+        new RegExp(
+          `<strong>WFS-tree-task</strong>${treeTag}.*<code class="path">docs/guide\\.md</code>`,
+          's',
+        ),
+      );
+      const results = section('results');
+      expect(results).toContain('tests:abc');
+      expect(results).toContain('WFS-tree-task');
+    } finally {
+      fs.rmSync(tree, { recursive: true, force: true });
+    }
   });
 
   it('a Redis that cannot be reached is said on the page, and the sessions are still shown', async () => {

@@ -5,7 +5,7 @@ import { LOG_MAX_BYTES, logHookFailure } from '../../src/agents/log.js';
 import { openCoordinator } from '../../src/coord/open.js';
 import { openProject } from '../../src/store/project.js';
 import { cli } from '../cli.js';
-import { makeRepo, type Run } from '../helpers.js';
+import { CLI, makeRepo, type Run, tempDir, wfs } from '../helpers.js';
 import { agentEnv, type FixtureAgent, fixtureNames, payload } from './fixtures.js';
 
 /**
@@ -370,5 +370,40 @@ describe('what the hook is given and where it runs', () => {
     expect((await cli(root, ['todo', 'sync'], { input: JSON.stringify(items) })).code).toBe(0);
     const run = await hook('claude', root, 'SessionStart-startup');
     expect(JSON.parse(run.stdout).hookSpecificOutput.additionalContext.length).toBeLessThanOrEqual(9_500);
+  });
+
+  it('loads nothing but the CLI bundle for any event an install hooks (no MCP SDK, installer, Redis client, parsers)', async () => {
+    const root = await project();
+    // Each process writes down, at its exit, every module file it loaded.
+    const dir = tempDir('wfs-loaded-');
+    const tracer = path.join(dir, 'tracer.cjs');
+    fs.writeFileSync(
+      tracer,
+      `process.on('exit', () => require('fs').appendFileSync(${JSON.stringify(path.join(dir, 'loaded'))}, Object.keys(require.cache).join('\\n') + '\\n'));\n`,
+    );
+    const events: [FixtureAgent, string][] = [
+      ['claude', 'SessionStart-startup'],
+      ['claude', 'UserPromptSubmit-prompt'],
+      ['claude', 'PreToolUse-Edit'],
+      ['claude', 'PostToolUse-Edit'],
+      ['claude', 'PostToolUse-TodoWrite-initial'],
+      ['claude', 'PostToolUse-TaskCreate-1'],
+      ['claude', 'PreCompact-manual-instructions'],
+      ['claude', 'Stop-turn'],
+      ['claude', 'SessionEnd-other'],
+      ['codex', 'PreToolUse-apply_patch'],
+      ['gemini', 'AfterTool-write_todos-initial'],
+    ];
+    for (const [agent, name] of events) {
+      const input = payload(agent, name, root);
+      const run = await wfs(root, ['hook', agent], {
+        input,
+        env: { ...agentEnv(agent, root, input), NODE_OPTIONS: `--require ${tracer}` },
+      });
+      expect(run.code, `${agent} ${name}: ${run.stderr}`).toBe(0);
+    }
+    const loaded = new Set(fs.readFileSync(path.join(dir, 'loaded'), 'utf8').split('\n').filter(Boolean));
+    expect([...loaded].filter((file) => file !== tracer)).toEqual([CLI]);
+    expect(fs.existsSync(path.join(root, '.workflow', 'logs', 'hooks.log'))).toBe(false);
   });
 });

@@ -187,6 +187,19 @@ describe('wfs install claude (personal, the default)', () => {
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
   });
 
+  it('restores the bytes of a file with empty lists and objects of its own, CRLF and no final newline', async () => {
+    const own =
+      '{\r\n\t"hooks": {\r\n\t\t"Stop": []\r\n\t},\r\n\t"permissions": {"allow": []},\r\n\t"env": {}\r\n}';
+    const sb = sandbox({ '.claude/settings.local.json': own, 'CLAUDE.local.md': '# notes\r\nline' });
+    const before = snapshot(sb);
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const installed = read(sb, '.claude/settings.local.json');
+    expect(JSON.parse(installed).permissions.allow).toEqual(['mcp__wfs']);
+    expect(installed.replaceAll('\r\n', '')).not.toContain('\n');
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
   it("a file changed since loses only wfs's entries; files wfs created go", async () => {
     const sb = sandbox({
       '.claude/settings.local.json': USER_CLAUDE_SETTINGS,
@@ -217,6 +230,26 @@ describe('wfs install claude (personal, the default)', () => {
       /^ERROR: .*settings\.local\.json does not parse \(.* at line 3, column 15\); it was left as it is/,
     );
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it('refuses a file that parses but holds something else where wfs adds its entries, saying where, and writes nothing', async () => {
+    const cases: [string, RegExp][] = [
+      [
+        '{\n  "hooks": {\n    "Stop": "notify"\n  }\n}\n',
+        /hooks\.Stop is not an array \(line 3, column 13\)/,
+      ],
+      ['{\n  "hooks": []\n}\n', /hooks is not an object \(line 2, column 12\)/],
+    ];
+    for (const [text, where] of cases) {
+      const sb = sandbox({ '.claude/settings.local.json': text });
+      const before = snapshot(sb);
+      const run = await wfsIn(sb, ['install', 'claude']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^ERROR: .*\/\.claude\/settings\.local\.json: /);
+      expect(run.stderr).toMatch(where);
+      expect(run.stderr).toContain('it was left as it is');
+      expect(changedFiles(before, snapshot(sb))).toEqual([]);
+    }
   });
 
   it('--dry-run shows the diff and writes nothing', async () => {
@@ -263,7 +296,8 @@ describe('wfs install claude (personal, the default)', () => {
     const touched = changedFiles(before, snapshot(sb)).map((f) =>
       f.startsWith(sb.home) ? `~/${path.relative(sb.home, f)}` : path.relative(sb.root, f),
     );
-    expect(touched.filter((f) => !f.startsWith('.workflow/.install/'))).toEqual([
+    // The record of a user's install is in their home, not in the project it was run from.
+    expect(touched.filter((f) => !f.startsWith('~/.wfs/install/'))).toEqual([
       '~/.claude/CLAUDE.md',
       '~/.claude/settings.json',
       '~/claude-calls',
@@ -276,6 +310,40 @@ describe('wfs install claude (personal, the default)', () => {
     expect(fs.existsSync(path.join(sb.home, '.claude'))).toBe(false);
   });
 
+  it('--user is recorded in the home folder: uninstalled byte for byte from any folder, no .workflow/ made where it ran', async () => {
+    const sb = sandbox();
+    fs.mkdirSync(path.join(sb.home, '.claude'));
+    fs.writeFileSync(path.join(sb.home, '.claude', 'settings.json'), '{\n  "model": "opus"\n}\n');
+    const log = path.join(sb.home, 'claude-calls');
+    fs.writeFileSync(path.join(sb.bin, 'claude'), `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
+    const before = snapshot(sb);
+    const somewhere = tempDir('wfs-somewhere-');
+    const elsewhere = makeRepo();
+    const installed = await cli(somewhere, ['install', 'claude', '--user'], { env: sb.env });
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(fs.readdirSync(somewhere)).toEqual([]);
+    // Seen by wfs doctor in any project.
+    const report = JSON.parse((await cli(elsewhere, ['doctor', '--json'], { env: sb.env })).stdout);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        check: 'agents',
+        message: expect.stringMatching(/^claude \(user\) installed /),
+      }),
+    );
+    const removed = await cli(elsewhere, ['uninstall', 'claude', '--user'], { env: sb.env });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('RESTORED: ~/.claude/settings.json');
+    expect(removed.stdout).toContain('REMOVED: ~/.claude/CLAUDE.md');
+    expect(fs.readFileSync(log, 'utf8')).toBe(
+      'mcp add --scope user wfs -- wfs mcp\nmcp remove --scope user wfs\n',
+    );
+    expect(changedFiles(before, snapshot(sb)).map((f) => path.relative(sb.home, f))).toEqual([
+      'claude-calls',
+    ]);
+    expect(fs.existsSync(path.join(sb.home, '.wfs'))).toBe(false);
+    expect(fs.existsSync(path.join(elsewhere, '.workflow'))).toBe(false);
+  });
+
   it('--user without claude on PATH says so and how, and adds the rest', async () => {
     const sb = sandbox();
     const run = await cli(sb.root, ['install', 'claude', '--user'], { env: { HOME: sb.home, PATH: sb.bin } });
@@ -284,6 +352,37 @@ describe('wfs install claude (personal, the default)', () => {
       'WARNING: claude is not on PATH, so the user MCP server wfs (claude mcp add --scope user) was not added: run `claude mcp add --scope user wfs -- wfs mcp`',
     );
     expect(fs.existsSync(path.join(sb.home, '.claude', 'settings.json'))).toBe(true);
+  });
+});
+
+describe('installs of two scopes that share files', () => {
+  it('an uninstall of one leaves what the other needs, and the last one restores the bytes', async () => {
+    const cases: [string, Record<string, string>][] = [
+      // Claude Code's default and --shared installs both put the MCP server in .mcp.json.
+      ['claude', { '.mcp.json': USER_MCP }],
+      // Codex and Gemini CLI have no personal project files: both scopes write the same files.
+      ['codex', { '.codex/config.toml': USER_CODEX_CONFIG, 'AGENTS.md': USER_MEMORY }],
+      ['gemini', { '.gemini/settings.json': USER_GEMINI }],
+    ];
+    for (const [agent, files] of cases) {
+      for (const first of ['personal', 'shared'] as const) {
+        const sb = sandbox(files);
+        const flag = (scope: string) => (scope === 'shared' ? ['--shared'] : []);
+        const second = first === 'personal' ? 'shared' : 'personal';
+        const before = snapshot(sb);
+        expect((await wfsIn(sb, ['install', agent, ...flag(first)])).code).toBe(0);
+        expect((await wfsIn(sb, ['install', agent, ...flag(second)])).code).toBe(0);
+        const removed = await wfsIn(sb, ['uninstall', agent, ...flag(first)]);
+        expect(removed.code, removed.stderr).toBe(0);
+        const report = JSON.parse((await wfsIn(sb, ['doctor', '--json'])).stdout);
+        expect(
+          report.findings.filter((f: Json) => f.check === 'agents' && f.severity === 'problem'),
+          `${agent}: ${first} uninstalled, ${second} left`,
+        ).toEqual([]);
+        expect((await wfsIn(sb, ['uninstall', agent, ...flag(second)])).code).toBe(0);
+        expect(changedFiles(before, snapshot(sb)), `${agent} ${first} then ${second}`).toEqual([]);
+      }
+    }
   });
 });
 
@@ -321,6 +420,23 @@ describe('wfs install codex', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/config\.toml does not parse \(.* at line \d+, column \d+\)/);
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it('refuses a config.toml where a [mcp_servers.wfs] table cannot go (an inline mcp_servers, an array of tables), and writes nothing', async () => {
+    // Appending [mcp_servers.wfs] after an inline table would make a file Codex cannot read.
+    for (const config of [
+      'mcp_servers = { github = { command = "gh-mcp" } }\n',
+      '[[mcp_servers]]\ncommand = "gh-mcp"\n',
+    ]) {
+      const sb = sandbox({ '.codex/config.toml': config });
+      const before = snapshot(sb);
+      const run = await wfsIn(sb, ['install', 'codex']);
+      expect(run.code, config).toBe(2);
+      expect(run.stderr).toMatch(
+        /^ERROR: .*config\.toml: a \[mcp_servers\.wfs\] table cannot be added to it \((Cannot extend inline table|mcp_servers is not a table).*\); it was left as it is: add the wfs server there by hand \(command "wfs", args \["mcp"\]\)/,
+      );
+      expect(changedFiles(before, snapshot(sb))).toEqual([]);
+    }
   });
 
   it("leaves a user's own [mcp_servers.wfs] as it is, and says so", async () => {

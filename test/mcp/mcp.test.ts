@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { countTokens } from 'gpt-tokenizer';
@@ -232,6 +234,32 @@ describe('wfs mcp from an agent conversation', () => {
   });
 });
 
+describe('wfs mcp for a session named by the caller', () => {
+  it('claims, locks and shares for the session named (Codex names no conversation, and is told to name its session)', async () => {
+    const root = makeRepo();
+    for (const task of ['named task', 'active task'])
+      expect((await cli(root, ['session', 'start', '--new', task])).code).toBe(0);
+    const client = await connect(root, ERAS[0]);
+    const session = 'WFS-named-task';
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'acquire', paths: ['docs/**'], session })),
+    ).toMatchObject({ session_id: session, paths: ['docs/**'] });
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'acquire', name: 'deploy', session })),
+    ).toMatchObject({ status: 'acquired', lease: { holder: { session } } });
+    expect(
+      structured(await call(client, 'wfs_share', { action: 'put', key: 'k', value: 'v', session })),
+    ).toMatchObject({ key: 'k', session });
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'release', paths: ['docs/**'], session })),
+    ).toMatchObject({ session_id: session, released: ['docs/**'] });
+    // Without it, the active session, as before.
+    expect(
+      structured(await call(client, 'wfs_claim', { action: 'acquire', paths: ['src/**'] })),
+    ).toMatchObject({ session_id: 'WFS-active-task' });
+  });
+});
+
 describe('wfs mcp on stdout', () => {
   it('writes nothing but the protocol: every line is one JSON-RPC message', async () => {
     const root = makeRepo();
@@ -268,5 +296,20 @@ describe('wfs mcp on stdout', () => {
     const lines = out.split('\n').filter((line) => line !== '');
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+  });
+});
+
+describe('wfs mcp in the build', () => {
+  it('is a lazily loaded file of its own: no other command loads the MCP SDK', () => {
+    const marks = ['jsonrpc', 'serveStdio', 'tools/list'];
+    const bundle = fs.readFileSync(CLI, 'utf8');
+    for (const mark of marks) expect(bundle, mark).not.toContain(mark);
+    const lazy = fs.readFileSync(path.join(path.dirname(CLI), 'lazy', 'mcp-command.cjs'), 'utf8');
+    for (const mark of marks) expect(lazy, mark).toContain(mark);
+    for (const other of fs.readdirSync(path.join(path.dirname(CLI), 'lazy')))
+      if (other !== 'mcp-command.cjs')
+        expect(fs.readFileSync(path.join(path.dirname(CLI), 'lazy', other), 'utf8'), other).not.toContain(
+          'serveStdio',
+        );
   });
 });
