@@ -5,7 +5,8 @@
 //   TORTURE=short        what .ci/run uses: a few minutes, every path and matrix row at least once
 //                        where affordable, else a sample that rotates from day to day
 //   TORTURE_SEED=N       repeat the random choices of a run (printed at the start)
-//   TORTURE_ONLY=a,b     only these scenarios (kills, stall, corruption, environment, bounds, redis)
+//   TORTURE_ONLY=a,b     only these scenarios (kills, stall, corruption, environment, bounds, redis,
+//                        redis-cluster)
 //   TORTURE_KILL_TRIALS  trials per write path in the full run (default 21: 7 per signal)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';

@@ -24,9 +24,15 @@ export interface TestCluster {
   /**
    * Moves a slot and its keys to another master, as `redis-cli --cluster reshard` does: IMPORTING
    * on the target, MIGRATING on the source, MIGRATE of the keys in batches, then SETSLOT NODE on
-   * every master. `betweenBatches` runs after each batch of keys is moved (to act mid-migration).
+   * every master. `betweenBatches` runs after each batch of keys is moved (to act mid-migration);
+   * `batchSize` keys a batch (default 3, so that even a slot of a few keys moves in several).
    */
-  moveSlot(slot: number, to: ClusterNode, betweenBatches?: () => Promise<void>): Promise<void>;
+  moveSlot(
+    slot: number,
+    to: ClusterNode,
+    betweenBatches?: () => Promise<void>,
+    batchSize?: number,
+  ): Promise<void>;
   /** A plain connection to one node (the caller closes it). */
   connect(node: ClusterNode): Redis;
   stop(): Promise<void>;
@@ -200,7 +206,12 @@ export async function startCluster(options: { password?: string } = {}): Promise
         admin.disconnect();
       }
     };
-    const moveSlot = async (slot: number, to: ClusterNode, betweenBatches?: () => Promise<void>) => {
+    const moveSlot = async (
+      slot: number,
+      to: ClusterNode,
+      betweenBatches?: () => Promise<void>,
+      batchSize = 3,
+    ) => {
       const from = await ownerOf(slot);
       if (from.port === to.port) throw new Error(`slot ${slot} is on port ${to.port} already`);
       const source = connect(from);
@@ -211,7 +222,7 @@ export async function startCluster(options: { password?: string } = {}): Promise
         await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', to.id);
         for (;;) {
           // Small batches, so that clients meet the slot half-moved (ASK and TRYAGAIN).
-          const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 3)) as string[];
+          const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, batchSize)) as string[];
           if (keys.length === 0) break;
           await source.call(
             'MIGRATE',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify, mayHaveBeenApplied, waitingOutSlotMoves } from '../../src/coord/redis/connection.js';
 import { RedisCoordinator } from '../../src/coord/redis/coordinator.js';
 import { projectTag } from '../../src/coord/redis/keys.js';
 import type { WfsEvent } from '../../src/coord/types.js';
@@ -150,6 +151,128 @@ describe('redis cluster specifics', () => {
     expect(await following).toBeUndefined();
     expect(followed.map((event) => event.type)).toEqual(['test.after']);
     for (const c of [a, b, follower]) await c.close();
+  });
+
+  it('the slot stays half moved for longer than a request may take: acquire, release, results and claims wait it out, each applied once', async () => {
+    const projectId = 'slow-move';
+    const slot = await slotOfProject(projectId);
+    const from = await cluster.ownerOf(slot);
+    const to = cluster.nodes.find((node) => node.port !== from.port)!;
+    const url = (await notTheOwner(projectId)).url;
+    const timeoutMs = 300;
+    const c = await RedisCoordinator.connect({ url, projectId, timeoutMs });
+    await c.putResult({ key: 'before', value: 'kept', ttlMs: 60_000 });
+    await c.publish({ type: 'test.before' });
+    let during: Promise<unknown[]> | undefined;
+    await cluster.moveSlot(
+      slot,
+      to,
+      async () => {
+        if (during) return;
+        // Half moved: no master runs a script whose keys are split between them (TRYAGAIN).
+        during = Promise.all([
+          c.acquire('job', { ttlMs: 60_000 }).then(async (got) => {
+            if (got.status !== 'acquired') throw new Error('not acquired');
+            return [got.lease.fence, await c.release(got.lease)];
+          }),
+          c.putResult({ key: 'during', value: 'stored', ttlMs: 60_000 }),
+          c.claimPaths({ session: 'WFS-slow', paths: ['src/**'], ttlMs: 60_000 }),
+          c.listResults(),
+        ]);
+        // The fault's length, not a wait for a result: three of the requests' timeouts.
+        await sleep(3 * timeoutMs);
+      },
+      1,
+    );
+    expect((await cluster.ownerOf(slot)).port).toBe(to.port);
+    const [[fence, released], , conflicts] = (await during!) as [[number, string], unknown, unknown[]];
+    expect(released).toBe('released');
+    expect(conflicts).toEqual([]);
+    expect((await c.getResult('during'))?.value).toBe('stored');
+    expect((await c.listClaims()).map((claim) => claim.session)).toEqual(['WFS-slow']);
+    // Granted once: the next grant is the next fence (or the clock's floor), never a second one of it.
+    const next = await c.acquire('job', { ttlMs: 1_000 });
+    expect(next.status === 'acquired' && next.lease.fence).toBeGreaterThan(fence);
+    await c.close();
+  });
+
+  it('a slot left half moved: a request gives up after 15 timeouts, says why, and was not applied', async () => {
+    const projectId = 'stuck-move';
+    const slot = await slotOfProject(projectId);
+    const from = await cluster.ownerOf(slot);
+    const to = cluster.nodes.find((node) => node.port !== from.port)!;
+    const url = (await notTheOwner(projectId)).url;
+    const c = await RedisCoordinator.connect({ url, projectId, timeoutMs: 100 });
+    await c.putResult({ key: 'before', value: 'kept', ttlMs: 60_000 });
+    await c.publish({ type: 'test.before' });
+    let failure: unknown;
+    await cluster.moveSlot(
+      slot,
+      to,
+      async () => {
+        if (failure) return;
+        // The move goes on only once the acquire has given up: as a reshard that stopped half way.
+        failure = await c.acquire('job', { ttlMs: 60_000 }).then(
+          () => new Error('acquired while the slot was half moved'),
+          (error: unknown) => error,
+        );
+      },
+      1,
+    );
+    expect(failure).toMatchObject({
+      code: 'E_UNREACHABLE',
+      message: expect.stringMatching(
+        /could not run acquire: the project's slot stayed half moved between two masters for \d+ ms \(they answered (TRYAGAIN|ASK|MOVED)\), so it was not applied; a reshard that was interrupted is finished with redis-cli --cluster fix$/,
+      ),
+    });
+    expect((failure as Error).message).not.toContain('cluster-pw');
+    expect(await c.inspect('job')).toBeUndefined();
+    expect(await c.list()).toEqual([]);
+    await c.close();
+  });
+
+  it('after its redirections run out, a request is sent again only when no master ran it (TRYAGAIN, ASK, MOVED, NOSCRIPT)', async () => {
+    // The messages of ioredis 6 when a request's redirections run out, naming the last reply.
+    const exhausted = (reply: string) =>
+      new Error(`Too many Cluster redirections. Last error: ReplyError: ${reply}`);
+    const answers = (replies: (string | Error)[]) => {
+      const sent: unknown[][] = [];
+      const fake = {
+        evalsha: async (...args: unknown[]) => {
+          sent.push(args);
+          const next = replies.shift();
+          if (next instanceof Error) throw next;
+          return next;
+        },
+      };
+      return { client: waitingOutSlotMoves(fake as never, 60_000), sent };
+    };
+    const moving = answers([
+      exhausted('TRYAGAIN Multiple keys request during rehashing of slot'),
+      exhausted('ASK 0 127.0.0.1:7001'),
+      exhausted('MOVED 0 127.0.0.1:7000'),
+      // The master the slot went to has not seen the script yet: nothing ran there either.
+      exhausted('NOSCRIPT No matching script. Please use EVAL.'),
+      'ran',
+    ]);
+    expect(await moving.client.evalsha('sha', 1, 'k')).toBe('ran');
+    expect(moving.sent).toHaveLength(5);
+    expect(moving.sent.every((args) => args.join(' ') === 'sha 1 k')).toBe(true);
+
+    // The reply of the master that ran it is its answer: not sent again, an error of the server.
+    const answered = answers([exhausted('ERR user_script:3: attempt to compare nil with number')]);
+    const failed = await answered.client.evalsha('sha', 1, 'k').catch((error: unknown) => error);
+    expect(answered.sent).toHaveLength(1);
+    expect(mayHaveBeenApplied(failed)).toBe(false);
+    expect(classify('redis://h:7000', 'acquire', failed)).toMatchObject({
+      code: 'E_IO',
+      message: expect.stringContaining('attempt to compare nil with number'),
+    });
+    // A timeout in the middle of a chain: the last master reached may have run it; not sent again.
+    const timedOut = answers([new Error('Command timed out'), 'ran twice']);
+    const late = await timedOut.client.evalsha('sha', 1, 'k').catch((error: unknown) => error);
+    expect(timedOut.sent).toHaveLength(1);
+    expect(mayHaveBeenApplied(late)).toBe(true);
   });
 
   it('a wrong password is E_AUTH, a database other than 0 is E_CONFIG; the password is never printed', async () => {

@@ -116,6 +116,76 @@ const NOT_SENT = [
 
 type Kind = 'auth' | 'tls' | 'reply' | 'connection';
 
+/**
+ * While a Redis Cluster moves a slot, a script whose keys are not all on one side is answered
+ * TRYAGAIN by both masters (and a request may bounce between them with ASK and MOVED), for as
+ * long as the move lasts: seconds for a slot that holds many keys. ioredis follows a request's
+ * redirections up to `maxRedirections`; the error reply after the last one it reports as this
+ * message, naming that reply, whatever it is (the answer of the master that ran it, or one more
+ * redirection, or the NOSCRIPT of a master that has not seen the script yet).
+ */
+const REDIRECTIONS_EXHAUSTED = /^Too many Cluster redirections\. Last error: ReplyError: ((\S+).*)$/s;
+/** Answers that say no master ran the request: it can be sent again without being applied twice. */
+const NOT_RUN = new Set(['TRYAGAIN', 'ASK', 'MOVED', 'NOSCRIPT']);
+/** How many request timeouts a request waits for a slot that is being moved before it gives up. */
+export const SLOT_MOVE_TIMEOUTS = 15;
+
+/** A request that no master would run during the whole of SLOT_MOVE_TIMEOUTS: the slot stayed half moved. */
+class SlotStillMoving extends Error {
+  constructor(
+    readonly waitedMs: number,
+    readonly lastAnswer: string,
+    options: { cause: unknown },
+  ) {
+    super(`the slot stayed half moved for ${waitedMs} ms (last answer ${lastAnswer})`, options);
+    this.name = 'SlotStillMoving';
+  }
+}
+
+/** The reply that ended a chain of redirections ioredis gave up on: its first word and the whole. */
+function lastReplyOfRedirections(error: unknown): { code: string; message: string } | undefined {
+  const found = error instanceof Error ? REDIRECTIONS_EXHAUSTED.exec(error.message) : null;
+  return found ? { code: found[2]!, message: found[1]! } : undefined;
+}
+
+const CLIENT_METHODS = ['eval', 'evalsha', 'hgetall', 'xrange', 'xrevrange', 'xread'] as const;
+
+/**
+ * A Cluster client whose requests wait out a slot being moved: a request whose redirections ran
+ * out and that no master ran (NOT_RUN) is sent again, as a new request with a timeout of
+ * its own, until `allowanceMs` have passed. A reshard is an operator's routine, not an outage, and
+ * a lock acquire or a release that failed during one would cost a lease nobody holds until its TTL.
+ * Only requests that no master ran are sent again, so nothing is applied twice.
+ */
+export function waitingOutSlotMoves(
+  cluster: Pick<Cluster, (typeof CLIENT_METHODS)[number]>,
+  allowanceMs: number,
+): RedisClient {
+  const client: Record<string, unknown> = {};
+  for (const method of CLIENT_METHODS) {
+    const send = (...args: unknown[]) =>
+      (cluster[method] as (...args: unknown[]) => Promise<unknown>).apply(cluster, args);
+    client[method] = async (...args: unknown[]) => {
+      const began = Date.now();
+      let redirectedBy = 'TRYAGAIN';
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await send(...args);
+        } catch (error) {
+          const last = lastReplyOfRedirections(error);
+          if (last === undefined || !NOT_RUN.has(last.code)) throw error;
+          if (last.code !== 'NOSCRIPT') redirectedBy = last.code;
+          const waited = Date.now() - began;
+          if (waited >= allowanceMs) throw new SlotStillMoving(waited, redirectedBy, { cause: error });
+          // ioredis waited 100 ms after each TRYAGAIN already; a little more between requests.
+          await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+        }
+      }
+    };
+  }
+  return client as unknown as RedisClient;
+}
+
 /** A Cluster's "all nodes failed" carries the error of the last node it asked. */
 function rootCause(error: unknown): unknown {
   const last = (error as { lastNodeError?: unknown } | null)?.lastNodeError;
@@ -126,6 +196,9 @@ function kindOf(error: unknown): Kind {
   const cause = rootCause(error);
   const message = (cause as Error | undefined)?.message ?? '';
   if ((cause as Error | undefined)?.name === 'ReplyError') return AUTH_REPLY.test(message) ? 'auth' : 'reply';
+  // The reply of the master that ran it, after redirections: an answer, not a lost connection.
+  const last = lastReplyOfRedirections(cause);
+  if (last !== undefined) return AUTH_REPLY.test(last.message) ? 'auth' : 'reply';
   const code = errnoCode(cause);
   if (code !== undefined && (/^ERR_(SSL|TLS)_/.test(code) || CERTIFICATE_CODES.has(code))) return 'tls';
   return 'connection';
@@ -138,7 +211,11 @@ export function isConnectionFailure(error: unknown): boolean {
 
 /** A request that failed without an answer after it was sent: the server may still apply it. */
 export function mayHaveBeenApplied(error: unknown): boolean {
-  return isConnectionFailure(error) && !NOT_SENT.includes((rootCause(error) as Error).message);
+  return (
+    isConnectionFailure(error) &&
+    !(error instanceof SlotStillMoving) &&
+    !NOT_SENT.includes((rootCause(error) as Error).message)
+  );
 }
 
 /**
@@ -181,6 +258,13 @@ export function classify(
     });
   if (kind === 'reply')
     return new WfsError('E_IO', `Redis ${what} failed: ${shown.message}`, { cause: error });
+  // Answered, but by redirections only: unusable like an unreachable one (the policies apply).
+  if (error instanceof SlotStillMoving)
+    return new WfsError(
+      'E_UNREACHABLE',
+      `Redis Cluster at ${where} could not run ${what}: the project's slot stayed half moved between two masters for ${error.waitedMs} ms (they answered ${error.lastAnswer}), so it was not applied; a reshard that was interrupted is finished with redis-cli --cluster fix`,
+      { cause: error },
+    );
   const timedOut = shown.message === 'Command timed out';
   const reason = timedOut ? `no answer within ${context.timeoutMs ?? '?'} ms` : shown.message;
   const note = mayHaveBeenApplied(error) && context.mayHaveApplied ? `; ${context.mayHaveApplied}` : '';
@@ -379,9 +463,13 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
     // No queue while the cluster is not ready: a request fails (and is reported) instead of waiting.
     enableOfflineQueue: false,
     clusterRetryStrategy: reconnectDelay,
-    // While a slot moves, requests meet TRYAGAIN, retried every 100 ms: enough redirections for the
-    // whole timeout, which bounds each request (its timer starts when first sent).
-    maxRedirections: 16 + Math.ceil(timeout / 100),
+    // A request's chain of redirections ends well within its timeout (8 TRYAGAIN waits of a 20th of
+    // it: 100 ms at 2 s), whose timer starts when the request is first sent. A request cut by the
+    // timeout in the middle of a chain may have been run by the last master it reached; one whose
+    // redirections ran out was run by none, and is sent again while the slot moves
+    // (waitingOutSlotMoves).
+    maxRedirections: 8,
+    retryDelayOnTryAgain: Math.min(100, Math.floor(timeout / 20)),
     slotsRefreshTimeout: timeout,
     // The URL's host name is kept rather than resolved, so a TLS certificate for it verifies.
     dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) =>
@@ -406,17 +494,19 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
     cluster.disconnect();
     throw fail('connect', connectionError ?? error);
   }
-  const openReader = (commandTimeoutMs: number) =>
-    startReader(
+  const openReader = async (commandTimeoutMs: number) => {
+    const reader = await startReader(
       cluster.duplicate([], {
         clusterRetryStrategy: () => null,
         redisOptions: { ...clusterOptions.redisOptions, commandTimeout: commandTimeoutMs },
       }),
       fail,
     );
+    return { ...reader, client: waitingOutSlotMoves(reader.client as Cluster, SLOT_MOVE_TIMEOUTS * timeout) };
+  };
   connected = true;
   return {
-    client: cluster,
+    client: waitingOutSlotMoves(cluster, SLOT_MOVE_TIMEOUTS * timeout),
     cluster: true,
     openReader,
     evictionWarnings: () =>
