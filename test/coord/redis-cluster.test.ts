@@ -188,7 +188,7 @@ describe('redis cluster specifics', () => {
     const [[fence, released], , conflicts] = (await during!) as [[number, string], unknown, unknown[]];
     expect(released).toBe('released');
     expect(conflicts).toEqual([]);
-    expect((await c.getResult('during'))?.value).toBe('stored');
+    expect((await c.getResult('during'))?.text).toBe('stored');
     expect((await c.listClaims()).map((claim) => claim.session)).toEqual(['WFS-slow']);
     // Granted once: the next grant is the next fence (or the clock's floor), never a second one of it.
     const next = await c.acquire('job', { ttlMs: 1_000 });
