@@ -324,6 +324,22 @@ describe('what the hook is given and where it runs', () => {
     );
   });
 
+  it('exits 0 with nothing on stdout for a hook line edited by hand (no agent, an unknown option, an extra word)', async () => {
+    const root = await project();
+    const input = payload('claude', 'PreToolUse-Edit', root);
+    for (const argv of [
+      ['hook'],
+      ['hook', 'claude', '--verbose'],
+      ['hook', 'claude', 'extra'],
+      ['hook', 'cursor'],
+    ]) {
+      const run = await seen(cli(root, argv, { input }));
+      expect(run.code, argv.join(' ')).toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^WARNING: wfs hook/);
+    }
+  });
+
   it('does nothing, silently, without a .workflow/ in reach', async () => {
     const root = makeRepo({ 'src/a.js': '' });
     for (const agent of ['claude', 'codex', 'gemini'] as const)
