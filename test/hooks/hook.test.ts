@@ -58,7 +58,7 @@ function expectAccepted(agent: FixtureAgent, name: string, run: Run): void {
   expect(run.stdout.endsWith('\n')).toBe(true);
   const answer = JSON.parse(run.stdout);
   if (agent === 'gemini' && 'decision' in answer) {
-    expect(Object.keys(answer).sort()).toEqual(['decision', 'reason']);
+    expect(Object.keys(answer).sort()).toEqual(['decision', 'reason', 'systemMessage']);
     return;
   }
   expect(Object.keys(answer)).toEqual(['hookSpecificOutput']);
@@ -277,6 +277,8 @@ describe('a second live conversation', () => {
       );
       expect(reason).toContain('src/a.js');
       expect(reason).toContain('WFS-fix-the-bug-in-a');
+      // Gemini CLI puts the systemMessage (not the reason) in the question it asks its person.
+      if (agent === 'gemini') expect(answer.systemMessage).toBe(reason);
       const again = await hook(agent, root, pre, { session: B });
       // Codex was refused once and told so: its next attempt goes through. The others ask until the edit is made.
       expect(again.stdout === '').toBe(agent === 'codex');
