@@ -97,7 +97,10 @@ export function answerEditGuard(
   session: string | null,
 ): string {
   const reason = conflictReason(parsed, conflicts, session);
-  if (parsed.agent === 'gemini') return `${JSON.stringify({ decision: 'ask', reason })}\n`;
+  // Gemini CLI asks its person with the hook's systemMessage in the question (its `reason` is
+  // shown only for a refusal): without it the person is asked to confirm an edit without the why.
+  if (parsed.agent === 'gemini')
+    return `${JSON.stringify({ decision: 'ask', reason, systemMessage: reason })}\n`;
   return `${JSON.stringify({
     hookSpecificOutput: {
       hookEventName: parsed.name,

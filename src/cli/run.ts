@@ -48,6 +48,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     // A fault of the machine (permission, disk full, a folder where a file belongs) is named as
     // such with the path and the cause, never as an internal error (SPEC 3).
     const known = isWfsError(error) ? error : faultFromSystemError(error);
+    if (argv[0] === 'hook') {
+      // `wfs hook` always exits 0 with nothing on stdout (SPEC 7): an agent reads exit 2 as "block
+      // this tool call", so a hook line edited by hand (`wfs hook`, an option wfs does not know)
+      // must not stop the agent's edits. What went wrong is said where a person looks.
+      io.stderr(
+        `WARNING: wfs hook: ${printable(known?.message ?? String((error as Error)?.message ?? error))}; the event is ignored\n`,
+      );
+      return ExitCode.ok;
+    }
     if (known !== undefined) {
       reportError(io, json, known.code, known.message, known.details);
       if (io.env.WFS_DEBUG === '1') io.stderr(`${(error as Error).stack ?? ''}\n`);

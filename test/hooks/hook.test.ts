@@ -58,7 +58,7 @@ function expectAccepted(agent: FixtureAgent, name: string, run: Run): void {
   expect(run.stdout.endsWith('\n')).toBe(true);
   const answer = JSON.parse(run.stdout);
   if (agent === 'gemini' && 'decision' in answer) {
-    expect(Object.keys(answer).sort()).toEqual(['decision', 'reason']);
+    expect(Object.keys(answer).sort()).toEqual(['decision', 'reason', 'systemMessage']);
     return;
   }
   expect(Object.keys(answer)).toEqual(['hookSpecificOutput']);
@@ -277,6 +277,8 @@ describe('a second live conversation', () => {
       );
       expect(reason).toContain('src/a.js');
       expect(reason).toContain('WFS-fix-the-bug-in-a');
+      // Gemini CLI puts the systemMessage (not the reason) in the question it asks its person.
+      if (agent === 'gemini') expect(answer.systemMessage).toBe(reason);
       const again = await hook(agent, root, pre, { session: B });
       // Codex was refused once and told so: its next attempt goes through. The others ask until the edit is made.
       expect(again.stdout === '').toBe(agent === 'codex');
@@ -322,6 +324,22 @@ describe('what the hook is given and where it runs', () => {
     expect(fs.readFileSync(path.join(root, '.workflow', 'logs', 'hooks.log'), 'utf8')).toMatch(
       /not a JSON object/,
     );
+  });
+
+  it('exits 0 with nothing on stdout for a hook line edited by hand (no agent, an unknown option, an extra word)', async () => {
+    const root = await project();
+    const input = payload('claude', 'PreToolUse-Edit', root);
+    for (const argv of [
+      ['hook'],
+      ['hook', 'claude', '--verbose'],
+      ['hook', 'claude', 'extra'],
+      ['hook', 'cursor'],
+    ]) {
+      const run = await seen(cli(root, argv, { input }));
+      expect(run.code, argv.join(' ')).toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^WARNING: wfs hook/);
+    }
   });
 
   it('does nothing, silently, without a .workflow/ in reach', async () => {
