@@ -77,7 +77,7 @@ async function serverWork(admin, direct) {
     const match = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line);
     if (!match) continue;
     const [, command, n, u] = match;
-    if (command === 'info' || command === 'config') continue;
+    if (/^(info|config)\b/.test(command)) continue;
     if (command === 'evalsha' || command === 'eval') usec += Number(u);
     else calls += Number(n);
     if (direct.includes(command)) usec += Number(u);
