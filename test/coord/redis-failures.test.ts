@@ -275,21 +275,41 @@ describe('the URL and the project ID', () => {
 });
 
 describe('bounded keys', () => {
-  it('fence hashes and the lease index expire after longer than the longest lease; fences stay monotonic without them', async () => {
+  it("fence hashes and the lease index outlive the longest lease by a day, pushed out at a name's first grant of the hour and at renewals, not at every grant; fences stay monotonic without them", async () => {
     const c = await RedisCoordinator.connect({ url: redis.url, projectId: 'bounded' });
+    const kept = ['wfs:{bounded}:fence:job', 'wfs:{bounded}:leases:exp'];
     const first = await c.acquire('job', { ttlMs: 60_000 });
     if (first.status !== 'acquired') throw new Error('not acquired');
-    expect(FENCE_KEEP_MS).toBeGreaterThan(LEASE_MAX_TTL_MS);
-    for (const key of ['fence:job', 'leases:exp', 'leases:data']) {
-      const ttl = await admin.pttl(`wfs:{bounded}:${key}`);
+    expect(FENCE_KEEP_MS).toBeGreaterThanOrEqual(2 * LEASE_MAX_TTL_MS);
+    for (const key of kept) {
+      const ttl = await admin.pttl(key);
       expect(ttl).toBeGreaterThan(FENCE_KEEP_MS - 60_000);
       expect(ttl).toBeLessThanOrEqual(FENCE_KEEP_MS);
     }
-    await c.release(first.lease);
+    // The live lease is its own key, with the lease's TTL.
+    expect(await admin.pttl('wfs:{bounded}:lease:job')).toBeLessThanOrEqual(60_000);
+    expect(await c.release(first.lease)).toBe('released');
+    expect(await admin.exists('wfs:{bounded}:lease:job')).toBe(0);
+    // Shortened by hand: a second grant in the same hour leaves them alone...
+    for (const key of kept) await admin.pexpire(key, 600_000);
+    const second = await c.acquire('job', { ttlMs: 60_000 });
+    if (second.status !== 'acquired') throw new Error('not acquired');
+    for (const key of kept) expect(await admin.pttl(key)).toBeLessThanOrEqual(600_000);
+    // ...a renewal pushes them out,
+    expect(await c.renew(second.lease, 60_000)).toBeDefined();
+    for (const key of kept) expect(await admin.pttl(key)).toBeGreaterThan(FENCE_KEEP_MS - 60_000);
+    expect(await c.release(second.lease)).toBe('released');
+    // ...and so does the first grant of an hour (the last grant was an hour ago: its fence says so).
+    for (const key of kept) await admin.pexpire(key, 600_000);
+    await admin.hset(kept[0]!, 'fence', second.lease.fence - 3_600_000 * 1024);
+    const third = await c.acquire('job', { ttlMs: 60_000 });
+    if (third.status !== 'acquired') throw new Error('not acquired');
+    for (const key of kept) expect(await admin.pttl(key)).toBeGreaterThan(FENCE_KEEP_MS - 60_000);
+    expect(await c.release(third.lease)).toBe('released');
     // As if the fence hash had expired: the next fence is above every earlier one all the same.
-    await admin.del('wfs:{bounded}:fence:job');
+    await admin.del(kept[0]!);
     const next = await c.acquire('job', { ttlMs: 60_000 });
-    expect(next.status === 'acquired' && next.lease.fence > first.lease.fence).toBe(true);
+    expect(next.status === 'acquired' && next.lease.fence > third.lease.fence).toBe(true);
     await c.close();
   });
 });

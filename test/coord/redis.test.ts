@@ -4,10 +4,11 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator, redact } from '../../src/coord/redis/coordinator.js';
+import { ProjectKeys } from '../../src/coord/redis/keys.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
 import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
-import { storeResultAsBefore, storeResultRecord } from './redis-records.js';
+import { acquireAsBefore, storeResultAsBefore, storeResultRecord } from './redis-records.js';
 
 let redis: TestRedis;
 let project = 0;
@@ -19,9 +20,34 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** Runs `fn` with a plain connection to the server. */
+async function withRaw<T>(fn: (raw: Redis) => Promise<T>): Promise<T> {
+  const raw = new Redis(redis.url);
+  try {
+    return await fn(raw);
+  } finally {
+    raw.disconnect();
+  }
+}
+
+const projectOf = new WeakMap<object, string>();
+
 // Each case gets a project of its own on the shared server: keys of two projects never meet.
-leaseContract('redis', () =>
-  RedisCoordinator.connect({ url: redis.url, projectId: `test-${process.pid}-${++project}` }),
+leaseContract(
+  'redis',
+  async () => {
+    const projectId = `test-${process.pid}-${++project}`;
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    projectOf.set(c, projectId);
+    return c;
+  },
+  {
+    // The "clear the stuck lock" step: the name's record deleted, fence and all.
+    forgetLease: (c, name) =>
+      withRaw(async (raw) => {
+        await raw.del(new ProjectKeys(projectOf.get(c)!).lease(name));
+      }),
+  },
 );
 
 coordinationContract('redis', async () => {
@@ -39,6 +65,98 @@ coordinationContract('redis', async () => {
       }
     },
   };
+});
+
+describe('leases of the previous version (a hash per live lease), with its own acquire', () => {
+  it('a live lease it granted is held after the upgrade: never granted to a second holder; its owner renews and releases it', async () => {
+    const projectId = `before-${process.pid}`;
+    const keys = new ProjectKeys(projectId);
+    const holder = { session: 'WFS-old', host: 'old-host', pid: 4242 };
+    const before = await withRaw((raw) =>
+      acquireAsBefore(raw, projectId, { name: 'deploy', token: 'old-token', holder, ttlMs: 2_000 }),
+    );
+    expect(before.status).toBe(1);
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    const current = { name: 'deploy', fence: before.fence, expiresAt: before.expiresAt, holder };
+    expect(await c.acquire('deploy', { ttlMs: 60_000 })).toEqual({ status: 'held', current });
+    expect(await c.inspect('deploy')).toEqual(current);
+    expect(await c.list()).toEqual([current]);
+    expect(await c.release({ name: 'deploy', token: 'not-it' })).toBe('not_owner');
+    // Renewed past the old key's TTL (2 s), in the current form.
+    const renewed = await c.renew({ name: 'deploy', token: 'old-token' }, 60_000);
+    expect(renewed).toMatchObject({ fence: before.fence, holder });
+    expect(await withRaw((raw) => raw.type(keys.lease('deploy')))).toBe('string');
+    expect(await withRaw((raw) => raw.pttl(keys.lease('deploy')))).toBeGreaterThan(50_000);
+    expect(await c.acquire('deploy', { ttlMs: 60_000 })).toMatchObject({ status: 'held' });
+    expect(await c.release({ name: 'deploy', token: 'old-token' })).toBe('released');
+    const next = await c.acquire('deploy', { ttlMs: 60_000 });
+    expect(next.status === 'acquired' && next.lease.fence > before.fence).toBe(true);
+    await c.close();
+  });
+
+  it('one it granted and released: the next fence is above its last one, from the same fence hash', async () => {
+    const projectId = `before-fence-${process.pid}`;
+    const keys = new ProjectKeys(projectId);
+    // Far above the server's floor, as only the fence hash can say.
+    const [seconds] = await withRaw((raw) => raw.time());
+    const far = (Number(seconds) + 3_600) * 1000 * 1024;
+    const before = await withRaw(async (raw) => {
+      await raw.hset(keys.fence('job'), 'fence', far);
+      const got = await acquireAsBefore(raw, projectId, {
+        name: 'job',
+        token: 't',
+        holder: {},
+        ttlMs: 60_000,
+      });
+      await raw.del(keys.lease('job'));
+      return got;
+    });
+    expect(before.fence).toBe(far + 1);
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    const got = await c.acquire('job', { ttlMs: 60_000 });
+    expect(got.status === 'acquired' && got.lease.fence).toBe(far + 2);
+    await c.close();
+  });
+
+  it('running beside this version: it grants nothing while this version holds the name (it fails on the key), and grants after the release with a higher fence', async () => {
+    const projectId = `beside-${process.pid}`;
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    const got = await c.acquire('job', { ttlMs: 60_000 });
+    if (got.status !== 'acquired') throw new Error('not acquired');
+    const old = { name: 'job', token: 'old', holder: {}, ttlMs: 60_000 };
+    await expect(withRaw((raw) => acquireAsBefore(raw, projectId, old))).rejects.toThrow(/WRONGTYPE/);
+    expect(await c.release(got.lease)).toBe('released');
+    const after = await withRaw((raw) => acquireAsBefore(raw, projectId, old));
+    expect(after.status).toBe(1);
+    expect(after.fence).toBeGreaterThan(got.lease.fence);
+    expect((await c.acquire('job', { ttlMs: 60_000 })).status).toBe('held');
+    await c.close();
+  });
+});
+
+describe('the commands a lease costs the server', () => {
+  it('an acquire+release pair of a name in use runs 8 Redis commands: the release a compare-and-delete, the acquire its SET NX PX with the fence', async () => {
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId: `count-${process.pid}` });
+    const pair = async () => {
+      const got = await c.acquire('counted', { ttlMs: 60_000 });
+      if (got.status !== 'acquired') throw new Error('not acquired');
+      expect(await c.release(got.lease)).toBe('released');
+    };
+    await pair();
+    const commands = await withRaw(async (raw) => {
+      await raw.config('RESETSTAT');
+      for (let i = 0; i < 10; i++) await pair();
+      const counted: Record<string, number> = {};
+      for (const line of (await raw.info('commandstats')).split('\n')) {
+        const found = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+        if (found && !/^(config|info|evalsha|eval)\b/.test(found[1]!))
+          counted[found[1]!] = Number(found[2]) / 10;
+      }
+      return counted;
+    });
+    expect(commands).toEqual({ time: 1, exists: 1, hget: 1, set: 1, hset: 1, zadd: 1, get: 1, del: 1 });
+    await c.close();
+  });
 });
 
 describe('redis backend specifics', () => {

@@ -171,13 +171,19 @@ export class RedisCoordinator implements Coordinator {
       const [status, fence, expires, currentHolder] = reply;
       // Only an acquire applied after its abandon is refused, and nobody waits for its answer then.
       if (status === 2) throw new WfsError('E_INTERNAL', `Redis refused the acquire of ${name} as abandoned`);
+      // A grant's holder is the one sent: the server answers only with the fence and expiry.
+      if (status === 1) {
+        return {
+          status: 'acquired',
+          lease: { name, fence: Number(fence), expiresAt: Number(expires), holder, token },
+        };
+      }
       const info = {
         name,
         fence: Number(fence),
         expiresAt: Number(expires),
-        holder: JSON.parse(currentHolder) as Holder,
+        holder: JSON.parse(currentHolder ?? '{}') as Holder,
       };
-      if (status === 1) return { status: 'acquired', lease: { ...info, token } };
       const remaining = deadline - Date.now();
       if (remaining <= 0) return { status: 'held', current: info };
       await waitBeforeRetry(attempt, remaining, info.expiresAt - Date.now());
@@ -246,26 +252,25 @@ export class RedisCoordinator implements Coordinator {
 
   async inspect(name: string): Promise<LeaseInfo | undefined> {
     validateLeaseName(name);
-    const fields = await this.run('inspect', () => this.client.hgetall(this.keys.lease(name)));
-    if (fields.token === undefined) return undefined;
+    const live = await this.run('inspect', () => leases.inspectLease(this.client, this.keys, name));
+    if (live === null) return undefined;
     return {
       name,
-      fence: Number(fields.fence),
-      expiresAt: Number(fields.expires_at),
-      holder: JSON.parse(fields.holder ?? '{}') as Holder,
+      fence: Number(live[0]),
+      expiresAt: Number(live[1]),
+      holder: JSON.parse(live[2]) as Holder,
     };
   }
 
   async list(): Promise<LeaseInfo[]> {
     const flat = await this.run('list', () => leases.listLeases(this.client, this.keys));
     const found: LeaseInfo[] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      const [fence, holder] = splitFirst(flat[i + 2]!);
+    for (let i = 0; i < flat.length; i += 4) {
       found.push({
         name: flat[i]!,
-        fence: Number(fence),
-        expiresAt: Number(flat[i + 1]),
-        holder: JSON.parse(holder),
+        fence: Number(flat[i + 1]),
+        expiresAt: Number(flat[i + 2]),
+        holder: JSON.parse(flat[i + 3]!) as Holder,
       });
     }
     return found.sort((a, b) => byText(a.name, b.name));

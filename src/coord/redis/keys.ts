@@ -25,11 +25,14 @@ export class ProjectKeys {
     return `${this.prefix}${kind}${name === undefined ? '' : `:${name}`}`;
   }
 
-  /** A lease: a hash of token, fence, holder and expires_at, with the lease's TTL. */
+  /**
+   * A live lease: `<token> <fence> <expires_at> <holder JSON>`, with the lease's TTL (the previous
+   * version: a hash of those fields).
+   */
   lease(name: string): string {
     return this.key('lease', name);
   }
-  /** The last fence granted for a name, and the token of that grant. */
+  /** The last fence granted for a name (the previous version also kept the token of that grant). */
   fence(name: string): string {
     return this.key('fence', name);
   }
@@ -37,10 +40,11 @@ export class ProjectKeys {
   boot(): string {
     return this.key('boot');
   }
-  /** The lease index: expiry times by name (a sorted set), `<fence> <holder JSON>` by name. */
+  /** The lease index: expiry times by name (a sorted set). */
   leaseIndexExpiry(): string {
     return this.key('leases:exp');
   }
+  /** The previous version's `<fence> <holder JSON>` by name, beside the index: no longer written. */
   leaseIndexValues(): string {
     return this.key('leases:data');
   }

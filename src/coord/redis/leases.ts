@@ -1,65 +1,106 @@
 import { LEASE_MAX_TTL_MS } from '../rules.js';
 import type { ReleaseOutcome } from '../types.js';
 import type { ProjectKeys } from './keys.js';
-import { luaScript, NOW, runScript, type ScriptClient } from './script.js';
+import { luaScript, NOW, runScript, runScriptWith, type ScriptClient } from './script.js';
 
 /**
  * The lease scripts of the Redis backend and the requests that run them.
  *
- * Fences: `max(last + 1, server_time_ms * 1024)`. After a restart of a Redis that kept nothing
- * the last fence is gone but the clock has moved on, so new fences are above the old ones (1,024
- * grants of one name in one millisecond would be needed to catch up; the numbers stay below 2^53
- * until the year 2248). The boot key, set by the first operation after a restart, lets a fenced
- * store refuse every fence granted before it.
+ * A live lease is one string key, `lease:<name>` = `<token> <fence> <expires_at> <holder JSON>`,
+ * set with `SET ... NX PX <ttl>`: it exists exactly while the lease lives, so a release is the
+ * least a lock can cost (read the key, compare the token, delete it) and needs no clock. The last
+ * fence of a name is kept beside it, in the hash `fence:<name>`, which outlives the lease.
+ *
+ * Fences: `max(last + 1, floor)`, where the floor is the server's time in 1,024ths of a
+ * millisecond (`server_time_ms * 1024` plus the microseconds scaled to 1,024 a millisecond). After
+ * a restart of a Redis that kept nothing, or a fence hash deleted by hand, the last fence is gone
+ * but the clock has moved on, so new fences are above the old ones: the floor rises with every
+ * microsecond, and no two scripts run in the same one (a grant takes several). The numbers stay
+ * below 2^53 until the year 2248. The boot key, set by the first grant after a restart (the first
+ * to find no fence hash), lets a fenced store refuse every fence granted before it.
+ *
+ * The previous version kept a live lease in the same key as a hash of the same fields (token,
+ * fence, holder, expires_at), with the lease's TTL, and the last fence in the same `fence:<name>`
+ * field. Such a lease is read here as the lease it is (a key that exists: held), released and
+ * renewed by its token; and while one of these leases is live, the previous version finds the key
+ * and grants nothing (it fails on the key's type instead), so two versions running on one project
+ * never grant one name twice.
  */
 
 /**
- * How long a name's fence hash and the lease index outlive their last grant or renewal: longer
- * than the longest lease (24 h), so they never vanish under a live lease, and a release after
- * expiry still says `expired` for a day. Fences stay monotonic without the hash: it expires only
- * after 48 h without a grant, by when the floor `server_time_ms * 1024` has risen by 1.8e11, far
- * above any last fence (which runs ahead of the floor only by grants beyond 1,024 a millisecond).
+ * How long a name's fence hash and the lease index outlive their last refresh: at least a day past
+ * the end of the longest lease (24 h), refreshed at a name's first grant of each hour (and at every
+ * renewal), not at every grant. Fences stay monotonic without the hash: it expires only after 47 h
+ * without a grant, by when the floor has risen by 1.7e11, far above any last fence (which runs
+ * ahead of the floor only by grants more than one a microsecond).
  */
 export const FENCE_KEEP_MS = 2 * LEASE_MAX_TTL_MS;
+const REFRESH_EVERY_MS = 60 * 60 * 1000;
 /**
  * How long a token whose acquire timed out stays refused: as long as the longest lease, so however
  * late the server applies that acquire it finds this and grants nothing.
  */
 const ABANDONED_KEEP_MS = LEASE_MAX_TTL_MS;
 
-/** Granted (1), held by another (0), or refused because its caller had given up (2). */
-type GrantReply = [status: 0 | 1 | 2, fence: string, expiresAt: string, holder: string];
+/**
+ * Granted (1: fence, expiry), held by another (0: its fence, expiry and holder), or refused because
+ * its caller had given up (2).
+ */
+type GrantReply = [status: 0 | 1 | 2, fence: string, expiresAt: string, holder?: string];
 
 /**
- * The index (expiry times, and `<fence> <holder JSON>` by name) lets `list` find the project's
- * leases without a SCAN of the whole server; each grant sweeps a few expired names from it.
+ * `current(key)`: the live lease in `key` as token, fence, expires_at and holder JSON, or nothing.
+ * A value of another shape (written by hand) is a lease whose holder is unknown.
+ */
+const CURRENT = `
+local function current(key)
+  local value = redis.pcall('GET', key)
+  if type(value) == 'table' then
+    local fields = redis.call('HMGET', key, 'token', 'fence', 'expires_at', 'holder')
+    if not fields[1] then return nil end
+    return fields[1], fields[2] or '0', fields[3] or '0', fields[4] or '{}'
+  end
+  if not value then return nil end
+  local token, fence, expires, holder = string.match(value, '^(%S+) (%d+) (%d+) (.*)$')
+  if not token then return '', '0', '0', '{}' end
+  return token, fence, expires, holder
+end
+`;
+
+/**
+ * The index (expiry times by name, a sorted set) lets `list` find the project's leases without a
+ * SCAN of the whole server. A release leaves its name there (the lease key is gone, so `list`
+ * passes over it): the next grant of the name only updates its time, and a grant that adds a name
+ * sweeps up to 10 names whose time has passed, so the index holds the names live, or used within a
+ * TTL. Integers are formatted with `%d` (a 64-bit integer in Redis' Lua), not Lua's default of 14
+ * significant digits.
  */
 const ACQUIRE = luaScript<GrantReply>()({
-  keys: ['leaseKey', 'fenceKey', 'bootKey', 'indexExpiryKey', 'indexValuesKey', 'abandonedKey'],
-  args: ['token', 'ttl', 'holder', 'name', 'keepMs'],
-  body: `${NOW}
-redis.call('SET', bootKey, string.format('%.0f', now), 'NX')
-if redis.call('EXISTS', abandonedKey) == 1 then return {2, '0', '0', '{}'} end
-if redis.call('EXISTS', leaseKey) == 1 then
-  return {0, redis.call('HGET', leaseKey, 'fence'), redis.call('HGET', leaseKey, 'expires_at'), redis.call('HGET', leaseKey, 'holder')}
+  keys: ['leaseKey', 'fenceKey', 'bootKey', 'indexKey', 'abandonedKey'],
+  args: ['token', 'ttl', 'holder', 'name'],
+  body: `${NOW}${CURRENT}
+if redis.call('EXISTS', abandonedKey) == 1 then return {2, '0', '0'} end
+local last = tonumber(redis.call('HGET', fenceKey, 'fence'))
+local floor = now * 1024 + math.floor((tonumber(time[2]) % 1000) * 1024 / 1000)
+local fence = string.format('%d', math.max((last or 0) + 1, floor))
+local expires = string.format('%d', now + tonumber(ttl))
+if not redis.call('SET', leaseKey, token .. ' ' .. fence .. ' ' .. expires .. ' ' .. holder, 'PX', ttl, 'NX') then
+  local _, heldFence, heldExpires, heldBy = current(leaseKey)
+  return {0, heldFence or '0', heldExpires or '0', heldBy or '{}'}
 end
-local last = tonumber(redis.call('HGET', fenceKey, 'fence') or '0')
-local fence = string.format('%.0f', math.max(last + 1, now * 1024))
-local expires = string.format('%.0f', now + tonumber(ttl))
-redis.call('HSET', fenceKey, 'fence', fence, 'token', token)
-redis.call('PEXPIRE', fenceKey, keepMs)
-redis.call('HSET', leaseKey, 'token', token, 'fence', fence, 'holder', holder, 'expires_at', expires)
-redis.call('PEXPIRE', leaseKey, ttl)
-local dead = redis.call('ZRANGEBYSCORE', indexExpiryKey, '-inf', string.format('%.0f', now), 'LIMIT', 0, 10)
-if #dead > 0 then
-  redis.call('ZREM', indexExpiryKey, unpack(dead))
-  redis.call('HDEL', indexValuesKey, unpack(dead))
+redis.call('HSET', fenceKey, 'fence', fence)
+if redis.call('ZADD', indexKey, expires, name) == 1 then
+  local dead = redis.call('ZRANGEBYSCORE', indexKey, '-inf', now, 'LIMIT', 0, 10)
+  if #dead > 0 then redis.call('ZREM', indexKey, unpack(dead)) end
 end
-redis.call('ZADD', indexExpiryKey, expires, name)
-redis.call('HSET', indexValuesKey, name, fence .. ' ' .. holder)
-redis.call('PEXPIRE', indexExpiryKey, keepMs)
-redis.call('PEXPIRE', indexValuesKey, keepMs)
-return {1, fence, expires, holder}
+-- A name's first grant of the hour (or its first since the fence hash was lost).
+local hour = math.floor(now / ${REFRESH_EVERY_MS})
+if last == nil or math.floor(last / 1024 / ${REFRESH_EVERY_MS}) ~= hour then
+  if last == nil then redis.call('SET', bootKey, now, 'NX') end
+  redis.call('PEXPIRE', fenceKey, ${FENCE_KEEP_MS})
+  redis.call('PEXPIRE', indexKey, ${FENCE_KEEP_MS})
+end
+return {1, fence, expires}
 `,
 });
 
@@ -75,17 +116,10 @@ export function grant(
       leaseKey: keys.lease(lease.name),
       fenceKey: keys.fence(lease.name),
       bootKey: keys.boot(),
-      indexExpiryKey: keys.leaseIndexExpiry(),
-      indexValuesKey: keys.leaseIndexValues(),
+      indexKey: keys.leaseIndexExpiry(),
       abandonedKey: keys.abandoned(lease.token),
     },
-    {
-      token: lease.token,
-      ttl: lease.ttlMs,
-      holder: lease.holderJson,
-      name: lease.name,
-      keepMs: FENCE_KEEP_MS,
-    },
+    { token: lease.token, ttl: lease.ttlMs, holder: lease.holderJson, name: lease.name },
   );
 }
 
@@ -95,20 +129,17 @@ export function grant(
  * Cluster client may send a request again after a redirect, even one it reported as failed).
  */
 const ABANDON = luaScript<'released' | 'not_held'>()({
-  keys: ['leaseKey', 'fenceKey', 'indexExpiryKey', 'indexValuesKey', 'abandonedKey'],
-  args: ['token', 'name', 'keepMs'],
-  body: `
-if redis.call('HGET', leaseKey, 'token') == token then
+  keys: ['leaseKey', 'abandonedKey'],
+  args: ['token'],
+  body: `${CURRENT}
+if current(leaseKey) == token then
   redis.call('DEL', leaseKey)
-  redis.call('HDEL', fenceKey, 'token')
-  redis.call('ZREM', indexExpiryKey, name)
-  redis.call('HDEL', indexValuesKey, name)
-  redis.call('SET', abandonedKey, 'released', 'PX', keepMs)
+  redis.call('SET', abandonedKey, 'released', 'PX', ${ABANDONED_KEEP_MS})
   return 'released'
 end
 -- Asked again (the first answer was lost): what the first one did.
 if redis.call('GET', abandonedKey) == 'released' then return 'released' end
-redis.call('SET', abandonedKey, 'refused', 'PX', keepMs)
+redis.call('SET', abandonedKey, 'refused', 'PX', ${ABANDONED_KEEP_MS})
 return 'not_held'
 `,
 });
@@ -121,32 +152,28 @@ export function abandon(
   return runScript(
     client,
     ABANDON,
-    {
-      leaseKey: keys.lease(lease.name),
-      fenceKey: keys.fence(lease.name),
-      indexExpiryKey: keys.leaseIndexExpiry(),
-      indexValuesKey: keys.leaseIndexValues(),
-      abandonedKey: keys.abandoned(lease.token),
-    },
-    { token: lease.token, name: lease.name, keepMs: ABANDONED_KEEP_MS },
+    { leaseKey: keys.lease(lease.name), abandonedKey: keys.abandoned(lease.token) },
+    { token: lease.token },
   );
 }
 
-/** Extends the owner's lease; the fence hash and the index are kept as long as the lease lives. */
+/**
+ * Extends the owner's live lease (rewritten in the current form, also when the previous version
+ * granted it); the fence hash and the index are kept as long as the lease lives.
+ */
 const RENEW = luaScript<[fence: string, expiresAt: string, holder: string] | null>()({
-  keys: ['leaseKey', 'fenceKey', 'indexExpiryKey', 'indexValuesKey'],
-  args: ['token', 'ttl', 'name', 'keepMs'],
-  body: `
-if redis.call('HGET', leaseKey, 'token') ~= token then return false end
-${NOW}
-local expires = string.format('%.0f', now + tonumber(ttl))
-redis.call('HSET', leaseKey, 'expires_at', expires)
-redis.call('PEXPIRE', leaseKey, ttl)
-redis.call('ZADD', indexExpiryKey, expires, name)
-redis.call('PEXPIRE', fenceKey, keepMs)
-redis.call('PEXPIRE', indexExpiryKey, keepMs)
-redis.call('PEXPIRE', indexValuesKey, keepMs)
-return {redis.call('HGET', leaseKey, 'fence'), expires, redis.call('HGET', leaseKey, 'holder')}
+  keys: ['leaseKey', 'fenceKey', 'indexKey'],
+  args: ['token', 'ttl', 'name'],
+  body: `${NOW}${CURRENT}
+local owner, fence, _, holder = current(leaseKey)
+if owner ~= token then return false end
+local expires = string.format('%d', now + tonumber(ttl))
+redis.call('SET', leaseKey, token .. ' ' .. fence .. ' ' .. expires .. ' ' .. holder, 'PX', ttl)
+local indexed = tonumber(redis.call('ZSCORE', indexKey, name))
+if indexed == nil or indexed < tonumber(expires) then redis.call('ZADD', indexKey, expires, name) end
+redis.call('PEXPIRE', fenceKey, ${FENCE_KEEP_MS})
+redis.call('PEXPIRE', indexKey, ${FENCE_KEEP_MS})
+return {fence, expires, holder}
 `,
 });
 
@@ -158,35 +185,31 @@ export function renew(
   return runScript(
     client,
     RENEW,
-    {
-      leaseKey: keys.lease(lease.name),
-      fenceKey: keys.fence(lease.name),
-      indexExpiryKey: keys.leaseIndexExpiry(),
-      indexValuesKey: keys.leaseIndexValues(),
-    },
-    { token: lease.token, ttl: lease.ttlMs, name: lease.name, keepMs: FENCE_KEEP_MS },
+    { leaseKey: keys.lease(lease.name), fenceKey: keys.fence(lease.name), indexKey: keys.leaseIndexExpiry() },
+    { token: lease.token, ttl: lease.ttlMs, name: lease.name },
   );
 }
 
 /**
  * `released` (it was ours, and live), `not_owner` (another holds it now), `expired` (nobody holds
- * it any more: it ran out, or was released already). The same rule as the embedded backend's.
+ * it any more: it ran out, or was released already). The same rule as the embedded backend's. The
+ * key exists only while the lease lives, so no clock is read: a compare-and-delete.
  */
 const RELEASE = luaScript<ReleaseOutcome>()({
-  keys: ['leaseKey', 'fenceKey', 'indexExpiryKey', 'indexValuesKey'],
-  args: ['token', 'name'],
+  keys: ['leaseKey'],
+  args: ['token'],
   body: `
-local owner = redis.call('HGET', leaseKey, 'token')
-if owner == token then
-  redis.call('DEL', leaseKey)
-  redis.call('HDEL', fenceKey, 'token')
-  redis.call('ZREM', indexExpiryKey, name)
-  redis.call('HDEL', indexValuesKey, name)
-  return 'released'
+local value = redis.pcall('GET', leaseKey)
+if type(value) == 'table' then
+  -- A lease the previous version granted: a hash.
+  value = redis.call('HGET', leaseKey, 'token')
+  if not value then return 'expired' end
+  value = value .. ' '
 end
-if owner then return 'not_owner' end
-if redis.call('HGET', fenceKey, 'token') == token then redis.call('HDEL', fenceKey, 'token') end
-return 'expired'
+if not value then return 'expired' end
+if string.sub(value, 1, #token + 1) ~= token .. ' ' then return 'not_owner' end
+redis.call('DEL', leaseKey)
+return 'released'
 `,
 });
 
@@ -195,47 +218,76 @@ export function release(
   keys: ProjectKeys,
   lease: { name: string; token: string },
 ): Promise<ReleaseOutcome> {
-  return runScript(
-    client,
-    RELEASE,
-    {
-      leaseKey: keys.lease(lease.name),
-      fenceKey: keys.fence(lease.name),
-      indexExpiryKey: keys.leaseIndexExpiry(),
-      indexValuesKey: keys.leaseIndexValues(),
-    },
-    { token: lease.token, name: lease.name },
-  );
+  return runScript(client, RELEASE, { leaseKey: keys.lease(lease.name) }, { token: lease.token });
 }
 
-/**
- * Every live lease of the index, as `name, expires_at, "<fence> <holder JSON>"` triples.
- */
-const LIST = luaScript<string[]>()({
-  keys: ['indexExpiryKey', 'indexValuesKey'],
+/** The live lease of a name, as `fence, expires_at, holder JSON`, or nothing. */
+const INSPECT = luaScript<[fence: string, expiresAt: string, holder: string] | null>()({
+  keys: ['leaseKey'],
+  args: [],
+  body: `${CURRENT}
+local token, fence, expires, holder = current(leaseKey)
+if not token then return false end
+return {fence, expires, holder}
+`,
+});
+
+export function inspectLease(
+  client: ScriptClient,
+  keys: ProjectKeys,
+  name: string,
+): Promise<[string, string, string] | null> {
+  return runScript(client, INSPECT, { leaseKey: keys.lease(name) }, {});
+}
+
+/** The names in the index whose time has not passed (some may have been released since). */
+const INDEXED = luaScript<string[]>()({
+  keys: ['indexKey'],
   args: [],
   body: `${NOW}
-local names = redis.call('ZRANGEBYSCORE', indexExpiryKey, '(' .. string.format('%.0f', now), '+inf', 'WITHSCORES')
+return redis.call('ZRANGEBYSCORE', indexKey, '(' .. string.format('%d', now), '+inf')
+`,
+});
+
+/**
+ * The live leases among `names` (the keys, then the names as arguments), as `name, fence,
+ * expires_at, holder JSON` quadruples. Each lease key is a key of the script, so a Cluster node
+ * can tell whether it holds them all.
+ */
+const LIVE = luaScript<string[]>()({
+  keys: [],
+  args: [],
+  body: `${CURRENT}
 local out = {}
-for i = 1, #names, 2 do
-  local value = redis.call('HGET', indexValuesKey, names[i])
-  if value then
-    out[#out + 1] = names[i]
-    out[#out + 1] = names[i + 1]
-    out[#out + 1] = value
+for i = 1, #KEYS do
+  local token, fence, expires, holder = current(KEYS[i])
+  if token then
+    out[#out + 1] = ARGV[i]
+    out[#out + 1] = fence
+    out[#out + 1] = expires
+    out[#out + 1] = holder
   end
 end
 return out
 `,
 });
 
-export function listLeases(client: ScriptClient, keys: ProjectKeys): Promise<string[]> {
-  return runScript(
-    client,
-    LIST,
-    { indexExpiryKey: keys.leaseIndexExpiry(), indexValuesKey: keys.leaseIndexValues() },
-    {},
-  );
+/** How many lease keys one script reads: a listing of thousands of names is several short scripts. */
+const LIST_BATCH = 500;
+
+/**
+ * Every live lease of the index, as `name, fence, expires_at, holder JSON` quadruples: the names
+ * from the index, then their keys (two steps: a script names every key it reads).
+ */
+export async function listLeases(client: ScriptClient, keys: ProjectKeys): Promise<string[]> {
+  const names = await runScript(client, INDEXED, { indexKey: keys.leaseIndexExpiry() }, {});
+  const found: string[] = [];
+  for (let i = 0; i < names.length; i += LIST_BATCH) {
+    const batch = names.slice(i, i + LIST_BATCH);
+    const values = [...batch.map((name) => keys.lease(name)), ...batch];
+    found.push(...(await runScriptWith(client, LIVE, batch.length, values)));
+  }
+  return found;
 }
 
 /**

@@ -56,17 +56,30 @@ export function luaScript<Reply>() {
  * sending the text only when the server answers NOSCRIPT (it restarted or flushed its scripts). A
  * NOSCRIPT answer means nothing ran, so sending the text then is safe.
  */
-export async function runScript<Key extends string, Arg extends string, Reply>(
+export function runScript<Key extends string, Arg extends string, Reply>(
   client: ScriptClient,
   script: LuaScript<Key, Arg, Reply>,
   keys: Record<Key, string>,
   args: Record<Arg, string | number>,
 ): Promise<Reply> {
   const values = [...script.keys.map((name) => keys[name]), ...script.args.map((name) => args[name])];
+  return runScriptWith(client, script, script.keys.length, values);
+}
+
+/**
+ * `runScript` for a script that takes a number of keys known only when it runs (it reads `KEYS`
+ * and `ARGV` itself, declaring none by name): `keyCount` keys, then the arguments, in `values`.
+ */
+export async function runScriptWith<Reply>(
+  client: ScriptClient,
+  script: LuaScript<string, string, Reply>,
+  keyCount: number,
+  values: (string | number)[],
+): Promise<Reply> {
   try {
-    return (await client.evalsha(script.sha, script.keys.length, ...values)) as Reply;
+    return (await client.evalsha(script.sha, keyCount, ...values)) as Reply;
   } catch (error) {
     if (!(error as Error).message?.startsWith('NOSCRIPT')) throw error;
-    return (await client.eval(script.lua, script.keys.length, ...values)) as Reply;
+    return (await client.eval(script.lua, keyCount, ...values)) as Reply;
   }
 }
