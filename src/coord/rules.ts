@@ -27,6 +27,21 @@ export function validateTtl(ttlMs: number, max = LEASE_MAX_TTL_MS): number {
   return ttlMs;
 }
 
+/** This process's part of every lease token: pid, start time and random digits (other hosts share the server). */
+let tokenPrefix: string | undefined;
+let tokens = 0;
+
+/**
+ * A new lease token, never the same as another process's or call's: this process's part, a
+ * counter, and 32 random bits. Integers in base 36, not random fractions: those cost ~1.5 µs a
+ * token, a few per cent of a Redis acquire+release on loopback.
+ */
+export function leaseToken(): string {
+  tokenPrefix ??= `${process.pid.toString(36)}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+  tokens++;
+  return `${tokenPrefix}${tokens.toString(36)}${((Math.random() * 0x100000000) >>> 0).toString(36)}`;
+}
+
 /**
  * How long an `acquire` with `waitMs` sleeps before asking again: backoff from 5 ms, never past
  * its deadline, and not much past the moment the holder's lease runs out.

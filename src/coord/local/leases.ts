@@ -3,8 +3,7 @@ import path from 'node:path';
 import { errnoCode } from '../../core/errors.js';
 import { withLock } from '../../store/lock.js';
 import { ensureDirectory } from '../../store/safe-path.js';
-import { uniqueSuffix } from '../../store/unique.js';
-import { holderOf, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
+import { holderOf, leaseToken, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -289,7 +288,7 @@ export class LocalCoordinator implements Coordinator, LocalState {
         // A damaged record's fence is unknown, and needs not be known: the counters decide.
         const record: LeaseRecord = {
           name,
-          token: `${uniqueSuffix()}${Math.random().toString(36).slice(2, 10)}`,
+          token: leaseToken(),
           fence: this.sequence.nextFence(),
           // One resolution step later, so that it never expires before its TTL has passed.
           expires: now + ttl + this.clock.resolutionMs,

@@ -1,10 +1,10 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { WfsError } from '../../core/errors.js';
-import { uniqueSuffix } from '../../store/unique.js';
 import { conflictsWith } from '../claims.js';
 import { claimEntry, memberOf, presenceEntry, resultEntry, resultOf, type StoredResult } from '../entries.js';
 import {
   holderOf,
+  leaseToken,
   shapeEvent,
   thisHost,
   validateEntryKey,
@@ -161,7 +161,7 @@ export class RedisCoordinator implements Coordinator {
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (let attempt = 0; ; attempt++) {
       // Made before the request, so that a request without an answer can still be undone.
-      const token = `${uniqueSuffix()}${Math.random().toString(36).slice(2, 10)}`;
+      const token = leaseToken();
       let reply: Awaited<ReturnType<typeof leases.grant>>;
       try {
         reply = await leases.grant(this.client, this.keys, { name, token, ttlMs: options.ttlMs, holderJson });
