@@ -4,14 +4,19 @@
 // the floor, a hand-written lock through the same client library (`SET key token NX PX` and a
 // compare-and-delete script: two round trips, like a pair, and the least a lock held across work
 // can cost). The target is the ratio to that floor. The server's own figures (INFO commandstats)
-// give the Redis commands run per pair and the server's time per pair.
+// give the Redis commands run per pair and the server's time per pair. `WFS_BEFORE=/path/to/dist`
+// adds another build (the one before a change) to the same rounds: `before*` figures.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { internalsOf } from './internals.mjs';
 import { timePairs } from './lease-pairs.mjs';
 
 const RedisCoordinator = await (await internalsOf()).loadRedisCoordinator();
+const Before = process.env.WFS_BEFORE
+  ? await (await internalsOf(path.resolve(process.env.WFS_BEFORE))).loadRedisCoordinator()
+  : undefined;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -102,7 +107,9 @@ export async function benchRedisLeases({ pairs = 5_000, workers = 1, rounds = 5 
     const floor = new Redis(server.url);
     const admin = new Redis(server.url);
     const sha = await floor.script('LOAD', COMPARE_AND_DELETE);
+    const before = Before && (await Before.connect({ url: server.url, projectId: 'bench-before' }));
     await timePairs(coordinator, { warm: 500, pairs: 0, workers });
+    if (before) await timePairs(before, { warm: 500, pairs: 0, workers });
     await floorPairs(floor, sha, { pairs: 500, workers });
     const measure = async (run, direct) => {
       await admin.config('RESETSTAT');
@@ -111,15 +118,21 @@ export async function benchRedisLeases({ pairs = 5_000, workers = 1, rounds = 5 
     };
     const wfs = [];
     const bare = [];
+    const old = [];
     for (let round = 0; round < rounds; round++) {
       const runs = [
         async () => wfs.push(await measure(() => timePairs(coordinator, { warm: 0, pairs, workers }), [])),
         async () => bare.push(await measure(() => floorPairs(floor, sha, { pairs, workers }), ['set'])),
       ];
-      if (Math.random() < 0.5) runs.reverse();
+      if (before)
+        runs.push(async () =>
+          old.push(await measure(() => timePairs(before, { warm: 0, pairs, workers }), [])),
+        );
+      runs.sort(() => Math.random() - 0.5);
       for (const run of runs) await run();
     }
     await coordinator.close();
+    await before?.close();
     floor.disconnect();
     admin.disconnect();
     const perPair = (list, field) => median(list.map((r) => r[field] / r.pairs));
@@ -134,6 +147,14 @@ export async function benchRedisLeases({ pairs = 5_000, workers = 1, rounds = 5 
       floorCommandsPerPair: perPair(bare, 'calls'),
       serverUsPerPair: perPair(wfs, 'usec'),
       floorServerUsPerPair: perPair(bare, 'usec'),
+      ...(before
+        ? {
+            beforePerSecond: median(old.map((r) => r.perSecond)),
+            beforeOfFloor: median(old.map((r, i) => r.perSecond / bare[i].perSecond)),
+            beforeCommandsPerPair: perPair(old, 'calls'),
+            beforeServerUsPerPair: perPair(old, 'usec'),
+          }
+        : {}),
     };
   } finally {
     server.stop();
