@@ -128,11 +128,19 @@ export async function checkCoordinationFiles(
       }
     }
 
+    // A temp file of a record's creation, an entry's or a compaction's write, cut short by a kill.
+    const leftByKilledProcess = (shown: string, file: string): boolean => {
+      if (!file.endsWith(TEMP_SUFFIX)) return false;
+      problem(`${shown} was left by a killed process`, () => `moved aside to ${moveAside(file)}`);
+      return true;
+    };
+
     // Lease records.
     const leases = path.join(dir, 'leases');
     if (kindOf(leases) === 'folder')
       for (const name of namesIn(leases)) {
         const file = path.join(leases, name);
+        if (leftByKilledProcess(`leases/${name}`, file)) continue;
         const kind = kindOf(file);
         if (kind === 'link') {
           problem(`leases/${name} is a symbolic link`, () => `moved aside to ${moveAside(file)}`);
@@ -153,6 +161,7 @@ export async function checkCoordinationFiles(
     if (kindOf(fenced) === 'folder')
       for (const name of namesIn(fenced)) {
         const file = path.join(fenced, name);
+        if (leftByKilledProcess(`fenced/${name}`, file)) continue;
         const kind = kindOf(file);
         const read = kind === 'link' ? undefined : readWholeOwn(file);
         if (read?.kind === 'text' && parseFenceRecord(read.text) !== undefined) {
@@ -176,13 +185,7 @@ export async function checkCoordinationFiles(
       if (kindOf(folder) !== 'folder') continue;
       for (const name of namesIn(folder)) {
         const file = path.join(folder, name);
-        if (name.endsWith(TEMP_SUFFIX)) {
-          problem(
-            `${kind.folder}/${name} was left by a killed process`,
-            () => `moved aside to ${moveAside(file)}`,
-          );
-          continue;
-        }
+        if (leftByKilledProcess(`${kind.folder}/${name}`, file)) continue;
         const entry = kindOf(file) === 'link' ? 'link' : readEntry(file, kind);
         if (entry === 'link' || entry === 'damaged' || entry === undefined)
           problem(

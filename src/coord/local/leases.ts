@@ -57,7 +57,8 @@ import { watchCoordinationFolders } from './watch.js';
  * by no process's wall clock; `expiresAt` is shown in epoch milliseconds (now + what remains).
  *
  * Each record is a fixed RECORD_BYTES rewritten in place with one pwrite at offset 0: a killed
- * process cannot tear a single write of one record, and there is no temp file and no rename.
+ * process cannot tear a single write of one record, and there is no temp file and no rename (but
+ * at a record's creation, which is whole by temp file and rename: see records.ts).
  * Records are not fsynced: within one boot the page cache outlives any killed process, and what a
  * machine crash could lose or tear is void after the restart (the holders are gone; the new epoch
  * puts new fences above old ones). Where there is no boot id, every write is fsynced instead.
