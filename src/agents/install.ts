@@ -21,6 +21,7 @@ import {
   removeJson,
   tomlTable,
 } from './edits.js';
+import { type ExcludeRecord, excludeTarget, readExclude, withBlock, withoutBlock } from './exclude.js';
 import { isWfsGroup, type Piece, type Plan, planFor, type Scope } from './targets.js';
 
 /**
@@ -74,6 +75,10 @@ interface ManifestInstall {
 interface Manifest {
   version: 1;
   installs: ManifestInstall[];
+  /** Folders the record itself needed that were not there (`.workflow/`, `~/.wfs/`): they go with it. */
+  dirs?: string[];
+  /** The block of git's exclude list the installs of the project keep (agents/exclude.ts). */
+  exclude?: ExcludeRecord;
 }
 
 /**
@@ -384,16 +389,103 @@ function writeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): v
   writeFileAtomic(manifestPath(ctx, scope), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** No install recorded any more: the record goes, with `~/.wfs/` when wfs keeps nothing else there. */
-function removeManifest(ctx: ProjectContext, scope: Scope): void {
-  const dir = installDir(ctx, scope);
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (scope === 'user')
+/** Folders wfs made, deepest first, that nothing else is in now. */
+function removeEmptyDirs(dirs: readonly string[]): void {
+  for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
-      fs.rmdirSync(path.dirname(dir));
+      fs.rmdirSync(dir);
     } catch {
       // not empty (or gone): it stays
     }
+  }
+}
+
+/**
+ * No install recorded any more: the record goes, with the folders it made (`.workflow/`, `~/.wfs/`)
+ * when wfs keeps nothing else there. A record from before wfs remembered them: `~/.wfs/` is
+ * wfs's own folder, a project's `.workflow/` may be the person's.
+ */
+function removeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): void {
+  const dir = installDir(ctx, scope);
+  fs.rmSync(dir, { recursive: true, force: true });
+  removeEmptyDirs((manifest.dirs ?? (scope === 'user' ? [path.dirname(dir)] : [])).filter((d) => d !== dir));
+}
+
+/**
+ * The git exclude block of the project's installs (agents/exclude.ts): what they write for this
+ * person only, and their own record, while any is recorded; nothing once none is. Returns the
+ * change of the exclude file (none outside git and for `--user`, which writes nothing in a
+ * repository), and keeps in the manifest what to take out again.
+ */
+function syncExclude(
+  ctx: ProjectContext,
+  scope: Scope,
+  manifest: Manifest,
+  dryRun: boolean,
+): FileChange | undefined {
+  if (scope === 'user') return undefined;
+  const target = excludeTarget(ctx.layout.root);
+  if (target === undefined) return undefined;
+  const patterns: string[] = [];
+  if (manifest.installs.length > 0) {
+    patterns.push(`${target.pattern(installDir(ctx, scope))}/`);
+    for (const install of manifest.installs) {
+      if (install.scope !== 'personal') continue;
+      const plan = planFor(install.agent, install.scope, {
+        root: ctx.layout.root,
+        env: ctx.env,
+        guard: install.guard,
+      });
+      for (const file of plan.personal) {
+        const pattern = target.pattern(file);
+        if (!patterns.includes(pattern)) patterns.push(pattern);
+      }
+    }
+  }
+  const before = readExclude(target.file);
+  const record = manifest.exclude;
+  let after: string | undefined;
+  if (patterns.length === 0) {
+    if (before === undefined) return undefined;
+    after = withoutBlock(before, record?.prefix ?? '');
+    if (record?.created && after === '') after = undefined;
+    if (!dryRun) {
+      if (after === undefined) fs.rmSync(target.file, { force: true });
+      else if (after !== before) writeFileAtomic(target.file, after);
+      removeEmptyDirs(record?.dirs ?? []);
+      delete manifest.exclude;
+    }
+  } else {
+    const made = withBlock(before ?? '', patterns);
+    after = made.text;
+    if (!dryRun && after !== before) {
+      // A block appended (not one rewritten in place): what is needed to take it out again.
+      if (made.appended || record === undefined)
+        manifest.exclude = {
+          path: target.file,
+          created: before === undefined,
+          prefix: made.prefix,
+          dirs: missingDirs(target.file),
+        };
+      ensureDirectory(path.dirname(target.file));
+      writeFileAtomic(target.file, after);
+    }
+  }
+  const action =
+    after === before
+      ? 'unchanged'
+      : after === undefined
+        ? 'removed'
+        : before === undefined
+          ? 'created'
+          : 'changed';
+  return {
+    path: target.file,
+    action,
+    what: action === 'unchanged' ? [] : ['git exclude block'],
+    before,
+    after,
+  };
 }
 
 export interface InstallOptions {
@@ -407,6 +499,10 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
   const guard = options.guard !== false;
   const plan = planFor(options.agent, options.scope, { root: ctx.layout.root, env: ctx.env, guard });
   const manifest = readManifest(ctx, plan.scope);
+  // The first record: the folders it will make (before the originals kept beside it make them) are
+  // remembered, to go with the last record, and never a person's own.
+  const file = manifestPath(ctx, plan.scope);
+  if (manifest.dirs === undefined && !fs.existsSync(file)) manifest.dirs = missingDirs(file);
   const previous = manifest.installs.find((i) => i.agent === plan.agent && i.scope === plan.scope);
   const result: InstallResult = {
     agent: plan.agent,
@@ -499,10 +595,14 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     result.warnings.push(
       'The hooks and the MCP entry run `wfs`, which is not on PATH here: install wfs for the agents to find it (npm install -g, or npm link in a checkout)',
     );
-  if (changed && !options.dryRun) {
-    if (previous === undefined) manifest.installs.push(record);
-    writeManifest(ctx, plan.scope, manifest);
+  // In the record read (not written on a dry run): the exclude block lists what it installs too.
+  if (previous === undefined) manifest.installs.push(record);
+  const exclude = syncExclude(ctx, plan.scope, manifest, options.dryRun === true);
+  if (exclude !== undefined) {
+    result.files.push(exclude);
+    if (exclude.action !== 'unchanged') changed = true;
   }
+  if (changed && !options.dryRun) writeManifest(ctx, plan.scope, manifest);
   return result;
 }
 
@@ -617,21 +717,26 @@ export async function uninstallAgent(
       );
     }
   }
-  if (!options.dryRun && record !== undefined) {
-    // Folders wfs made, deepest first, when nothing else is in them now.
-    for (const dir of [...record.dirs].sort((a, b) => b.length - a.length)) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // not empty (or gone): it stays
-      }
-    }
-    for (const handover of handovers) handover();
-    manifest.installs.splice(index, 1);
-    forgetOriginals(originalsDir(ctx, plan.scope), manifest);
-    if (manifest.installs.length === 0) removeManifest(ctx, plan.scope);
-    else writeManifest(ctx, plan.scope, manifest);
+  if (record === undefined) return result;
+  if (options.dryRun) {
+    const exclude = syncExclude(
+      ctx,
+      plan.scope,
+      { ...manifest, installs: manifest.installs.filter((i) => i !== record) },
+      true,
+    );
+    if (exclude !== undefined) result.files.push(exclude);
+    return result;
   }
+  // Folders wfs made, deepest first, when nothing else is in them now.
+  removeEmptyDirs(record.dirs);
+  for (const handover of handovers) handover();
+  manifest.installs.splice(index, 1);
+  const exclude = syncExclude(ctx, plan.scope, manifest, false);
+  if (exclude !== undefined) result.files.push(exclude);
+  forgetOriginals(originalsDir(ctx, plan.scope), manifest);
+  if (manifest.installs.length === 0) removeManifest(ctx, plan.scope, manifest);
+  else writeManifest(ctx, plan.scope, manifest);
   return result;
 }
 

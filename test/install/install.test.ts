@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -179,6 +180,7 @@ describe('wfs install claude (personal, the default)', () => {
       'unchanged',
       'unchanged',
       'unchanged',
+      'unchanged',
     ]);
     expect(changedFiles(afterInstall, snapshot(sb))).toEqual([]);
 
@@ -352,6 +354,89 @@ describe('wfs install claude (personal, the default)', () => {
       'WARNING: claude is not on PATH, so the user MCP server wfs (claude mcp add --scope user) was not added: run `claude mcp add --scope user wfs -- wfs mcp`',
     );
     expect(fs.existsSync(path.join(sb.home, '.claude', 'settings.json'))).toBe(true);
+  });
+});
+
+/** What `git status` shows (untracked files one by one). */
+function gitStatus(sb: Sandbox): string[] {
+  const run = spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+    cwd: sb.root,
+    encoding: 'utf8',
+  });
+  return run.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3))
+    .sort();
+}
+
+const EXCLUDE = (sb: Sandbox) => path.join(sb.root, '.git', 'info', 'exclude');
+
+describe('what an install writes for one person is kept out of git', () => {
+  it("lists the personal files and the install's record in a block of .git/info/exclude; a re-install changes nothing; uninstall restores the bytes", async () => {
+    const sb = sandbox({ 'README.md': '# p\n' });
+    const own = fs.readFileSync(EXCLUDE(sb), 'utf8');
+    expect(gitStatus(sb)).toEqual(['README.md']);
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    // .mcp.json is the project's file (Claude Code reads project MCP servers only there).
+    expect(gitStatus(sb)).toEqual(['.mcp.json', 'README.md']);
+    const installed = fs.readFileSync(EXCLUDE(sb), 'utf8');
+    expect(installed).toBe(
+      `${own}\n# wfs:begin (written by wfs install; wfs uninstall removes it)\n/.workflow/.install/\n/.claude/settings.local.json\n/CLAUDE.local.md\n# wfs:end\n`,
+    );
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(installed);
+    // Another agent's personal install adds no personal file (Codex has none): the block stays one.
+    expect((await wfsIn(sb, ['install', 'codex'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(installed);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(
+      `${own}\n# wfs:begin (written by wfs install; wfs uninstall removes it)\n/.workflow/.install/\n# wfs:end\n`,
+    );
+    expect((await wfsIn(sb, ['uninstall', 'codex'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(own);
+    expect(gitStatus(sb)).toEqual(['README.md']);
+  });
+
+  it('takes the block out byte for byte from an exclude file without a final newline, and a file and folder it made go', async () => {
+    const sb = sandbox();
+    fs.writeFileSync(EXCLUDE(sb), '*.log');
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toMatch(/^\*\.log\n\n# wfs:begin/);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe('*.log');
+
+    fs.rmSync(path.join(sb.root, '.git', 'info'), { recursive: true });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    expect(gitStatus(sb)).toEqual(['.mcp.json']);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.existsSync(path.join(sb.root, '.git', 'info'))).toBe(false);
+  });
+
+  it('--dry-run shows the block and writes nothing; --user writes none', async () => {
+    const sb = sandbox();
+    const own = fs.readFileSync(EXCLUDE(sb), 'utf8');
+    const dry = JSON.parse((await wfsIn(sb, ['install', 'claude', '--dry-run', '--json'])).stdout);
+    expect(dry.files).toContainEqual(
+      expect.objectContaining({ path: '.git/info/exclude', action: 'changed', what: ['git exclude block'] }),
+    );
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(own);
+    const user = JSON.parse((await wfsIn(sb, ['install', 'claude', '--user', '--json'])).stdout);
+    expect(user.files.map((f: Json) => f.path)).not.toContain('.git/info/exclude');
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(own);
+  });
+
+  it("uninstall removes the .workflow/ the install made when it is left empty, never a person's own", async () => {
+    // A file of the person's own: its original is kept beside the record, in a folder made first.
+    const sb = sandbox({ 'CLAUDE.local.md': '# mine\n' });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readdirSync(sb.root).sort()).toEqual(['.git', 'CLAUDE.local.md']);
+
+    fs.mkdirSync(path.join(sb.root, '.workflow'));
+    expect((await wfsIn(sb, ['install', 'gemini'])).code).toBe(0);
+    expect((await wfsIn(sb, ['uninstall', 'gemini'])).code).toBe(0);
+    expect(fs.readdirSync(path.join(sb.root, '.workflow'))).toEqual([]);
   });
 });
 
