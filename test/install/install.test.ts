@@ -593,6 +593,38 @@ describe('wfs doctor and the installation', () => {
     );
   });
 
+  it('reports wfs hooks installed both for the user and for the project (each event would run wfs twice), with how to keep one', async () => {
+    for (const agent of ['codex', 'gemini', 'claude'] as const) {
+      const sb = sandbox();
+      fs.writeFileSync(path.join(sb.bin, 'claude'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      expect((await wfsIn(sb, ['install', agent])).code).toBe(0);
+      let report = JSON.parse((await wfsIn(sb, ['doctor', '--json'])).stdout);
+      expect(report.findings.filter((f: Json) => f.check === 'agents' && f.severity === 'problem')).toEqual(
+        [],
+      );
+      expect((await wfsIn(sb, ['install', agent, '--user'])).code).toBe(0);
+      const run = await wfsIn(sb, ['doctor', '--json']);
+      expect(run.code).toBe(1);
+      report = JSON.parse(run.stdout);
+      expect(
+        // (the stand-in claude adds no user MCP server: that is a problem of its own, left out here)
+        report.findings.filter(
+          (f: Json) => f.check === 'agents' && f.severity === 'problem' && !f.message.includes('MCP server'),
+        ),
+        agent,
+      ).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(
+            new RegExp(
+              `^${agent}: wfs hooks are installed in .* \\(user\\) and in .* \\(project\\): the events both have run wfs twice`,
+            ),
+          ),
+          manual: `keep one: wfs uninstall ${agent} --user, or wfs uninstall ${agent}`,
+        }),
+      ]);
+    }
+  });
+
   it('says when mcpServers is in Claude Code settings, where it is ignored', async () => {
     const sb = sandbox({
       '.claude/settings.json': '{"mcpServers": {"wfs": {"command": "wfs", "args": ["mcp"]}}}\n',
