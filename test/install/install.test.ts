@@ -87,7 +87,8 @@ function snapshot(sb: Sandbox): Map<string, string> {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const file = path.join(dir, entry.name);
         if (entry.name === '.git') continue;
-        if (entry.isDirectory()) walk(file);
+        if (entry.isSymbolicLink()) files.set(file, `link to ${fs.readlinkSync(file)}`);
+        else if (entry.isDirectory()) walk(file);
         else files.set(file, fs.readFileSync(file, 'latin1'));
       }
     };
@@ -437,6 +438,100 @@ describe('what an install writes for one person is kept out of git', () => {
     expect((await wfsIn(sb, ['install', 'gemini'])).code).toBe(0);
     expect((await wfsIn(sb, ['uninstall', 'gemini'])).code).toBe(0);
     expect(fs.readdirSync(path.join(sb.root, '.workflow'))).toEqual([]);
+  });
+});
+
+describe("the user's own files as they come", () => {
+  it('edits a settings file that starts with a UTF-8 byte order mark, keeps the mark, and restores its bytes', async () => {
+    const own = '\uFEFF{\n  "model": "opus"\n}\n';
+    const sb = sandbox({ '.claude/settings.local.json': own });
+    const before = snapshot(sb);
+    const run = await wfsIn(sb, ['install', 'claude']);
+    expect(run.code, run.stderr).toBe(0);
+    const text = read(sb, '.claude/settings.local.json');
+    expect(text.startsWith('\uFEFF{\n  "model": "opus",')).toBe(true);
+    expect(wfsGroups(JSON.parse(text.slice(1)), 'Stop')).toHaveLength(1);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it("edits the target of the user's linked configuration (a dotfiles repository), file or folder, and keeps the links", async () => {
+    const sb = sandbox();
+    const dotfiles = path.join(sb.home, 'dotfiles');
+    fs.mkdirSync(path.join(dotfiles, 'gemini'), { recursive: true });
+    fs.writeFileSync(path.join(dotfiles, 'claude-settings.json'), '{\n  "model": "opus"\n}\n');
+    fs.writeFileSync(path.join(dotfiles, 'gemini', 'settings.json'), '{}\n');
+    fs.mkdirSync(path.join(sb.home, '.claude'));
+    fs.symlinkSync(
+      path.join(dotfiles, 'claude-settings.json'),
+      path.join(sb.home, '.claude', 'settings.json'),
+    );
+    fs.symlinkSync(path.join(dotfiles, 'gemini'), path.join(sb.home, '.gemini'));
+    const before = snapshot(sb);
+    for (const agent of ['claude', 'gemini']) {
+      const run = await wfsIn(sb, ['install', agent, '--user']);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    expect(fs.lstatSync(path.join(sb.home, '.claude', 'settings.json')).isSymbolicLink()).toBe(true);
+    expect(fs.lstatSync(path.join(sb.home, '.gemini')).isSymbolicLink()).toBe(true);
+    const claude = JSON.parse(fs.readFileSync(path.join(dotfiles, 'claude-settings.json'), 'utf8'));
+    expect(wfsGroups(claude, 'SessionStart')).toHaveLength(1);
+    const gemini = JSON.parse(fs.readFileSync(path.join(dotfiles, 'gemini', 'settings.json'), 'utf8'));
+    expect(gemini.mcpServers.wfs).toEqual({ command: 'wfs', args: ['mcp'] });
+    expect(fs.existsSync(path.join(dotfiles, 'gemini', 'GEMINI.md'))).toBe(true);
+    for (const agent of ['claude', 'gemini'])
+      expect((await wfsIn(sb, ['uninstall', agent, '--user'])).code).toBe(0);
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+    expect(fs.lstatSync(path.join(sb.home, '.claude', 'settings.json')).isSymbolicLink()).toBe(true);
+    expect(fs.lstatSync(path.join(sb.home, '.gemini')).isSymbolicLink()).toBe(true);
+  });
+
+  it('follows a link of the project that stays in it (CLAUDE.local.md to notes/), refuses one that leaves it and writes nothing', async () => {
+    const sb = sandbox({ 'notes/mine.md': '# mine\n' });
+    fs.symlinkSync('notes/mine.md', path.join(sb.root, 'CLAUDE.local.md'));
+    let run = await wfsIn(sb, ['install', 'claude']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(fs.lstatSync(path.join(sb.root, 'CLAUDE.local.md')).isSymbolicLink()).toBe(true);
+    expect(read(sb, 'notes/mine.md')).toContain('<!-- wfs:begin');
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(read(sb, 'notes/mine.md')).toBe('# mine\n');
+
+    const outside = path.join(sb.home, 'settings.json');
+    fs.writeFileSync(outside, '{}\n');
+    fs.mkdirSync(path.join(sb.root, '.claude'));
+    fs.symlinkSync(outside, path.join(sb.root, '.claude', 'settings.local.json'));
+    const before = snapshot(sb);
+    run = await wfsIn(sb, ['install', 'claude']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^ERROR: .*settings\.local\.json is a symbolic link to .* outside the project/,
+    );
+    expect(changedFiles(before, snapshot(sb))).toEqual([]);
+  });
+
+  it("keeps the user's own mcpServers.wfs, identical to wfs's, through an uninstall (the file unchanged since, or changed)", async () => {
+    const own = '{\n  "mcpServers": { "wfs": { "command": "wfs", "args": ["mcp"] } }\n}\n';
+    for (const changed of [false, true]) {
+      const sb = sandbox({ '.gemini/settings.json': own });
+      expect((await wfsIn(sb, ['install', 'gemini'])).code).toBe(0);
+      const file = path.join(sb.root, '.gemini', 'settings.json');
+      if (changed)
+        fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('{\n', '{\n  "theme": "dark",\n'));
+      expect((await wfsIn(sb, ['uninstall', 'gemini'])).code).toBe(0);
+      expect(fs.readFileSync(file, 'utf8')).toBe(
+        changed ? own.replace('{\n', '{\n  "theme": "dark",\n') : own,
+      );
+    }
+  });
+
+  it("keeps the user's own empty event list when the file was changed since the install", async () => {
+    const own = '{\n  "model": "opus",\n  "hooks": {\n    "SessionStart": []\n  }\n}\n';
+    const sb = sandbox({ '.claude/settings.local.json': own });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const file = path.join(sb.root, '.claude', 'settings.local.json');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"opus"', '"sonnet"'));
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(own.replace('"opus"', '"sonnet"'));
   });
 });
 
