@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { conflictsWith } from '../coord/claims.js';
 import { describeMember, memberOf, sameMember } from '../coord/entries.js';
@@ -5,6 +6,7 @@ import { withCoordinator } from '../coord/open.js';
 import { ENTRY_MAX_TTL_MS, validateClaimPaths, validateTtl } from '../coord/rules.js';
 import type { Claim, ClaimConflict, Coordinator, Workspace } from '../coord/types.js';
 import { WfsError } from '../core/errors.js';
+import { gitCommonDir } from '../store/git.js';
 import type { ProjectContext } from '../store/project.js';
 import { workspaceOf } from '../store/workspace.js';
 import { SESSION_PRESENCE_TTL_MS } from './announcements.js';
@@ -23,14 +25,46 @@ import { readTarget } from './target.js';
 export const CLAIM_TTL_MS = SESSION_PRESENCE_TTL_MS;
 
 /**
+ * The top of the git worktree of this repository that holds `file`, when that is another worktree
+ * than the root's: the nearest folder above the file with a `.git`, if its git common directory is
+ * the root's. A nested repository of another history (a submodule, a vendored clone) is not one:
+ * its files are the project's files at their path below the root.
+ */
+function otherWorktreeOf(root: string, file: string): string | undefined {
+  for (let dir = path.dirname(file); dir !== root; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) {
+      const theirs = gitCommonDir(dir);
+      const ours = gitCommonDir(root);
+      return theirs !== undefined && ours !== undefined && realpath(theirs) === realpath(ours)
+        ? dir
+        : undefined;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+  return undefined;
+}
+
+function realpath(dir: string): string {
+  try {
+    return fs.realpathSync.native(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/**
  * A path as claims hold it: relative to the workspace root, with forward slashes. An absolute path
  * (what the agents' edit tools give) inside the root is made relative; one outside it is no path of
- * this project and is refused.
+ * this project and is refused. A file in another git worktree of the repository (an agent that
+ * moved into `.claude/worktrees/<name>` or `../wt-<name>`) is taken relative to that worktree: every
+ * worktree holds the same files at the same relative paths, and those are what claims compare
+ * across workspaces.
  */
 export function claimPath(ctx: ProjectContext, input: string, cwd?: string): string {
   const root = ctx.layout.root;
   const absolute = path.isAbsolute(input) ? path.normalize(input) : path.resolve(cwd ?? root, input);
-  const relative = path.relative(root, absolute);
+  const base = otherWorktreeOf(root, absolute) ?? root;
+  const relative = path.relative(base, absolute);
   if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative))
     throw new WfsError('E_INVALID_INPUT', `${input} is not a path inside the project (${root})`);
   return relative.split(path.sep).join('/');
