@@ -1,6 +1,7 @@
-import { conflictsWith } from '../claims.js';
+import { decideClaimChange } from '../claims.js';
 import {
-  claimEntry,
+  claimChangeOf,
+  claimValue,
   isStoredEncoding,
   memberOf,
   presenceEntry,
@@ -9,7 +10,7 @@ import {
   type StoredResult,
 } from '../entries.js';
 import { validateEntryKey, validateWorkspace } from '../rules.js';
-import type { Claim, ClaimConflict, Presence, SharedResult, Workspace } from '../types.js';
+import type { Claim, ClaimChange, ClaimChangeResult, Presence, SharedResult, Workspace } from '../types.js';
 import { isSafeInteger, isString, isStringOrNull } from './records.js';
 import { type EntryKind, type LocalState, TtlEntries } from './ttl-entries.js';
 
@@ -111,26 +112,29 @@ export class SharedEntries {
     return this.presence.list();
   }
 
-  async claimPaths(input: Parameters<typeof claimEntry>[0]): Promise<ClaimConflict[]> {
-    const entry = claimEntry(input);
-    // Read the others and write ours under one lock: of two sessions claiming at once, the second
-    // always sees the first.
-    return this.state.locked(() => {
+  /**
+   * Reads every claim, decides and writes under one hold of the coordination lock: of two sessions
+   * claiming at once, the second always sees the first.
+   */
+  async changeClaims(input: ClaimChange): Promise<ClaimChangeResult> {
+    const { key, change } = claimChangeOf(input);
+    return this.state.locked((): ClaimChangeResult => {
       this.state.sweepIfDue();
-      const conflicts = conflictsWith(
-        this.claims.listUnlocked(),
-        input.session,
-        entry.value.paths,
-        entry.value.workspace,
-      );
-      this.claims.put(entry.key, entry.value, entry.lifetimeMs);
-      return conflicts;
+      const isLive = (m: { session: string; workspace?: Workspace }) =>
+        this.presence.get(memberOf(m.session, m.workspace)) !== undefined;
+      const decision = decideClaimChange(this.claims.listUnlocked(), isLive, change, Date.now());
+      const { applied, conflicts, write } = decision;
+      if (write.kind === 'delete') this.claims.remove(key);
+      if (write.kind !== 'put')
+        return {
+          applied,
+          conflicts,
+          claim: write.kind === 'delete' ? undefined : decision.previous,
+          previous: decision.previous,
+        };
+      const stored = this.claims.put(key, claimValue(change, write.paths), write.lifetimeMs);
+      return { applied, conflicts, claim: stored, previous: decision.previous };
     });
-  }
-
-  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
-    const key = memberOf(session, validateWorkspace(workspace));
-    return this.state.locked(() => this.claims.remove(key));
   }
 
   async listClaims(): Promise<Claim[]> {
