@@ -120,6 +120,16 @@ export interface Presence {
   expires_at: number;
 }
 
+/** What a view of the live sessions shows, asked for by `presenceView`. */
+export interface PresenceView {
+  /** How many sessions are live. */
+  count: number;
+  /** The `limit` live sessions that expire last (with one TTL for all: the latest heartbeats), in that order. */
+  sessions: Presence[];
+  /** The live presence of each member asked for that is live, in the order asked. */
+  members: Presence[];
+}
+
 export interface Claim {
   session: string;
   workspace?: Workspace;
@@ -219,6 +229,16 @@ export interface Coordinator extends LeaseCoordinator {
   /** A session that ends says so at once rather than waiting for its TTL; its claims end too. */
   leave(session: string, workspace?: Workspace): Promise<void>;
   liveSessions(): Promise<Presence[]>;
+  /**
+   * Only what a view shows of the live sessions: their count, the `limit` that expire last and the
+   * `members` named (a session in its workspace), at a cost that does not grow with the number
+   * of live sessions' records (the embedded backend lists an index and reads only those records;
+   * Redis: ZCOUNT, ZREVRANGEBYSCORE ... LIMIT and HMGET).
+   */
+  presenceView(options: {
+    limit: number;
+    members?: readonly { session: string; workspace?: Workspace }[];
+  }): Promise<PresenceView>;
 
   /**
    * Changes a session's claim in one atomic step (the read of everyone's claims, the decision and

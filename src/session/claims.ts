@@ -65,7 +65,9 @@ async function liveConflicts(
 ): Promise<PathConflict[]> {
   if (conflicts.length === 0) return [];
   const key = (x: { session: string; workspace?: Workspace }) => memberOf(x.session, x.workspace);
-  const live = new Set((await c.liveSessions()).map(key));
+  // Only the sessions of the conflicts are asked about, never every live one.
+  const asked = await c.presenceView({ limit: 0, members: conflicts });
+  const live = new Set(asked.members.map(key));
   const until = new Map(claims.map((claim) => [key(claim), new Date(claim.expires_at).toISOString()]));
   return conflicts
     .filter((conflict) => live.has(key(conflict)))

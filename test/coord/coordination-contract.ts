@@ -398,5 +398,33 @@ export function coordinationContract(
         code: 'E_INVALID_INPUT',
       });
     });
+
+    it('presence view: the count, the sessions that expire last and the members asked for, only live ones', async () => {
+      const b = await other();
+      for (let i = 0; i < 12; i++) await c.heartbeat({ session: `WFS-s${i}`, ttlMs: 60_000 + i * 1_000 });
+      const ws = { id: 'ws-other2', name: 'other-clone' };
+      await b.heartbeat({ session: 'WFS-s0', workspace: ws, ttlMs: 1_000 });
+      await c.heartbeat({ session: 'WFS-short', ttlMs: 300 });
+      // A heartbeat again replaces the session's place (no second count).
+      await c.heartbeat({ session: 'WFS-s3', ttlMs: 120_000 });
+      const view = await b.presenceView({
+        limit: 3,
+        members: [{ session: 'WFS-s0', workspace: ws }, { session: 'WFS-s5' }, { session: 'WFS-nobody' }],
+      });
+      expect(view.count).toBe(14);
+      expect(view.sessions.map((p) => p.session)).toEqual(['WFS-s3', 'WFS-s11', 'WFS-s10']);
+      expect(view.sessions[0]).toEqual((await c.liveSessions()).find((p) => p.session === 'WFS-s3'));
+      expect(view.members.map((p) => [p.session, p.workspace?.name])).toEqual([
+        ['WFS-s0', 'other-clone'],
+        ['WFS-s5', undefined],
+      ]);
+      await c.leave('WFS-s11');
+      await sleep(400);
+      const after = await c.presenceView({ limit: 2, members: [{ session: 'WFS-short' }] });
+      expect(after.count).toBe(12);
+      expect(after.sessions.map((p) => p.session)).toEqual(['WFS-s3', 'WFS-s10']);
+      expect(after.members).toEqual([]);
+      expect((await c.presenceView({ limit: 0 })).sessions).toEqual([]);
+    });
   });
 }

@@ -19,6 +19,7 @@ import type {
   Lease,
   LeaseInfo,
   Presence,
+  PresenceView,
   PublishInput,
   ReadEventsOptions,
   ReleaseOutcome,
@@ -439,6 +440,10 @@ export class LocalCoordinator implements Coordinator, LocalState {
 
   async liveSessions(): Promise<Presence[]> {
     return this.shared.liveSessions();
+  }
+
+  presenceView(options: Parameters<Coordinator['presenceView']>[0]): Promise<PresenceView> {
+    return this.shared.presenceView(options);
   }
 
   async changeClaims(change: ClaimChange): Promise<ClaimChangeResult> {

@@ -33,6 +33,7 @@ import type {
   Lease,
   LeaseInfo,
   Presence,
+  PresenceView,
   PublishInput,
   ReadEventsOptions,
   ReleaseOutcome,
@@ -47,7 +48,15 @@ import {
   type RedisConnection,
   redact,
 } from './connection.js';
-import { deleteEntry, getEntry, listEntries, putEntry, readClaims, writeClaim } from './entries.js';
+import {
+  deleteEntry,
+  getEntry,
+  listEntries,
+  presenceView,
+  putEntry,
+  readClaims,
+  writeClaim,
+} from './entries.js';
 import { publishEvent, readEvents, waitForEvents } from './events.js';
 import { type EntryKind, ProjectKeys } from './keys.js';
 import * as leases from './leases.js';
@@ -101,6 +110,11 @@ function entries<T>(rows: string[]): T[] {
   const found: T[] = [];
   for (let i = 0; i < rows.length; i += 3) found.push(entry<T>(rows[i + 1]!, rows[i + 2]!));
   return found;
+}
+
+/** A stored presence as callers see it: its put time is its heartbeat. */
+function shownPresence({ put_at, ...rest }: Presence & { put_at?: string }): Presence {
+  return { ...rest, heartbeat_at: put_at ?? '' };
 }
 
 /** A stored claim as callers see it (no put time). */
@@ -439,9 +453,19 @@ export class RedisCoordinator implements Coordinator {
 
   async liveSessions(): Promise<Presence[]> {
     const found = await this.listed<Presence & { put_at?: string }>('presence');
-    return found
-      .map(({ put_at, ...rest }) => ({ ...rest, heartbeat_at: put_at ?? '' }))
-      .sort((a, b) => byText(a.session, b.session));
+    return found.map(shownPresence).sort((a, b) => byText(a.session, b.session));
+  }
+
+  async presenceView(options: Parameters<Coordinator['presenceView']>[0]): Promise<PresenceView> {
+    const members = (options.members ?? []).map((m) => memberOf(m.session, validateWorkspace(m.workspace)));
+    const [count, newest, asked] = await this.run('presence', () =>
+      presenceView(this.client, this.keys, Math.max(0, Math.floor(options.limit)), members),
+    );
+    return {
+      count: Number(count),
+      sessions: entries<Presence & { put_at?: string }>(newest).map(shownPresence),
+      members: entries<Presence & { put_at?: string }>(asked).map(shownPresence),
+    };
   }
 
   /**

@@ -231,3 +231,56 @@ export function writeClaim(
     },
   );
 }
+
+/**
+ * What a view of the live sessions shows: their count, the `limit` that expire last and the
+ * members named (`\n`-separated: a key has no newline), each as `member, expires_at, value`
+ * triples. A cost of `limit` and the members, not of the number of live sessions.
+ */
+const PRESENCE_VIEW = luaScript<[count: number, newest: string[], asked: string[]]>()({
+  keys: ['expiryKey', 'valuesKey'],
+  args: ['limit', 'members'],
+  body: `${NOW}
+local after = '(' .. string.format('%.0f', now)
+local count = redis.call('ZCOUNT', expiryKey, after, '+inf')
+local newest = {}
+if tonumber(limit) > 0 then
+  local top = redis.call('ZREVRANGEBYSCORE', expiryKey, '+inf', after, 'WITHSCORES', 'LIMIT', 0, tonumber(limit))
+  for i = 1, #top, 2 do
+    local value = redis.call('HGET', valuesKey, top[i])
+    if value then
+      newest[#newest + 1] = top[i]
+      newest[#newest + 1] = top[i + 1]
+      newest[#newest + 1] = value
+    end
+  end
+end
+local asked = {}
+for member in string.gmatch(members, '[^\\n]+') do
+  local score = redis.call('ZSCORE', expiryKey, member)
+  if score and tonumber(score) > now then
+    local value = redis.call('HGET', valuesKey, member)
+    if value then
+      asked[#asked + 1] = member
+      asked[#asked + 1] = score
+      asked[#asked + 1] = value
+    end
+  end
+end
+return {count, newest, asked}
+`,
+});
+
+export function presenceView(
+  client: ScriptClient,
+  keys: ProjectKeys,
+  limit: number,
+  members: readonly string[],
+): Promise<[number, string[], string[]]> {
+  return runScript(
+    client,
+    PRESENCE_VIEW,
+    { expiryKey: keys.entryExpiry('presence'), valuesKey: keys.entryValues('presence') },
+    { limit, members: members.join('\n') },
+  );
+}
