@@ -4,11 +4,14 @@ import { errnoCode } from '../../core/errors.js';
 import { withLock } from '../../store/lock.js';
 import { ensureDirectory } from '../../store/safe-path.js';
 import { uniqueSuffix } from '../../store/unique.js';
+import { replaceClaim } from '../claims.js';
 import { holderOf, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
   Claim,
+  ClaimChange,
+  ClaimChangeResult,
   ClaimConflict,
   CoordinationChange,
   Coordinator,
@@ -16,6 +19,7 @@ import type {
   Lease,
   LeaseInfo,
   Presence,
+  PresenceView,
   PublishInput,
   ReadEventsOptions,
   ReleaseOutcome,
@@ -439,12 +443,20 @@ export class LocalCoordinator implements Coordinator, LocalState {
     return this.shared.liveSessions();
   }
 
+  presenceView(options: Parameters<Coordinator['presenceView']>[0]): Promise<PresenceView> {
+    return this.shared.presenceView(options);
+  }
+
+  async changeClaims(change: ClaimChange): Promise<ClaimChangeResult> {
+    return this.shared.changeClaims(change);
+  }
+
   async claimPaths(input: Parameters<Coordinator['claimPaths']>[0]): Promise<ClaimConflict[]> {
-    return this.shared.claimPaths(input);
+    return replaceClaim(this, input);
   }
 
   async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
-    return this.shared.releaseClaims(session, workspace);
+    await this.changeClaims({ session, ...(workspace ? { workspace } : {}), drop: 'all' });
   }
 
   async listClaims(): Promise<Claim[]> {
