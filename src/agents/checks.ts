@@ -154,6 +154,67 @@ function checkMcpEntry(report: CheckReporter, agent: AgentName, scope: Scope, ct
   }
 }
 
+/** The events of a hook file that hold a wfs hook (none when it is not there or does not parse). */
+function wfsEvents(file: string): string[] {
+  const text = readIfThere(file);
+  if (text === undefined || !text.includes('wfs hook')) return [];
+  try {
+    const doc = readJson(file, text);
+    const hooks = nodeAt(doc, ['hooks']);
+    return (hooks?.type === 'object' ? (hooks.children ?? []) : [])
+      .map((p) => String(p.children![0]!.value))
+      .filter((event) =>
+        (nodeAt(doc, ['hooks', event])?.children ?? []).some((g) => isWfsGroup(plainValue(g))),
+      );
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * wfs hooks of one agent in two of its hook files that the agent reads together (the user's own
+ * and the project's; Claude Code's personal and shared settings of the project): every event they
+ * both have runs `wfs hook` twice (two bindings, two checkpoints, two answers). Each file alone is
+ * fine, so the check looks across them; the fix is to uninstall one of the scopes.
+ */
+function checkOneScope(
+  report: CheckReporter,
+  ctx: ProjectContext,
+  agent: AgentName,
+  installs: ReturnType<typeof readManifest>['installs'],
+): void {
+  const files: { file: string; scope: Scope; label: string }[] = [];
+  for (const scope of ['user', 'personal', 'shared'] as const) {
+    const plan = planFor(agent, scope, { root: ctx.layout.root, env: ctx.env, guard: true });
+    for (const piece of plan.pieces) {
+      if (piece.kind !== 'hooks') continue;
+      const known = files.find((f) => f.file === piece.file);
+      // One file for both project scopes (Codex, Gemini CLI): the scope it was installed with.
+      if (known !== undefined) {
+        if (installs.some((i) => i.agent === agent && i.scope === scope)) known.scope = scope;
+        continue;
+      }
+      const label =
+        scope === 'user' ? 'user' : scope === 'shared' && agent === 'claude' ? 'project, shared' : 'project';
+      files.push({ file: piece.file, scope, label });
+    }
+  }
+  const holding = files.map((f) => ({ ...f, events: wfsEvents(f.file) })).filter((f) => f.events.length > 0);
+  const flag = (scope: Scope) => (scope === 'user' ? ' --user' : scope === 'shared' ? ' --shared' : '');
+  for (let i = 0; i < holding.length; i++)
+    for (let j = i + 1; j < holding.length; j++) {
+      const [a, b] = [holding[i]!, holding[j]!];
+      const both = a.events.filter((e) => b.events.includes(e));
+      if (both.length === 0) continue;
+      report.problem(
+        'agents',
+        `${agent}: wfs hooks are installed in ${a.file} (${a.label}) and in ${b.file} (${b.label}): the events both have run wfs twice (${both.join(', ')})`,
+        undefined,
+        `keep one: wfs uninstall ${agent}${flag(a.scope)}, or wfs uninstall ${agent}${flag(b.scope)}`,
+      );
+    }
+}
+
 export function checkAgentInstalls(report: CheckReporter, ctx: ProjectContext): void {
   // The project's installs, and the user's own (recorded in their home, whichever project asks).
   const installs: ReturnType<typeof readManifest>['installs'] = [];
@@ -196,6 +257,7 @@ export function checkAgentInstalls(report: CheckReporter, ctx: ProjectContext): 
         const text = readIfThere(piece.file);
         if (text?.includes('wfs hook')) checkHookFile(report, piece.file, text!, []);
       }
+  for (const agent of AGENTS) checkOneScope(report, ctx, agent, installs);
   if (seen.size > 0 && installs.length > 0 && !onPath('wfs', ctx.env))
     report.problem(
       'agents',

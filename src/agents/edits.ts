@@ -38,9 +38,15 @@ export interface JsonDoc {
   unit: string;
 }
 
+/** A UTF-8 byte order mark, as the text of a file read as UTF-8 begins with it (editors on Windows write one). */
+const BOM = '\uFEFF';
+
 export function readJson(file: string, text: string): JsonDoc {
   const errors: ParseError[] = [];
-  const root = text.trim() === '' ? undefined : parseTree(text, errors, { allowTrailingComma: true });
+  // jsonc-parser refuses a byte order mark: it is read as a blank of the same length, so every offset
+  // stays the file's own and the mark stays where it is, byte for byte.
+  const parsed = text.startsWith(BOM) ? ` ${text.slice(1)}` : text;
+  const root = parsed.trim() === '' ? undefined : parseTree(parsed, errors, { allowTrailingComma: true });
   if (errors.length > 0) {
     const { line, column } = position(text, errors[0]!.offset);
     throw refuse(file, printParseErrorCode(errors[0]!.error), line, column);
@@ -139,7 +145,8 @@ export function addJson(doc: JsonDoc, path: readonly string[], value: unknown): 
   if (doc.root === undefined) {
     let whole: unknown = value;
     for (const key of [...path].reverse()) whole = { [key]: whole };
-    return `${JSON.stringify(whole, null, doc.unit).split('\n').join(doc.eol)}${doc.eol}`;
+    const bom = doc.text.startsWith(BOM) ? BOM : '';
+    return `${bom}${JSON.stringify(whole, null, doc.unit).split('\n').join(doc.eol)}${doc.eol}`;
   }
   let container = doc.root;
   let depth = 0;
@@ -197,7 +204,8 @@ export function removeJson(doc: JsonDoc, child: Node): string {
 export async function readToml(file: string, text: string): Promise<Record<string, unknown>> {
   const { parse } = await import('@decimalturn/toml-patch');
   try {
-    return parse(text) as Record<string, unknown>;
+    // A byte order mark is no TOML; the file keeps it (wfs only appends to it).
+    return parse(text.startsWith(BOM) ? text.slice(1) : text) as Record<string, unknown>;
   } catch (error) {
     const e = error as { line?: number; column?: number; message?: string };
     const reason =

@@ -65,15 +65,34 @@ function exists(dir: string): boolean {
   }
 }
 
-/** The project the event is about: where the agent works (its `cwd`), else where the hook runs. */
+/**
+ * Where the agent says its project is, in its hooks' environment (Claude Code `CLAUDE_PROJECT_DIR`,
+ * Gemini CLI `GEMINI_PROJECT_DIR`); Codex names none.
+ */
+const PROJECT_DIR_VARIABLE: Record<AgentName, string | undefined> = {
+  claude: 'CLAUDE_PROJECT_DIR',
+  gemini: 'GEMINI_PROJECT_DIR',
+  codex: undefined,
+};
+
+/**
+ * The project the event is about: where the agent works (its `cwd`), else the agent's project
+ * folder, else where the hook runs; the first of them that holds a wfs project. The event's `cwd`
+ * follows the agent when it moves into a git worktree of its project (Claude Code's
+ * `.claude/worktrees/<name>`, a sibling `../wt-<name>`), which has no `.workflow/` of its own
+ * unless one was made there; the project variable stays where the agent was started. Taken only
+ * when the `cwd` has no project: a worktree with a `.workflow/` is a workspace of its own.
+ */
 function projectOf(parsed: ParsedEvent | undefined, input: HookInput): ProjectContext | undefined {
-  for (const cwd of [parsed?.cwd, input.cwd]) {
+  const variable = PROJECT_DIR_VARIABLE[input.agent];
+  const candidates = [parsed?.cwd, variable === undefined ? undefined : input.env[variable], input.cwd];
+  for (const cwd of candidates) {
     if (cwd === undefined || !path.isAbsolute(cwd) || !exists(cwd)) continue;
     try {
       const ctx = openProject({ cwd, env: input.env });
-      return exists(ctx.layout.workflowDir) ? ctx : undefined;
+      if (exists(ctx.layout.workflowDir)) return ctx;
     } catch {
-      return undefined;
+      // A root that cannot be resolved (WFS_ROOT not a folder): no project of this candidate.
     }
   }
   return undefined;
@@ -166,7 +185,8 @@ async function handle(
       const paths = insideProject(ctx, event.paths, parsed.cwd);
       if (session === undefined || paths.length === 0) return '';
       rememberEdited(ctx.layout, conversation, paths, ctx.clock().getTime());
-      await claimSessionPaths(ctx, { paths, session, cwd: parsed.cwd ?? ctx.layout.root });
+      // The paths are the project's already (relative to the worktree that holds each).
+      await claimSessionPaths(ctx, { paths, session, cwd: ctx.layout.root });
       return '';
     }
     case 'todo_list': {

@@ -21,6 +21,7 @@ import {
   removeJson,
   tomlTable,
 } from './edits.js';
+import { type ExcludeRecord, excludeTarget, readExclude, withBlock, withoutBlock } from './exclude.js';
 import { isWfsGroup, type Piece, type Plan, planFor, type Scope } from './targets.js';
 
 /**
@@ -59,6 +60,19 @@ interface ManifestFile {
   after: string | null;
   /** Array items wfs added (it removes only those). */
   items: { path: string[]; value: string }[];
+  /**
+   * The single entries wfs added (`mcpServers.wfs`, `[mcp_servers.wfs]`): it removes only those, so a
+   * user's own identical entry stays. Absent in a record of an older wfs, which removed them all.
+   */
+  added?: string[];
+}
+
+/** What wfs knows of a file when it takes its entries out: what it added, and the file before wfs. */
+interface Known {
+  items: ManifestFile['items'];
+  added: string[] | undefined;
+  /** The file's text before wfs (kept at install): what was there before stays, an empty list too. */
+  original: string | undefined;
 }
 
 interface ManifestInstall {
@@ -74,6 +88,10 @@ interface ManifestInstall {
 interface Manifest {
   version: 1;
   installs: ManifestInstall[];
+  /** Folders the record itself needed that were not there (`.workflow/`, `~/.wfs/`): they go with it. */
+  dirs?: string[];
+  /** The block of git's exclude list the installs of the project keep (agents/exclude.ts). */
+  exclude?: ExcludeRecord;
 }
 
 /**
@@ -149,6 +167,16 @@ interface Applied {
   what: string[];
   warnings: string[];
   items: { path: string[]; value: string }[];
+  added: string[];
+}
+
+function newApplied(text: string): Applied {
+  return { text, what: [], warnings: [], items: [], added: [] };
+}
+
+/** The key a single entry of wfs is recorded by. */
+function entryKey(piece: Extract<Piece, { kind: 'json-value' | 'toml-table' }>): string {
+  return piece.kind === 'json-value' ? piece.path.join('.') : `[${piece.name}]`;
 }
 
 async function addPiece(file: string, text: string, piece: Piece, applied: Applied): Promise<string> {
@@ -183,6 +211,7 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
       const node = nodeAt(doc, piece.path);
       if (node === undefined) {
         applied.what.push(piece.what);
+        applied.added.push(entryKey(piece));
         return addJson(doc, piece.path, piece.value);
       }
       if (!sameValue(plainValue(node), piece.value))
@@ -228,6 +257,7 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
         if (!sameValue((parent as Record<string, unknown>)[key], piece.values))
           throw refused(`${piece.name} would not read as wfs's entry`);
         applied.what.push(`[${piece.name}]`);
+        applied.added.push(entryKey(piece));
         return after;
       }
       if (!text.includes(table))
@@ -255,7 +285,7 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
  * The text without wfs's hook groups of one event; the event's list, then `hooks`, go when that
  * left them empty (a user's own empty list stays: the original is computed with this too).
  */
-function removeWfsGroups(file: string, text: string, event: string): string {
+function removeWfsGroups(file: string, text: string, event: string, original?: string): string {
   let current = text;
   for (;;) {
     const doc = readJson(file, current);
@@ -266,13 +296,23 @@ function removeWfsGroups(file: string, text: string, event: string): string {
     if (ours === undefined) break;
     current = removeJson(doc, ours);
   }
-  return current === text ? text : removeEmpty(file, current, ['hooks', event]);
+  return current === text ? text : removeEmpty(file, current, ['hooks', event], original);
 }
 
-/** Removes the value at `path` when it is an empty list or object, and its parents that become empty. */
-function removeEmpty(file: string, text: string, at: string[]): string {
+/**
+ * Removes the value at `path` when it is an empty list or object, and its parents that become empty;
+ * not one the file had before wfs (`original`): a user's own `"SessionStart": []` stays.
+ */
+function removeEmpty(file: string, text: string, at: string[], original?: string): string {
+  let before: ReturnType<typeof readJson> | undefined;
+  try {
+    before = original === undefined ? undefined : readJson(file, original);
+  } catch {
+    before = undefined;
+  }
   let current = text;
   for (let depth = at.length; depth > 0; depth--) {
+    if (before !== undefined && nodeAt(before, at.slice(0, depth)) !== undefined) break;
     const doc = readJson(file, current);
     const node = nodeAt(doc, at.slice(0, depth));
     if (node === undefined) continue;
@@ -282,12 +322,7 @@ function removeEmpty(file: string, text: string, at: string[]): string {
   return current;
 }
 
-async function removePiece(
-  file: string,
-  text: string,
-  piece: Piece,
-  added: ManifestFile['items'],
-): Promise<string> {
+async function removePiece(file: string, text: string, piece: Piece, known: Known): Promise<string> {
   switch (piece.kind) {
     case 'hooks': {
       const doc = readJson(file, text);
@@ -297,25 +332,28 @@ async function removePiece(
           ? (hooksNode.children ?? []).map((p) => String(p.children![0]!.value))
           : [];
       let current = text;
-      for (const event of events) current = removeWfsGroups(file, current, event);
+      for (const event of events) current = removeWfsGroups(file, current, event, known.original);
       return current;
     }
     case 'json-value': {
+      // Only an entry wfs added (when its record says): a person's own identical one stays.
+      if (known.added !== undefined && !known.added.includes(entryKey(piece))) return text;
       const doc = readJson(file, text);
       const node = nodeAt(doc, piece.path);
       if (node === undefined || !sameValue(plainValue(node), piece.value)) return text;
-      return removeEmpty(file, removeJson(doc, node), piece.path.slice(0, -1));
+      return removeEmpty(file, removeJson(doc, node), piece.path.slice(0, -1), known.original);
     }
     case 'json-item': {
       // Only an item wfs added: a person's own `mcp__wfs` permission stays.
-      if (!added.some((i) => sameValue(i.path, piece.path) && i.value === piece.value)) return text;
+      if (!known.items.some((i) => sameValue(i.path, piece.path) && i.value === piece.value)) return text;
       const doc = readJson(file, text);
       const list = nodeAt(doc, piece.path);
       const item = list?.children?.find((c) => c.value === piece.value);
       if (item === undefined) return text;
-      return removeEmpty(file, removeJson(doc, item), piece.path);
+      return removeEmpty(file, removeJson(doc, item), piece.path, known.original);
     }
     case 'toml-table':
+      if (known.added !== undefined && !known.added.includes(entryKey(piece))) return text;
       await readToml(file, text);
       return removeBlockText(text, tomlTable(piece.name, piece.values, eolOf(text)), eolOf(text));
     case 'block': {
@@ -384,16 +422,103 @@ function writeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): v
   writeFileAtomic(manifestPath(ctx, scope), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** No install recorded any more: the record goes, with `~/.wfs/` when wfs keeps nothing else there. */
-function removeManifest(ctx: ProjectContext, scope: Scope): void {
-  const dir = installDir(ctx, scope);
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (scope === 'user')
+/** Folders wfs made, deepest first, that nothing else is in now. */
+function removeEmptyDirs(dirs: readonly string[]): void {
+  for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
-      fs.rmdirSync(path.dirname(dir));
+      fs.rmdirSync(dir);
     } catch {
       // not empty (or gone): it stays
     }
+  }
+}
+
+/**
+ * No install recorded any more: the record goes, with the folders it made (`.workflow/`, `~/.wfs/`)
+ * when wfs keeps nothing else there. A record from before wfs remembered them: `~/.wfs/` is
+ * wfs's own folder, a project's `.workflow/` may be the person's.
+ */
+function removeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): void {
+  const dir = installDir(ctx, scope);
+  fs.rmSync(dir, { recursive: true, force: true });
+  removeEmptyDirs((manifest.dirs ?? (scope === 'user' ? [path.dirname(dir)] : [])).filter((d) => d !== dir));
+}
+
+/**
+ * The git exclude block of the project's installs (agents/exclude.ts): what they write for this
+ * person only, and their own record, while any is recorded; nothing once none is. Returns the
+ * change of the exclude file (none outside git and for `--user`, which writes nothing in a
+ * repository), and keeps in the manifest what to take out again.
+ */
+function syncExclude(
+  ctx: ProjectContext,
+  scope: Scope,
+  manifest: Manifest,
+  dryRun: boolean,
+): FileChange | undefined {
+  if (scope === 'user') return undefined;
+  const target = excludeTarget(ctx.layout.root);
+  if (target === undefined) return undefined;
+  const patterns: string[] = [];
+  if (manifest.installs.length > 0) {
+    patterns.push(`${target.pattern(installDir(ctx, scope))}/`);
+    for (const install of manifest.installs) {
+      if (install.scope !== 'personal') continue;
+      const plan = planFor(install.agent, install.scope, {
+        root: ctx.layout.root,
+        env: ctx.env,
+        guard: install.guard,
+      });
+      for (const file of plan.personal) {
+        const pattern = target.pattern(file);
+        if (!patterns.includes(pattern)) patterns.push(pattern);
+      }
+    }
+  }
+  const before = readExclude(target.file);
+  const record = manifest.exclude;
+  let after: string | undefined;
+  if (patterns.length === 0) {
+    if (before === undefined) return undefined;
+    after = withoutBlock(before, record?.prefix ?? '');
+    if (record?.created && after === '') after = undefined;
+    if (!dryRun) {
+      if (after === undefined) fs.rmSync(target.file, { force: true });
+      else if (after !== before) writeFileAtomic(target.file, after);
+      removeEmptyDirs(record?.dirs ?? []);
+      delete manifest.exclude;
+    }
+  } else {
+    const made = withBlock(before ?? '', patterns);
+    after = made.text;
+    if (!dryRun && after !== before) {
+      // A block appended (not one rewritten in place): what is needed to take it out again.
+      if (made.appended || record === undefined)
+        manifest.exclude = {
+          path: target.file,
+          created: before === undefined,
+          prefix: made.prefix,
+          dirs: missingDirs(target.file),
+        };
+      ensureDirectory(path.dirname(target.file));
+      writeFileAtomic(target.file, after);
+    }
+  }
+  const action =
+    after === before
+      ? 'unchanged'
+      : after === undefined
+        ? 'removed'
+        : before === undefined
+          ? 'created'
+          : 'changed';
+  return {
+    path: target.file,
+    action,
+    what: action === 'unchanged' ? [] : ['git exclude block'],
+    before,
+    after,
+  };
 }
 
 export interface InstallOptions {
@@ -407,6 +532,10 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
   const guard = options.guard !== false;
   const plan = planFor(options.agent, options.scope, { root: ctx.layout.root, env: ctx.env, guard });
   const manifest = readManifest(ctx, plan.scope);
+  // The first record: the folders it will make (before the originals kept beside it make them) are
+  // remembered, to go with the last record, and never a person's own.
+  const file = manifestPath(ctx, plan.scope);
+  if (manifest.dirs === undefined && !fs.existsSync(file)) manifest.dirs = missingDirs(file);
   const previous = manifest.installs.find((i) => i.agent === plan.agent && i.scope === plan.scope);
   const result: InstallResult = {
     agent: plan.agent,
@@ -418,14 +547,16 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     warnings: [],
   };
   // Everything is computed first: a file that does not parse stops the install before any write.
-  const planned: { file: string; before: string | undefined; after: string; applied: Applied }[] = [];
+  const planned: { file: string; at: string; before: string | undefined; after: string; applied: Applied }[] =
+    [];
   for (const [file, pieces] of filesOf(plan)) {
-    const before = readText(file);
-    const applied: Applied = { text: before ?? '', what: [], warnings: [], items: [] };
+    const at = whereToWrite(file, plan.scope, ctx.layout.root);
+    const before = readText(at);
+    const applied = newApplied(before ?? '');
     let text = before ?? '';
     for (const piece of pieces) text = await addPiece(file, text, piece, applied);
     result.warnings.push(...applied.warnings);
-    planned.push({ file, before, after: text, applied });
+    planned.push({ file, at, before, after: text, applied });
   }
   const record: ManifestInstall = previous ?? {
     agent: plan.agent,
@@ -438,7 +569,7 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
   };
   let changed = previous === undefined || previous.guard !== guard;
   record.guard = guard;
-  for (const { file, before, after, applied } of planned) {
+  for (const { file, at, before, after, applied } of planned) {
     const action = before === after ? 'unchanged' : before === undefined ? 'created' : 'changed';
     result.files.push({ path: file, action, what: applied.what, before, after });
     if (action === 'unchanged') continue;
@@ -446,13 +577,16 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     if (options.dryRun) continue;
     let entry = record.files.find((f) => f.path === file);
     if (entry === undefined) {
-      entry = { path: file, created: before === undefined, before: null, after: null, items: [] };
+      entry = { path: file, created: before === undefined, before: null, after: null, items: [], added: [] };
       record.files.push(entry);
     }
     // The original is the file as it was before wfs, as far as anyone can tell: kept when the file is
     // as wfs left it, else what it is now without wfs's entries (a person's edits since are kept).
     if (entry.after === null || before === undefined || sha(before) !== entry.after) {
-      const original = before === undefined ? undefined : await withoutWfs(file, before, plan, entry.items);
+      const original =
+        before === undefined
+          ? undefined
+          : await withoutWfs(file, before, plan, knownOf(ctx, plan.scope, entry));
       entry.created = original === undefined;
       entry.before = original === undefined ? null : sha(original);
       if (original !== undefined) {
@@ -462,9 +596,12 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     }
     for (const item of applied.items)
       if (!entry.items.some((i) => sameValue(i, item))) entry.items.push(item);
-    record.dirs.push(...missingDirs(file).filter((d) => !record.dirs.includes(d)));
-    ensureDirectory(path.dirname(file));
-    writeFileAtomic(file, after);
+    // A record of an older wfs knows not what it added: it goes on removing them all, as it did.
+    if (entry.added !== undefined)
+      for (const key of applied.added) if (!entry.added.includes(key)) entry.added.push(key);
+    record.dirs.push(...missingDirs(at).filter((d) => !record.dirs.includes(d)));
+    ensureDirectory(path.dirname(at));
+    writeFileAtomic(at, after);
     entry.after = sha(after);
   }
   for (const piece of plan.pieces) {
@@ -499,25 +636,78 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     result.warnings.push(
       'The hooks and the MCP entry run `wfs`, which is not on PATH here: install wfs for the agents to find it (npm install -g, or npm link in a checkout)',
     );
-  if (changed && !options.dryRun) {
-    if (previous === undefined) manifest.installs.push(record);
-    writeManifest(ctx, plan.scope, manifest);
+  // In the record read (not written on a dry run): the exclude block lists what it installs too.
+  if (previous === undefined) manifest.installs.push(record);
+  const exclude = syncExclude(ctx, plan.scope, manifest, options.dryRun === true);
+  if (exclude !== undefined) {
+    result.files.push(exclude);
+    if (exclude.action !== 'unchanged') changed = true;
   }
+  if (changed && !options.dryRun) writeManifest(ctx, plan.scope, manifest);
   return result;
 }
 
 /** A file's text without anything of wfs (every piece of any install of the plan's agent). */
-async function withoutWfs(
-  file: string,
-  text: string,
-  plan: Plan,
-  added: ManifestFile['items'],
-): Promise<string> {
+async function withoutWfs(file: string, text: string, plan: Plan, known: Known): Promise<string> {
   let current = text;
   for (const piece of plan.pieces)
     if (piece.kind !== 'command' && piece.file === file)
-      current = await removePiece(file, current, piece, added);
+      current = await removePiece(file, current, piece, known);
   return current;
+}
+
+/** What the record of a file tells (nothing without one: wfs's entries are all taken out). */
+function knownOf(ctx: ProjectContext, scope: Scope, entry: ManifestFile | undefined): Known {
+  let original: string | undefined;
+  if (entry !== undefined && !entry.created && entry.before !== null)
+    try {
+      original = fs.readFileSync(path.join(originalsDir(ctx, scope), entry.before), 'utf8');
+    } catch {
+      original = undefined;
+    }
+  return { items: entry?.items ?? [], added: entry === undefined ? undefined : entry.added, original };
+}
+
+/** Where wfs reads and writes an agent's file: the file, or the target of a link on its way. */
+function whereToWrite(file: string, scope: Scope, root: string): string {
+  const rest: string[] = [];
+  let existing = file;
+  for (;;) {
+    try {
+      fs.lstatSync(existing);
+      break;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT' || path.dirname(existing) === existing) throw error;
+      rest.unshift(path.basename(existing));
+      existing = path.dirname(existing);
+    }
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync.native(existing);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    throw new WfsError(
+      'E_SYMLINK',
+      `${existing} is a symbolic link to something that does not exist: wfs does not create a link's target; nothing was written`,
+      { details: { path: existing } },
+    );
+  }
+  const target = path.join(real, ...rest);
+  if (target === file) return file;
+  // SPEC 1's rule (no write through a link) guards what a cloned repository can carry: a link of the
+  // project that leads outside it would have wfs edit a file of anyone's choosing. The user's own
+  // configuration (`--user`) is often a link into a dotfiles repository, where editing the target
+  // and keeping the link is what its owner expects; so is a link inside the project
+  // (`CLAUDE.md -> AGENTS.md`).
+  const inside = path.relative(root, target);
+  if (scope !== 'user' && (inside.startsWith('..') || path.isAbsolute(inside)))
+    throw new WfsError(
+      'E_SYMLINK',
+      `${file} is a symbolic link to ${target}, outside the project: wfs does not write outside the project through a link a repository can carry; nothing was written`,
+      { details: { path: file, target } },
+    );
+  return target;
 }
 
 export async function uninstallAgent(
@@ -558,10 +748,17 @@ export async function uninstallAgent(
         guard: install.guard,
       }),
     }));
-  const planned: { file: string; before: string; after: string | undefined; restored: boolean }[] = [];
+  const planned: {
+    file: string;
+    at: string;
+    before: string;
+    after: string | undefined;
+    restored: boolean;
+  }[] = [];
   const handovers: (() => void)[] = [];
   for (const [file] of filesOf(plan)) {
-    const before = readText(file);
+    const at = whereToWrite(file, plan.scope, ctx.layout.root);
+    const before = readText(at);
     if (before === undefined) continue;
     const entry = record?.files.find((f) => f.path === file);
     let after: string | undefined;
@@ -573,14 +770,14 @@ export async function uninstallAgent(
         ? undefined
         : fs.readFileSync(path.join(originalsDir(ctx, plan.scope), entry.before!), 'utf8');
     } else {
-      after = await withoutWfs(file, before, plan, entry?.items ?? []);
+      after = await withoutWfs(file, before, plan, knownOf(ctx, plan.scope, entry));
       if (entry?.created && isEmptyOfOthers(after)) after = undefined;
     }
     const keepers = others.filter((o) => filesOf(o.plan).has(file));
     if (keepers.length > 0) {
       // What the other installs need of this file stays (put back as they add it), and so does
       // the record of what the file was before wfs: the last uninstall restores it.
-      const applied: Applied = { text: after ?? '', what: [], warnings: [], items: [] };
+      const applied = newApplied(after ?? '');
       let kept = after ?? '';
       for (const keeper of keepers)
         for (const piece of filesOf(keeper.plan).get(file)!)
@@ -588,17 +785,17 @@ export async function uninstallAgent(
       after = kept;
       restored = false;
       const heir = keepers[0]!.install;
-      handovers.push(() => handOver(heir, record, entry, file, after!, applied.items));
+      handovers.push(() => handOver(heir, record, entry, file, after!, applied));
     }
-    planned.push({ file, before, after, restored });
+    planned.push({ file, at, before, after, restored });
   }
-  for (const { file, before, after, restored } of planned) {
+  for (const { file, at, before, after, restored } of planned) {
     const action =
       after === before ? 'unchanged' : after === undefined ? 'removed' : restored ? 'restored' : 'changed';
     result.files.push({ path: file, action, what: [], before, after });
     if (options.dryRun || action === 'unchanged') continue;
-    if (after === undefined) fs.rmSync(file, { force: true });
-    else writeFileAtomic(file, after);
+    if (after === undefined) fs.rmSync(at, { force: true });
+    else writeFileAtomic(at, after);
   }
   for (const command of record?.commands ?? []) {
     if (options.dryRun) {
@@ -617,21 +814,26 @@ export async function uninstallAgent(
       );
     }
   }
-  if (!options.dryRun && record !== undefined) {
-    // Folders wfs made, deepest first, when nothing else is in them now.
-    for (const dir of [...record.dirs].sort((a, b) => b.length - a.length)) {
-      try {
-        fs.rmdirSync(dir);
-      } catch {
-        // not empty (or gone): it stays
-      }
-    }
-    for (const handover of handovers) handover();
-    manifest.installs.splice(index, 1);
-    forgetOriginals(originalsDir(ctx, plan.scope), manifest);
-    if (manifest.installs.length === 0) removeManifest(ctx, plan.scope);
-    else writeManifest(ctx, plan.scope, manifest);
+  if (record === undefined) return result;
+  if (options.dryRun) {
+    const exclude = syncExclude(
+      ctx,
+      plan.scope,
+      { ...manifest, installs: manifest.installs.filter((i) => i !== record) },
+      true,
+    );
+    if (exclude !== undefined) result.files.push(exclude);
+    return result;
   }
+  // Folders wfs made, deepest first, when nothing else is in them now.
+  removeEmptyDirs(record.dirs);
+  for (const handover of handovers) handover();
+  manifest.installs.splice(index, 1);
+  const exclude = syncExclude(ctx, plan.scope, manifest, false);
+  if (exclude !== undefined) result.files.push(exclude);
+  forgetOriginals(originalsDir(ctx, plan.scope), manifest);
+  if (manifest.installs.length === 0) removeManifest(ctx, plan.scope, manifest);
+  else writeManifest(ctx, plan.scope, manifest);
   return result;
 }
 
@@ -646,19 +848,25 @@ function handOver(
   entry: ManifestFile | undefined,
   file: string,
   text: string,
-  items: ManifestFile['items'],
+  applied: Applied,
 ): void {
   let own = heir.files.find((f) => f.path === file);
   if (own === undefined) {
     if (entry === undefined) return;
-    own = { ...entry, items: [...entry.items] };
+    own = { ...entry, items: [...entry.items], ...(entry.added ? { added: [...entry.added] } : {}) };
     heir.files.push(own);
   } else if (entry !== undefined && from !== undefined && from.installed_at <= heir.installed_at) {
     own.created = entry.created;
     own.before = entry.before;
     for (const item of entry.items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+    // What either record added is wfs's; a record that does not know (an older wfs) makes it unknown.
+    own.added =
+      own.added === undefined || entry.added === undefined
+        ? undefined
+        : [...new Set([...own.added, ...entry.added])];
   }
-  for (const item of items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+  for (const item of applied.items) if (!own.items.some((i) => sameValue(i, item))) own.items.push(item);
+  if (own.added !== undefined) own.added = [...new Set([...own.added, ...applied.added])];
   own.after = sha(text);
   for (const dir of from?.dirs ?? [])
     if (file.startsWith(dir + path.sep) && !heir.dirs.includes(dir)) heir.dirs.push(dir);

@@ -42,6 +42,11 @@ export interface Plan {
   pieces: Piece[];
   /** What the person must know after the install (a trust step, a shared file). */
   notes: string[];
+  /**
+   * The files of the plan only this person uses, in the project: kept out of git by the install
+   * (agents/exclude.ts). Codex and Gemini CLI have none: their project files are the team's.
+   */
+  personal: string[];
 }
 
 /** The command every hook runs: `wfs` on PATH (wfs doctor says when it is not). */
@@ -152,6 +157,7 @@ export function planFor(
   const userHome = home(env);
   const notes: string[] = [];
   const pieces: Piece[] = [];
+  const personal: string[] = [];
   if (agent === 'claude') {
     const settings =
       scope === 'user'
@@ -198,6 +204,7 @@ export function planFor(
         ? path.join(userHome, '.claude', 'CLAUDE.md')
         : at(scope === 'shared' ? 'CLAUDE.md' : 'CLAUDE.local.md');
     pieces.push({ kind: 'block', file: memory, text: instructions(agent) });
+    if (scope === 'personal') personal.push(settings, memory);
   } else if (agent === 'codex') {
     const codexHome = scope === 'user' ? env.CODEX_HOME || path.join(userHome, '.codex') : at('.codex');
     pieces.push({ kind: 'hooks', file: path.join(codexHome, 'hooks.json'), groups: codexHooks(guard) });
@@ -238,5 +245,5 @@ export function planFor(
         "Gemini CLI has no personal project files: .gemini/settings.json and GEMINI.md are the project's.",
       );
   }
-  return { agent, scope, guard, pieces, notes };
+  return { agent, scope, guard, pieces, notes, personal };
 }

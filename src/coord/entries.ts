@@ -9,7 +9,7 @@ import {
   validateTtl,
   validateWorkspace,
 } from './rules.js';
-import type { SharedResult, Workspace } from './types.js';
+import type { ClaimChange, SharedResult, Workspace } from './types.js';
 
 /**
  * Results, presence and claims are one primitive, an entry with a TTL, in both backends: this
@@ -156,4 +156,32 @@ export function claimEntry(input: {
     },
     lifetimeMs: validateTtl(input.ttlMs, ENTRY_MAX_TTL_MS),
   };
+}
+
+/** A claim change checked (its paths, TTL and workspace), with the key of the session's claim. */
+export function claimChangeOf(change: ClaimChange): { key: string; change: ClaimChange } {
+  const workspace = validateWorkspace(change.workspace);
+  const key = memberOf(change.session, workspace);
+  if (change.add !== undefined && change.add.length > 0) validateClaimPaths([...change.add]);
+  if (Array.isArray(change.drop) && change.drop.length > 0) validateClaimPaths([...change.drop]);
+  if (change.ttlMs !== undefined) validateTtl(change.ttlMs, ENTRY_MAX_TTL_MS);
+  return {
+    key,
+    change: {
+      session: change.session,
+      ...(workspace ? { workspace } : {}),
+      ...(change.drop === undefined ? {} : { drop: change.drop === 'all' ? 'all' : [...change.drop] }),
+      ...(change.add === undefined ? {} : { add: [...new Set(change.add)] }),
+      ...(change.ttlMs === undefined ? {} : { ttlMs: change.ttlMs }),
+      ...(change.strict ? { strict: true } : {}),
+    },
+  };
+}
+
+/** The stored value of a session's claim of `paths`. */
+export function claimValue(
+  change: ClaimChange,
+  paths: string[],
+): { session: string; workspace?: Workspace; paths: string[] } {
+  return { session: change.session, ...(change.workspace ? { workspace: change.workspace } : {}), paths };
 }

@@ -120,6 +120,16 @@ export interface Presence {
   expires_at: number;
 }
 
+/** What a view of the live sessions shows, asked for by `presenceView`. */
+export interface PresenceView {
+  /** How many sessions are live. */
+  count: number;
+  /** The `limit` live sessions that expire last (with one TTL for all: the latest heartbeats), in that order. */
+  sessions: Presence[];
+  /** The live presence of each member asked for that is live, in the order asked. */
+  members: Presence[];
+}
+
 export interface Claim {
   session: string;
   workspace?: Workspace;
@@ -133,6 +143,46 @@ export interface ClaimConflict {
   workspace?: Workspace;
   theirs: string;
   ours: string;
+}
+
+/**
+ * A change of one session's claim, decided against the claims of everyone in one step (both
+ * backends decide with `decideClaimChange` and write only if no claim changed meanwhile, so the
+ * read, the check and the write are one atomic step: of two sessions claiming at once, the second
+ * sees the first, and two changes of one session's claim never lose each other's paths).
+ */
+export interface ClaimChange {
+  session: string;
+  workspace?: Workspace;
+  /** Paths to drop from the session's claim first: those named, or all of them. */
+  drop?: readonly string[] | 'all';
+  /** Paths to add after the drop; the conflicts reported are those of these paths. */
+  add?: readonly string[];
+  /**
+   * The claim ends no earlier than this many milliseconds from now (a later end it had stays).
+   * Without it the claim keeps its end; a session that claims nothing yet needs it to add paths.
+   */
+  ttlMs?: number;
+  /** When an added path overlaps a claim of another live session, nothing changes. */
+  strict?: boolean;
+}
+
+/** A claim of another session that overlaps a path added, as the change saw it. */
+export interface SeenConflict extends ClaimConflict {
+  /** Whether that session is live (its presence has not ended): only live sessions' claims hold work. */
+  live: boolean;
+  /** When that claim ends, epoch milliseconds. */
+  until: number;
+}
+
+export interface ClaimChangeResult {
+  /** False when `strict` met a live conflict (or the change changed nothing it was asked to). */
+  applied: boolean;
+  /** The session's claim after the change; undefined when it claims nothing. */
+  claim: Claim | undefined;
+  /** The session's claim the change was decided on. */
+  previous: Claim | undefined;
+  conflicts: SeenConflict[];
 }
 
 export interface Coordinator extends LeaseCoordinator {
@@ -179,14 +229,34 @@ export interface Coordinator extends LeaseCoordinator {
   /** A session that ends says so at once rather than waiting for its TTL; its claims end too. */
   leave(session: string, workspace?: Workspace): Promise<void>;
   liveSessions(): Promise<Presence[]>;
+  /**
+   * Only what a view shows of the live sessions: their count, the `limit` that expire last and the
+   * `members` named (a session in its workspace), at a cost that does not grow with the number
+   * of live sessions' records (the embedded backend lists an index and reads only those records;
+   * Redis: ZCOUNT, ZREVRANGEBYSCORE ... LIMIT and HMGET).
+   */
+  presenceView(options: {
+    limit: number;
+    members?: readonly { session: string; workspace?: Workspace }[];
+  }): Promise<PresenceView>;
 
-  /** Declares the paths a session will change; returns the live claims of others they overlap. */
+  /**
+   * Changes a session's claim in one atomic step (the read of everyone's claims, the decision and
+   * the write): adds and drops paths, extends its end, and reports the claims of others that the
+   * added paths overlap. With `strict`, a live conflict changes nothing.
+   */
+  changeClaims(change: ClaimChange): Promise<ClaimChangeResult>;
+  /**
+   * Replaces a session's claim with `paths` for `ttlMs`; returns the claims of others they overlap
+   * (live sessions or not). The same step as `changeClaims({drop: 'all', add: paths, ttlMs})`.
+   */
   claimPaths(input: {
     session: string;
     workspace?: Workspace;
     paths: string[];
     ttlMs: number;
   }): Promise<ClaimConflict[]>;
+  /** Ends a session's claim: `changeClaims({drop: 'all'})`. */
   releaseClaims(session: string, workspace?: Workspace): Promise<void>;
   listClaims(): Promise<Claim[]>;
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WfsError } from '../core/errors.js';
 import { compareText } from '../core/ids.js';
-import { readTextIfExists, removeFileIfExists, writeJsonAtomic } from '../store/atomic.js';
+import { copyFileAtomic, readTextIfExists, removeFileIfExists, writeJsonAtomic } from '../store/atomic.js';
 import { writeWorkflowGitignoreIfMissing } from '../store/gitignore.js';
 import { withProjectLock } from '../store/lock.js';
 import { nowIso, type ProjectContext } from '../store/project.js';
@@ -106,7 +106,7 @@ function keepBackup(ctx: ProjectContext, file: string, now: string, kind: Backup
       attempt === 1 ? name : name.replace(/\.json$/, `-${attempt}.json`),
     );
     if (fs.existsSync(target)) continue;
-    fs.copyFileSync(file, target, fs.constants.COPYFILE_EXCL);
+    copyFileAtomic(file, target);
     return target;
   }
 }

@@ -1,10 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { conflictsWith } from '../coord/claims.js';
 import { describeMember, memberOf, sameMember } from '../coord/entries.js';
 import { withCoordinator } from '../coord/open.js';
 import { ENTRY_MAX_TTL_MS, validateClaimPaths, validateTtl } from '../coord/rules.js';
-import type { Claim, ClaimConflict, Coordinator, Workspace } from '../coord/types.js';
+import type { Claim, ClaimConflict, Coordinator, SeenConflict, Workspace } from '../coord/types.js';
 import { WfsError } from '../core/errors.js';
+import { gitCommonDir } from '../store/git.js';
 import type { ProjectContext } from '../store/project.js';
 import { workspaceOf } from '../store/workspace.js';
 import { SESSION_PRESENCE_TTL_MS } from './announcements.js';
@@ -23,14 +25,46 @@ import { readTarget } from './target.js';
 export const CLAIM_TTL_MS = SESSION_PRESENCE_TTL_MS;
 
 /**
+ * The top of the git worktree of this repository that holds `file`, when that is another worktree
+ * than the root's: the nearest folder above the file with a `.git`, if its git common directory is
+ * the root's. A nested repository of another history (a submodule, a vendored clone) is not one:
+ * its files are the project's files at their path below the root.
+ */
+function otherWorktreeOf(root: string, file: string): string | undefined {
+  for (let dir = path.dirname(file); dir !== root; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.git'))) {
+      const theirs = gitCommonDir(dir);
+      const ours = gitCommonDir(root);
+      return theirs !== undefined && ours !== undefined && realpath(theirs) === realpath(ours)
+        ? dir
+        : undefined;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+  return undefined;
+}
+
+function realpath(dir: string): string {
+  try {
+    return fs.realpathSync.native(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/**
  * A path as claims hold it: relative to the workspace root, with forward slashes. An absolute path
  * (what the agents' edit tools give) inside the root is made relative; one outside it is no path of
- * this project and is refused.
+ * this project and is refused. A file in another git worktree of the repository (an agent that
+ * moved into `.claude/worktrees/<name>` or `../wt-<name>`) is taken relative to that worktree: every
+ * worktree holds the same files at the same relative paths, and those are what claims compare
+ * across workspaces.
  */
 export function claimPath(ctx: ProjectContext, input: string, cwd?: string): string {
   const root = ctx.layout.root;
   const absolute = path.isAbsolute(input) ? path.normalize(input) : path.resolve(cwd ?? root, input);
-  const relative = path.relative(root, absolute);
+  const base = otherWorktreeOf(root, absolute) ?? root;
+  const relative = path.relative(base, absolute);
   if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative))
     throw new WfsError('E_INVALID_INPUT', `${input} is not a path inside the project (${root})`);
   return relative.split(path.sep).join('/');
@@ -65,13 +99,26 @@ async function liveConflicts(
 ): Promise<PathConflict[]> {
   if (conflicts.length === 0) return [];
   const key = (x: { session: string; workspace?: Workspace }) => memberOf(x.session, x.workspace);
-  const live = new Set((await c.liveSessions()).map(key));
+  // Only the sessions of the conflicts are asked about, never every live one.
+  const asked = await c.presenceView({ limit: 0, members: conflicts });
+  const live = new Set(asked.members.map(key));
   const until = new Map(claims.map((claim) => [key(claim), new Date(claim.expires_at).toISOString()]));
   return conflicts
     .filter((conflict) => live.has(key(conflict)))
     .map((conflict) => ({
       ...conflict,
       until: until.get(key(conflict)) ?? '',
+      label: describeMember(conflict, own),
+    }));
+}
+
+/** The conflicts a claim change saw, of live sessions only, as people read them. */
+function shownConflicts(conflicts: readonly SeenConflict[], own: Workspace): PathConflict[] {
+  return conflicts
+    .filter((conflict) => conflict.live)
+    .map(({ live: _live, until, ...conflict }) => ({
+      ...conflict,
+      until: new Date(until).toISOString(),
       label: describeMember(conflict, own),
     }));
 }
@@ -102,36 +149,20 @@ export async function claimSessionPaths(
   const workspace = workspaceOf(ctx.layout);
   const member = { session: session.id, workspace };
   return withCoordinator(ctx, async (c) => {
-    // One lock cycle on the embedded backend: the read of our claim and its rewrite are one step.
-    const outcome = await c.batch(async () => {
-      const claims = await c.listClaims();
-      const ours = claims.find((claim) => sameMember(claim, session.id, workspace));
-      if (input.strict) {
-        const before = await liveConflicts(
-          c,
-          conflictsWith(claims, session.id, asked, workspace),
-          claims,
-          workspace,
-        );
-        if (before.length > 0)
-          return {
-            claimed: false,
-            paths: ours?.paths ?? [],
-            expiresAt: ours?.expires_at ?? 0,
-            conflicts: before,
-          };
-      }
-      const paths = [...new Set([...(ours?.paths ?? []), ...asked])];
-      const lifetime = Math.min(Math.max(ttlMs, (ours?.expires_at ?? 0) - Date.now()), ENTRY_MAX_TTL_MS);
-      const found = await c.claimPaths({ ...member, paths, ttlMs: Math.ceil(lifetime) });
-      const conflicts = await liveConflicts(
-        c,
-        found.filter((conflict) => asked.includes(conflict.ours)),
-        claims,
-        workspace,
-      );
-      return { claimed: true, paths, expiresAt: Date.now() + lifetime, conflicts };
+    // One atomic step on either backend: of two sessions claiming at once, the second sees the
+    // first (and, strict, is refused), and two claims of one session keep each other's paths.
+    const changed = await c.changeClaims({
+      ...member,
+      add: asked,
+      ttlMs,
+      ...(input.strict ? { strict: true } : {}),
     });
+    const outcome = {
+      claimed: changed.applied,
+      paths: changed.claim?.paths ?? [],
+      expiresAt: changed.claim?.expires_at ?? 0,
+      conflicts: shownConflicts(changed.conflicts, workspace),
+    };
     if (outcome.conflicts.length > 0) {
       try {
         await c.publish({
@@ -195,27 +226,16 @@ export async function releaseSessionPaths(
       ? undefined
       : normalisePaths(ctx, input.paths, input.cwd);
   const workspace = workspaceOf(ctx.layout);
-  return withCoordinator(ctx, (c) =>
-    c.batch(async () => {
-      const ours = (await c.listClaims()).find((claim) => sameMember(claim, session.id, workspace));
-      const had = ours?.paths ?? [];
-      const kept = named === undefined ? [] : had.filter((p) => !named.includes(p));
-      if (kept.length === 0) await c.releaseClaims(session.id, workspace);
-      else if (kept.length < had.length)
-        await c.claimPaths({
-          session: session.id,
-          workspace,
-          paths: kept,
-          ttlMs: Math.max(1, ours!.expires_at - Date.now()),
-        });
-      return {
-        session_id: session.id,
-        paths: kept,
-        released: had.filter((p) => !kept.includes(p)),
-        warnings,
-      };
-    }),
-  );
+  return withCoordinator(ctx, async (c) => {
+    const changed = await c.changeClaims({ session: session.id, workspace, drop: named ?? 'all' });
+    const kept = changed.claim?.paths ?? [];
+    return {
+      session_id: session.id,
+      paths: kept,
+      released: (changed.previous?.paths ?? []).filter((p) => !kept.includes(p)),
+      warnings,
+    };
+  });
 }
 
 export interface ClaimView {
@@ -251,9 +271,9 @@ export async function renewSessionClaims(
   session: string,
   workspace: Workspace,
 ): Promise<void> {
-  await c.batch(async () => {
-    const ours = (await c.listClaims()).find((claim) => sameMember(claim, session, workspace));
-    if (ours === undefined || ours.expires_at - Date.now() > CLAIM_TTL_MS - 60_000) return;
-    await c.claimPaths({ session, workspace, paths: ours.paths, ttlMs: CLAIM_TTL_MS });
-  });
+  // A read first, so that a fresh claim costs no write; the renewal itself is one atomic change
+  // (a path added or released meanwhile is neither lost nor brought back).
+  const ours = (await c.listClaims()).find((claim) => sameMember(claim, session, workspace));
+  if (ours === undefined || ours.expires_at - Date.now() > CLAIM_TTL_MS - 60_000) return;
+  await c.changeClaims({ session, workspace, ttlMs: CLAIM_TTL_MS });
 }

@@ -103,6 +103,34 @@ export function writeFileAtomic(
   writeFilesAtomic([{ path: target, data }], options);
 }
 
+/**
+ * Copies `source` to `target` so that `target` is either absent or whole after a kill at any
+ * instant: copied to a temp file, then renamed into place (a copy straight to `target` leaves an
+ * empty or partial file there when the process dies mid-copy, and that file then passes for a
+ * backup). The caller has made sure, under its lock, that `target` is not there.
+ */
+export function copyFileAtomic(source: string, target: string, options?: { durable?: boolean }): void {
+  proveDirectory(path.dirname(target));
+  const temp = tempPathFor(target);
+  try {
+    fs.copyFileSync(source, temp, fs.constants.COPYFILE_EXCL);
+    if (options?.durable !== false) {
+      // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
+      const fd = fs.openSync(temp, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    fs.renameSync(temp, target);
+  } catch (error) {
+    removeFileIfExists(temp);
+    throw withPath(error, target);
+  }
+  if (options?.durable !== false) syncDirectory(path.dirname(target));
+}
+
 export function writeJsonAtomic(target: string, value: unknown): void {
   writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
 }

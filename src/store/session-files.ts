@@ -4,7 +4,7 @@ import { errnoCode, WfsError } from '../core/errors.js';
 import { isSessionFolderName } from '../core/ids.js';
 import type { SessionState } from '../core/session.js';
 import { parseSessionText } from '../core/session-file.js';
-import { removeFileIfExists, writeFileAtomic } from './atomic.js';
+import { copyFileAtomic, removeFileIfExists, writeFileAtomic } from './atomic.js';
 import { type Layout, SESSION_FILE, type SessionLocation, sessionDir, sessionLayout } from './layout.js';
 import { evidenceAt } from './migration-evidence.js';
 import { type Fingerprint, fingerprintOf } from './registry.js';
@@ -173,7 +173,8 @@ function keepBackup(dir: string, file: string, revision: number): void {
       if (code === 'ENOENT') return; // nothing on disk yet: the first save of a session
       if (code === 'EEXIST') continue; // this revision was kept before (a restore reuses numbers)
       if (code !== 'EPERM' && code !== 'EXDEV' && code !== 'ENOTSUP') throw error;
-      fs.copyFileSync(file, target, fs.constants.COPYFILE_EXCL);
+      if (fs.existsSync(target)) continue;
+      copyFileAtomic(file, target, { durable: false });
     }
     // No fsync of the backups folder: after a power loss the new state is on disk regardless (it
     // is fsynced), so a lost backup entry loses no acknowledged write; it saves ~0.2 ms a save.

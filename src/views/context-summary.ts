@@ -157,10 +157,16 @@ async function coordinationView(
     await withCoordinator(ctx, async (c) => {
       view.location = c.location;
       warnings.push(...((await c.diagnose?.()) ?? []));
-      const live = await c.liveSessions();
       const self = (p: { session: string | null; workspace?: Workspace }) =>
         p.session === activeId && (p.workspace?.id ?? workspace.id) === workspace.id;
-      const ours = live.find(self);
+      const claims = (await c.listClaims()).filter((claim) => !self(claim));
+      // Only what is shown: never a read of every live session's record (thousands on a busy Redis
+      // or folder). One more than shown, in case this session is among them.
+      const live = await c.presenceView({
+        limit: LIVE_SHOWN + 1,
+        members: [...(activeId === null ? [] : [{ session: activeId, workspace }]), ...claims],
+      });
+      const ours = live.members.find(self);
       // A heartbeat is a write under the coordination lock: once a minute is plenty for a
       // 30-minute TTL, and an agent may run this before every action.
       if (
@@ -168,7 +174,7 @@ async function coordinationView(
         (ours === undefined || ours.expires_at - Date.now() < SESSION_PRESENCE_TTL_MS - 60_000)
       )
         await c.heartbeat({ session: activeId, workspace, ttlMs: SESSION_PRESENCE_TTL_MS, pid: callerPid() });
-      view.other_live_sessions = live
+      view.other_live_sessions = live.sessions
         .filter((p) => !self(p))
         .slice(0, LIVE_SHOWN)
         .map(({ session, workspace: where, host, pid, heartbeat_at }) => ({
@@ -187,9 +193,9 @@ async function coordinationView(
         fence: l.fence,
         expires_at: new Date(l.expiresAt).toISOString(),
       }));
-      const liveMembers = new Set(live.map((p) => memberOf(p.session, p.workspace)));
-      view.claims = (await c.listClaims())
-        .filter((claim) => !self(claim) && liveMembers.has(memberOf(claim.session, claim.workspace)))
+      const liveMembers = new Set(live.members.map((p) => memberOf(p.session, p.workspace)));
+      view.claims = claims
+        .filter((claim) => liveMembers.has(memberOf(claim.session, claim.workspace)))
         .slice(0, CLAIMS_SHOWN)
         .map((claim) => ({
           session: claim.session,

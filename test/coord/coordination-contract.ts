@@ -306,5 +306,125 @@ export function coordinationContract(
         code: 'E_INVALID_INPUT',
       });
     });
+
+    it('claims are atomic: of two sessions claiming one path at once the second sees the first, strict lets one win, one session keeps both its paths', async () => {
+      const b = await other();
+      const d = await other();
+      const rounds = 20;
+      let blind = 0;
+      let bothWon = 0;
+      let lost = 0;
+      for (let i = 0; i < rounds; i++) {
+        for (const [who, on] of [
+          [`WFS-a${i}`, c],
+          [`WFS-b${i}`, b],
+        ] as const)
+          await on.heartbeat({ session: who, ttlMs: 60_000 });
+        // Each on its own coordinator (on Redis its own connection), started together.
+        const [x, y] = await Promise.all([
+          c.changeClaims({ session: `WFS-a${i}`, add: [`same/${i}`], ttlMs: 60_000 }),
+          b.changeClaims({ session: `WFS-b${i}`, add: [`same/${i}`], ttlMs: 60_000 }),
+        ]);
+        if (x.conflicts.length === 0 && y.conflicts.length === 0) blind++;
+        const [sx, sy] = await Promise.all([
+          c.changeClaims({ session: `WFS-a${i}`, add: [`strict/${i}`], ttlMs: 60_000, strict: true }),
+          b.changeClaims({ session: `WFS-b${i}`, add: [`strict/${i}`], ttlMs: 60_000, strict: true }),
+        ]);
+        if (sx.applied && sy.applied) bothWon++;
+        expect(sx.applied || sy.applied).toBe(true);
+        await Promise.all([
+          c.changeClaims({ session: `WFS-c${i}`, add: [`one/${i}/p`], ttlMs: 60_000 }),
+          d.changeClaims({ session: `WFS-c${i}`, add: [`one/${i}/q`], ttlMs: 60_000 }),
+        ]);
+        const ours = (await b.listClaims()).find((claim) => claim.session === `WFS-c${i}`);
+        if (ours?.paths.length !== 2) lost++;
+      }
+      expect({ blind, bothWon, lost }).toEqual({ blind: 0, bothWon: 0, lost: 0 });
+    });
+
+    it('claims: a change adds, drops, extends and reports the live conflicts with when they end', async () => {
+      await c.heartbeat({ session: 'WFS-live', ttlMs: 60_000 });
+      await c.changeClaims({ session: 'WFS-live', add: ['src/a.ts'], ttlMs: 60_000 });
+      await c.changeClaims({ session: 'WFS-dead', add: ['src/**'], ttlMs: 60_000 });
+      const added = await c.changeClaims({ session: 'WFS-me', add: ['src/a.ts', 'docs/x.md'], ttlMs: 1_000 });
+      expect(added.applied).toBe(true);
+      expect(added.previous).toBeUndefined();
+      expect(added.claim).toEqual({
+        session: 'WFS-me',
+        paths: ['src/a.ts', 'docs/x.md'],
+        expires_at: expect.any(Number),
+      });
+      expect(added.conflicts).toEqual([
+        { session: 'WFS-dead', theirs: 'src/**', ours: 'src/a.ts', live: false, until: expect.any(Number) },
+        { session: 'WFS-live', theirs: 'src/a.ts', ours: 'src/a.ts', live: true, until: expect.any(Number) },
+      ]);
+      // A later TTL extends what is kept; drop then add.
+      const more = await c.changeClaims({
+        session: 'WFS-me',
+        drop: ['docs/x.md'],
+        add: ['lib/**'],
+        ttlMs: 60_000,
+      });
+      expect(more.claim?.paths).toEqual(['src/a.ts', 'lib/**']);
+      expect(more.claim!.expires_at).toBeGreaterThan(added.claim!.expires_at);
+      expect(more.previous?.paths).toEqual(['src/a.ts', 'docs/x.md']);
+      // Strict: only a live session's claim refuses, and nothing changes.
+      const refused = await c.changeClaims({
+        session: 'WFS-me',
+        add: ['src/a.ts', 'x'],
+        ttlMs: 60_000,
+        strict: true,
+      });
+      expect(refused.applied).toBe(false);
+      expect(refused.claim).toEqual(more.claim);
+      const allowed = await c.changeClaims({
+        session: 'WFS-other',
+        add: ['src/b.ts'],
+        ttlMs: 60_000,
+        strict: true,
+      });
+      expect(allowed.applied).toBe(true);
+      expect(allowed.conflicts.map((x) => [x.session, x.live])).toEqual([['WFS-dead', false]]);
+      // Without a TTL the end stays (not earlier); dropping everything ends the claim.
+      const kept = await c.changeClaims({ session: 'WFS-me', drop: ['lib/**'] });
+      expect(kept.claim?.paths).toEqual(['src/a.ts']);
+      // (Kept, not renewed: at most the time between the read and the write later.)
+      expect(kept.claim!.expires_at).toBeGreaterThanOrEqual(more.claim!.expires_at);
+      expect(kept.claim!.expires_at).toBeLessThan(more.claim!.expires_at + 1_000);
+      const gone = await c.changeClaims({ session: 'WFS-me', drop: 'all' });
+      expect(gone.claim).toBeUndefined();
+      expect((await c.listClaims()).map((x) => x.session)).toEqual(['WFS-dead', 'WFS-live', 'WFS-other']);
+      await expect(c.changeClaims({ session: 'WFS-new', add: ['y'] })).rejects.toMatchObject({
+        code: 'E_INVALID_INPUT',
+      });
+    });
+
+    it('presence view: the count, the sessions that expire last and the members asked for, only live ones', async () => {
+      const b = await other();
+      for (let i = 0; i < 12; i++) await c.heartbeat({ session: `WFS-s${i}`, ttlMs: 60_000 + i * 1_000 });
+      const ws = { id: 'ws-other2', name: 'other-clone' };
+      await b.heartbeat({ session: 'WFS-s0', workspace: ws, ttlMs: 1_000 });
+      await c.heartbeat({ session: 'WFS-short', ttlMs: 300 });
+      // A heartbeat again replaces the session's place (no second count).
+      await c.heartbeat({ session: 'WFS-s3', ttlMs: 120_000 });
+      const view = await b.presenceView({
+        limit: 3,
+        members: [{ session: 'WFS-s0', workspace: ws }, { session: 'WFS-s5' }, { session: 'WFS-nobody' }],
+      });
+      expect(view.count).toBe(14);
+      expect(view.sessions.map((p) => p.session)).toEqual(['WFS-s3', 'WFS-s11', 'WFS-s10']);
+      expect(view.sessions[0]).toEqual((await c.liveSessions()).find((p) => p.session === 'WFS-s3'));
+      expect(view.members.map((p) => [p.session, p.workspace?.name])).toEqual([
+        ['WFS-s0', 'other-clone'],
+        ['WFS-s5', undefined],
+      ]);
+      await c.leave('WFS-s11');
+      await sleep(400);
+      const after = await c.presenceView({ limit: 2, members: [{ session: 'WFS-short' }] });
+      expect(after.count).toBe(12);
+      expect(after.sessions.map((p) => p.session)).toEqual(['WFS-s3', 'WFS-s10']);
+      expect(after.members).toEqual([]);
+      expect((await c.presenceView({ limit: 0 })).sessions).toEqual([]);
+    });
   });
 }

@@ -750,3 +750,64 @@ describe('local backend: the doctor', () => {
     ]);
   });
 });
+
+describe('local backend: the presence index', () => {
+  const indexDir = (c: LocalCoordinator) => path.join(c.dir, '.presence-expiry', c.clock.boot ?? 'wall');
+
+  it('a kill between a record and its index entry hides the session until its next heartbeat, never shows a dead one; the doctor repairs both', async () => {
+    const c = new LocalCoordinator(tmp());
+    for (const s of ['WFS-a', 'WFS-b', 'WFS-c']) await c.heartbeat({ session: s, ttlMs: 60_000 });
+    const entries = () => fs.readdirSync(indexDir(c));
+    const entryOf = (s: string) => entries().find((n) => n.endsWith(`-${fileNameOf(s)}`))!;
+    // WFS-a's entry lost (killed after its record was written): not shown, but found when named.
+    fs.rmSync(path.join(indexDir(c), entryOf('WFS-a')));
+    let view = await c.presenceView({ limit: 10, members: [{ session: 'WFS-a' }] });
+    expect(view.count).toBe(2);
+    expect(view.sessions.map((p) => p.session).sort()).toEqual(['WFS-b', 'WFS-c']);
+    expect(view.members.map((p) => p.session)).toEqual(['WFS-a']);
+    // WFS-b's previous entry left behind (killed before dropping it): counted once.
+    const old = entryOf('WFS-b');
+    await c.heartbeat({ session: 'WFS-b', ttlMs: 90_000 });
+    fs.writeFileSync(path.join(indexDir(c), old), '');
+    // WFS-c's record removed by hand: its entry names no live record, and it is not shown.
+    fs.rmSync(path.join(c.dir, 'presence', fileNameOf('WFS-c')));
+    view = await c.presenceView({ limit: 10 });
+    expect(view.sessions.map((p) => p.session)).toEqual(['WFS-b']);
+    const findings = await checkCoordinationFiles(c.dir);
+    expect(findings.filter((f) => f.severity === 'problem').map((f) => f.message)).toEqual([
+      '.presence-expiry has 2 entries of no live session (counted as live until they expire)',
+      '1 live session(s) without an entry in .presence-expiry (not shown by wfs context until their next heartbeat)',
+    ]);
+    await checkCoordinationFiles(c.dir, { fix: true });
+    expect((await checkCoordinationFiles(c.dir)).filter((f) => f.severity === 'problem')).toEqual([]);
+    view = await c.presenceView({ limit: 10 });
+    expect(view.count).toBe(2);
+    expect(view.sessions.map((p) => p.session)).toEqual(['WFS-b', 'WFS-a']);
+    // Without a repair, the next heartbeat puts a hidden session back.
+    fs.rmSync(path.join(indexDir(c), entryOf('WFS-a')));
+    await c.heartbeat({ session: 'WFS-a', ttlMs: 60_000 });
+    expect((await c.presenceView({ limit: 10 })).count).toBe(2);
+  });
+
+  it('leaving and expiring drop the entries; a folder without an index (an older wfs) is listed from its records', async () => {
+    const c = new LocalCoordinator(tmp());
+    await c.heartbeat({ session: 'WFS-a', ttlMs: 60_000 });
+    await c.heartbeat({ session: 'WFS-short', ttlMs: 200 });
+    await c.leave('WFS-a');
+    expect(fs.readdirSync(indexDir(c))).toHaveLength(1);
+    await vi.waitFor(async () => expect((await c.presenceView({ limit: 5 })).count).toBe(0), {
+      timeout: 30_000,
+    });
+    // The sweep that removes the expired record drops its entry.
+    await vi.waitFor(
+      async () => {
+        await c.heartbeat({ session: 'WFS-b', ttlMs: 60_000 });
+        expect(fs.readdirSync(indexDir(c)).map((n) => n.replace(/^\d+-/, ''))).toEqual([fileNameOf('WFS-b')]);
+      },
+      { timeout: 30_000 },
+    );
+    fs.rmSync(path.join(c.dir, '.presence-expiry'), { recursive: true });
+    const view = await c.presenceView({ limit: 5, members: [{ session: 'WFS-b' }] });
+    expect([view.count, view.sessions.length, view.members.length]).toEqual([1, 1, 1]);
+  });
+});

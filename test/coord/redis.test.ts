@@ -288,6 +288,35 @@ describe('redis backend specifics', () => {
     await expect(c.listResults()).rejects.toMatchObject(corrupt);
     await c.close();
   });
+
+  it('a claim change whose compare-and-set keeps losing gives up with an error that says so, changing nothing', async () => {
+    const projectId = `test-${process.pid}-${++project}`;
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    await c.claimPaths({ session: 'WFS-a', paths: ['src/**'], ttlMs: 60_000 });
+    // Another writer changes a claim after every request of this coordinator, so each read it
+    // decides on is out of date by the time it writes.
+    const raw = new Redis(redis.url);
+    const client = (c as unknown as { connection: { client: Redis } }).connection.client;
+    const evalsha = client.evalsha.bind(client);
+    let requests = 0;
+    client.evalsha = (async (...args: Parameters<Redis['evalsha']>) => {
+      const reply = await evalsha(...args);
+      requests++;
+      await raw.incr(`wfs:{${projectId}}:claims:version`);
+      return reply;
+    }) as Redis['evalsha'];
+    await expect(c.changeClaims({ session: 'WFS-a', add: ['lib/**'], ttlMs: 60_000 })).rejects.toMatchObject({
+      code: 'E_LOCK_TIMEOUT',
+      message: expect.stringMatching(
+        /^The claim of WFS-a was not changed: other sessions changed claims each time it tried \(50 times\)/,
+      ),
+    });
+    expect(requests).toBe(100);
+    client.evalsha = evalsha;
+    expect((await c.listClaims()).map((claim) => claim.paths)).toEqual([['src/**']]);
+    raw.disconnect();
+    await c.close();
+  });
 });
 
 describe('redis over TLS that requires a client certificate', () => {

@@ -1,5 +1,6 @@
-// Makes the README's screenshot of the dashboard: three agents at work on one repository (the main
-// checkout and two worktrees), with todos, phases, a lock, path claims, a shared result and events.
+// Makes the README's screenshot of the dashboard: sessions at work in one repository (the main
+// checkout and two worktrees), made with the CLI as agents would make them, with todos, phases, a
+// lock, path claims, a shared result and events.
 // Run after `npm run build`: node test/dashboard/screenshot.mjs [docs/dashboard.png]
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -60,21 +61,9 @@ const search = path.join(base, 'shop-search');
 wfs(search, ['session', 'start', '--new', 'Search: rank by popularity']);
 wfs(search, ['lock', 'acquire', 'db-migrate', '--ttl', '10m']);
 wfs(search, ['results', 'put', 'tests:main', '--ttl', '1d'], '412 passed, 0 failed (38.2 s)\n');
-// Path claims have no command yet: the library's coordinator makes them, as a workflow would.
-execFileSync(
-  process.execPath,
-  [
-    '--input-type=module',
-    '-e',
-    `import { openProject, openCoordinator } from ${JSON.stringify(path.resolve('dist/lib/index.js'))};
-const c = await openCoordinator(openProject({ cwd: process.argv[1] }));
-await c.claimPaths({ session: 'WFS-checkout-apply-discount-codes', paths: ['src/checkout/**', 'src/models/discount.ts'], ttlMs: 3600000 });
-await c.claimPaths({ session: 'WFS-search-rank-by-popularity', paths: ['src/search/**'], ttlMs: 3600000 });
-await c.close();`,
-    checkout,
-  ],
-  { env },
-);
+// Each worktree's session claims the paths it is changing, as its agent's edits would.
+wfs(checkout, ['claim', 'src/checkout/**', 'src/models/discount.ts', '--ttl', '1h']);
+wfs(search, ['claim', 'src/search/**', '--ttl', '1h']);
 
 const server = spawn(process.execPath, [CLI, 'dashboard', '--no-open', '--json'], { cwd: shop, env });
 const url = await new Promise((resolve, reject) => {

@@ -7,8 +7,9 @@ import { ensureDirectory } from '../../store/safe-path.js';
 import { countersFile, epochFile, Sequence } from './counters.js';
 import { eventsFile, eventsOfText, serializeEvents } from './events.js';
 import { FENCED_BYTES, LocalCoordinator, parseFenceRecord, RECORD_BYTES, readLeaseRecord } from './leases.js';
+import { PresenceIndex } from './presence-index.js';
 import { namesIn, readWholeOwn, writeFixedRecord } from './records.js';
-import { ENTRY_KINDS } from './shared.js';
+import { ENTRY_KINDS, PRESENCE, PRESENCE_INDEX } from './shared.js';
 import { readEntry } from './ttl-entries.js';
 
 /** A finding in the shape of `wfs doctor`'s (src/session/doctor.ts `Finding`). */
@@ -23,7 +24,7 @@ export interface CoordinationFinding {
 }
 
 const CHECK = 'coordination-files';
-const FOLDERS = ['leases', 'fenced', 'results', 'presence', 'claims', '.expiry'] as const;
+const FOLDERS = ['leases', 'fenced', 'results', 'presence', 'claims', '.expiry', PRESENCE_INDEX] as const;
 
 type Kind = 'missing' | 'link' | 'file' | 'folder' | 'other';
 
@@ -128,11 +129,19 @@ export async function checkCoordinationFiles(
       }
     }
 
+    // A temp file of a record's creation, an entry's or a compaction's write, cut short by a kill.
+    const leftByKilledProcess = (shown: string, file: string): boolean => {
+      if (!file.endsWith(TEMP_SUFFIX)) return false;
+      problem(`${shown} was left by a killed process`, () => `moved aside to ${moveAside(file)}`);
+      return true;
+    };
+
     // Lease records.
     const leases = path.join(dir, 'leases');
     if (kindOf(leases) === 'folder')
       for (const name of namesIn(leases)) {
         const file = path.join(leases, name);
+        if (leftByKilledProcess(`leases/${name}`, file)) continue;
         const kind = kindOf(file);
         if (kind === 'link') {
           problem(`leases/${name} is a symbolic link`, () => `moved aside to ${moveAside(file)}`);
@@ -153,6 +162,7 @@ export async function checkCoordinationFiles(
     if (kindOf(fenced) === 'folder')
       for (const name of namesIn(fenced)) {
         const file = path.join(fenced, name);
+        if (leftByKilledProcess(`fenced/${name}`, file)) continue;
         const kind = kindOf(file);
         const read = kind === 'link' ? undefined : readWholeOwn(file);
         if (read?.kind === 'text' && parseFenceRecord(read.text) !== undefined) {
@@ -176,13 +186,7 @@ export async function checkCoordinationFiles(
       if (kindOf(folder) !== 'folder') continue;
       for (const name of namesIn(folder)) {
         const file = path.join(folder, name);
-        if (name.endsWith(TEMP_SUFFIX)) {
-          problem(
-            `${kind.folder}/${name} was left by a killed process`,
-            () => `moved aside to ${moveAside(file)}`,
-          );
-          continue;
-        }
+        if (leftByKilledProcess(`${kind.folder}/${name}`, file)) continue;
         const entry = kindOf(file) === 'link' ? 'link' : readEntry(file, kind);
         if (entry === 'link' || entry === 'damaged' || entry === undefined)
           problem(
@@ -191,6 +195,47 @@ export async function checkCoordinationFiles(
           );
         else counted.entries++;
       }
+    }
+
+    // The presence index against the records (a kill between a record's write and its entry's).
+    const index = new PresenceIndex(path.join(dir, PRESENCE_INDEX), coordinator.clock);
+    if (index.exists()) {
+      const now = coordinator.clock.now();
+      const records = new Map<string, number>();
+      for (const name of namesIn(path.join(dir, PRESENCE.folder))) {
+        const stored = readEntry(path.join(dir, PRESENCE.folder, name), PRESENCE);
+        if (
+          stored !== undefined &&
+          stored !== 'damaged' &&
+          stored.boot === coordinator.clock.boot &&
+          stored.expires > now
+        )
+          records.set(name, stored.expires);
+      }
+      const indexed = new Set<string>();
+      let stale = 0;
+      for (const entry of index.entries()) {
+        if (records.get(entry.fileName) === entry.expires) indexed.add(entry.fileName);
+        else if (entry.expires > now) stale++;
+      }
+      const missing = [...records].filter(([name]) => !indexed.has(name));
+      if (stale > 0)
+        problem(
+          `${PRESENCE_INDEX} has ${stale} entr${stale === 1 ? 'y' : 'ies'} of no live session (counted as live until they expire)`,
+          () => {
+            for (const entry of index.entries())
+              if (records.get(entry.fileName) !== entry.expires) index.forget(entry.fileName, entry.expires);
+            return 'removed them';
+          },
+        );
+      if (missing.length > 0)
+        problem(
+          `${missing.length} live session(s) without an entry in ${PRESENCE_INDEX} (not shown by wfs context until their next heartbeat)`,
+          () => {
+            for (const [name, expires] of missing) index.note(name, expires, undefined);
+            return 'added their entries';
+          },
+        );
     }
 
     // Buckets of the index of expiries: a link there is never entered.

@@ -3,11 +3,14 @@ import path from 'node:path';
 import { errnoCode } from '../../core/errors.js';
 import { withLock } from '../../store/lock.js';
 import { ensureDirectory } from '../../store/safe-path.js';
+import { replaceClaim } from '../claims.js';
 import { holderOf, leaseToken, validateLeaseName, validateTtl, waitBeforeRetry } from '../rules.js';
 import type {
   AcquireOptions,
   AcquireResult,
   Claim,
+  ClaimChange,
+  ClaimChangeResult,
   ClaimConflict,
   CoordinationChange,
   Coordinator,
@@ -15,6 +18,7 @@ import type {
   Lease,
   LeaseInfo,
   Presence,
+  PresenceView,
   PublishInput,
   ReadEventsOptions,
   ReleaseOutcome,
@@ -56,7 +60,8 @@ import { watchCoordinationFolders } from './watch.js';
  * by no process's wall clock; `expiresAt` is shown in epoch milliseconds (now + what remains).
  *
  * Each record is a fixed RECORD_BYTES rewritten in place with one pwrite at offset 0: a killed
- * process cannot tear a single write of one record, and there is no temp file and no rename.
+ * process cannot tear a single write of one record, and there is no temp file and no rename (but
+ * at a record's creation, which is whole by temp file and rename: see records.ts).
  * Records are not fsynced: within one boot the page cache outlives any killed process, and what a
  * machine crash could lose or tear is void after the restart (the holders are gone; the new epoch
  * puts new fences above old ones). Where there is no boot id, every write is fsynced instead.
@@ -437,12 +442,20 @@ export class LocalCoordinator implements Coordinator, LocalState {
     return this.shared.liveSessions();
   }
 
+  presenceView(options: Parameters<Coordinator['presenceView']>[0]): Promise<PresenceView> {
+    return this.shared.presenceView(options);
+  }
+
+  async changeClaims(change: ClaimChange): Promise<ClaimChangeResult> {
+    return this.shared.changeClaims(change);
+  }
+
   async claimPaths(input: Parameters<Coordinator['claimPaths']>[0]): Promise<ClaimConflict[]> {
-    return this.shared.claimPaths(input);
+    return replaceClaim(this, input);
   }
 
   async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
-    return this.shared.releaseClaims(session, workspace);
+    await this.changeClaims({ session, ...(workspace ? { workspace } : {}), drop: 'all' });
   }
 
   async listClaims(): Promise<Claim[]> {

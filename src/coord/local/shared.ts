@@ -1,6 +1,8 @@
-import { conflictsWith } from '../claims.js';
+import path from 'node:path';
+import { decideClaimChange } from '../claims.js';
 import {
-  claimEntry,
+  claimChangeOf,
+  claimValue,
   isStoredEncoding,
   memberOf,
   presenceEntry,
@@ -9,7 +11,16 @@ import {
   type StoredResult,
 } from '../entries.js';
 import { validateEntryKey, validateWorkspace } from '../rules.js';
-import type { Claim, ClaimConflict, Presence, SharedResult, Workspace } from '../types.js';
+import type {
+  Claim,
+  ClaimChange,
+  ClaimChangeResult,
+  Presence,
+  PresenceView,
+  SharedResult,
+  Workspace,
+} from '../types.js';
+import { PresenceIndex } from './presence-index.js';
 import { isSafeInteger, isString, isStringOrNull } from './records.js';
 import { type EntryKind, type LocalState, TtlEntries } from './ttl-entries.js';
 
@@ -43,6 +54,9 @@ export const CLAIMS: EntryKind = {
     isString(v.session) && Array.isArray(v.paths) && v.paths.length > 0 && v.paths.every(isString),
 };
 
+/** The folder of the presence index, in the coordination folder. */
+export const PRESENCE_INDEX = '.presence-expiry';
+
 export const ENTRY_KINDS = [RESULTS, PRESENCE, CLAIMS] as const;
 
 export class SharedEntries {
@@ -50,9 +64,15 @@ export class SharedEntries {
   readonly presence: TtlEntries<Omit<Presence, 'expires_at'>>;
   readonly claims: TtlEntries<Omit<Claim, 'expires_at'>>;
 
+  /** Names what a view of the live sessions needs (presence-index.ts). */
+  readonly presenceIndex: PresenceIndex;
+
   constructor(private readonly state: LocalState) {
     this.results = new TtlEntries(state, RESULTS);
-    this.presence = new TtlEntries(state, PRESENCE);
+    this.presenceIndex = new PresenceIndex(path.join(state.dir, PRESENCE_INDEX), state.clock);
+    this.presence = new TtlEntries(state, PRESENCE, (fileName, stored) =>
+      this.presenceIndex.forget(fileName, stored.expires),
+    );
     this.claims = new TtlEntries(state, CLAIMS);
   }
 
@@ -86,13 +106,14 @@ export class SharedEntries {
 
   async heartbeat(input: Parameters<typeof presenceEntry>[0]): Promise<Presence> {
     const entry = presenceEntry(input);
-    return this.state.locked(() =>
-      this.presence.put(
-        entry.key,
-        { ...entry.value, heartbeat_at: new Date().toISOString() },
-        entry.lifetimeMs,
-      ),
-    );
+    return this.state.locked(() => {
+      const before = this.presence.stored(entry.key);
+      const value = { ...entry.value, heartbeat_at: new Date().toISOString() };
+      // The record first, then its index entry: a kill in between hides it until its next heartbeat.
+      const stored = this.presence.write(entry.key, value, entry.lifetimeMs);
+      this.presenceIndex.note(this.presence.fileNameOf(entry.key), stored.expires, before?.expires);
+      return { ...value, expires_at: this.state.clock.toWall(stored.expires) };
+    });
   }
 
   /** The session's presence and its claims end at once. */
@@ -102,6 +123,9 @@ export class SharedEntries {
     // A heartbeat racing this for the same ending session would only live out its TTL.
     if (!this.presence.exists(key) && !this.claims.exists(key)) return;
     return this.state.locked(() => {
+      // The index entry first: a kill in between never leaves an entry of a session that left.
+      const stored = this.presence.stored(key);
+      if (stored !== undefined) this.presenceIndex.forget(this.presence.fileNameOf(key), stored.expires);
       this.presence.remove(key);
       this.claims.remove(key);
     });
@@ -111,26 +135,53 @@ export class SharedEntries {
     return this.presence.list();
   }
 
-  async claimPaths(input: Parameters<typeof claimEntry>[0]): Promise<ClaimConflict[]> {
-    const entry = claimEntry(input);
-    // Read the others and write ours under one lock: of two sessions claiming at once, the second
-    // always sees the first.
-    return this.state.locked(() => {
-      this.state.sweepIfDue();
-      const conflicts = conflictsWith(
-        this.claims.listUnlocked(),
-        input.session,
-        entry.value.paths,
-        entry.value.workspace,
-      );
-      this.claims.put(entry.key, entry.value, entry.lifetimeMs);
-      return conflicts;
+  /** One listing of the index and a read of each record shown (no lock). */
+  async presenceView(options: {
+    limit: number;
+    members?: readonly { session: string; workspace?: Workspace }[];
+  }): Promise<PresenceView> {
+    const members = (options.members ?? []).flatMap((m) => {
+      const found = this.presence.get(memberOf(m.session, validateWorkspace(m.workspace)));
+      return found === undefined ? [] : [found];
     });
+    const indexed = this.presenceIndex.live();
+    if (indexed === undefined) {
+      // No index yet (written by an older wfs): every record is read, as liveSessions does.
+      const all = (await this.presence.list()).sort((a, b) => b.expires_at - a.expires_at);
+      return { count: all.length, sessions: all.slice(0, options.limit), members };
+    }
+    const sessions: Presence[] = [];
+    for (const { fileName, expires } of indexed) {
+      if (sessions.length >= options.limit) break;
+      const found = this.presence.liveIn(fileName, expires);
+      if (found !== undefined) sessions.push(found);
+    }
+    return { count: indexed.length, sessions, members };
   }
 
-  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
-    const key = memberOf(session, validateWorkspace(workspace));
-    return this.state.locked(() => this.claims.remove(key));
+  /**
+   * Reads every claim, decides and writes under one hold of the coordination lock: of two sessions
+   * claiming at once, the second always sees the first.
+   */
+  async changeClaims(input: ClaimChange): Promise<ClaimChangeResult> {
+    const { key, change } = claimChangeOf(input);
+    return this.state.locked((): ClaimChangeResult => {
+      this.state.sweepIfDue();
+      const isLive = (m: { session: string; workspace?: Workspace }) =>
+        this.presence.get(memberOf(m.session, m.workspace)) !== undefined;
+      const decision = decideClaimChange(this.claims.listUnlocked(), isLive, change, Date.now());
+      const { applied, conflicts, write } = decision;
+      if (write.kind === 'delete') this.claims.remove(key);
+      if (write.kind !== 'put')
+        return {
+          applied,
+          conflicts,
+          claim: write.kind === 'delete' ? undefined : decision.previous,
+          previous: decision.previous,
+        };
+      const stored = this.claims.put(key, claimValue(change, write.paths), write.lifetimeMs);
+      return { applied, conflicts, claim: stored, previous: decision.previous };
+    });
   }
 
   async listClaims(): Promise<Claim[]> {

@@ -93,6 +93,8 @@ export class TtlEntries<T extends object> {
   constructor(
     private readonly state: LocalState,
     private readonly kind: EntryKind,
+    /** Told (under the lock) of an expired entry the sweep removed. */
+    private readonly removed?: (fileName: string, stored: StoredEntry) => void,
   ) {
     this.dir = path.join(state.dir, kind.folder);
   }
@@ -111,6 +113,11 @@ export class TtlEntries<T extends object> {
 
   /** Stores `value` under `key` for `lifetimeMs` (under the coordination lock). */
   put(key: string, value: T, lifetimeMs: number): LiveEntry<T> {
+    return this.shown(this.write(key, value, lifetimeMs));
+  }
+
+  /** `put`, giving the entry as stored (its expiry on the host clock). */
+  write(key: string, value: T, lifetimeMs: number): StoredEntry {
     const file = this.fileOf(key);
     // A rename would replace a link silently: a link there is refused, as SPEC 1 says.
     if (occupiedByNonFile(file) === 'link') throw linkError(file);
@@ -126,7 +133,25 @@ export class TtlEntries<T extends object> {
     inFolder(this.dir, () => writeFileAtomic(file, text, { durable: this.state.durable }));
     this.state.index.note(`${this.kind.marker}.${fileNameOf(key)}`, stored.expires, lifetimeMs);
     this.state.sweepIfDue();
-    return this.shown(stored);
+    return stored;
+  }
+
+  /** The file name of `key`'s entry. */
+  fileNameOf(key: string): string {
+    return fileNameOf(key);
+  }
+
+  /** `key`'s entry as stored, live or not (no lock). */
+  stored(key: string): StoredEntry | undefined {
+    const stored = readEntry(this.fileOf(key), this.kind);
+    return stored === undefined || stored === 'damaged' || stored.key !== key ? undefined : stored;
+  }
+
+  /** The live entry stored in `fileName`, if it expires at `expires` (no lock). */
+  liveIn(fileName: string, expires: number): LiveEntry<T> | undefined {
+    const stored = readEntry(path.join(this.dir, fileName), this.kind, fileName);
+    if (stored === undefined || stored === 'damaged' || stored.expires !== expires) return undefined;
+    return this.isLive(stored, this.state.clock.now()) ? this.shown(stored) : undefined;
   }
 
   /** The live entry of `key` (no lock: entries are replaced whole). */
@@ -176,6 +201,8 @@ export class TtlEntries<T extends object> {
     const file = path.join(this.dir, fileName);
     const stored = readEntry(file, this.kind);
     if (stored === undefined || stored === 'damaged') return;
-    if (!this.isLive(stored, this.state.clock.now())) removeIfThere(file);
+    if (this.isLive(stored, this.state.clock.now())) return;
+    removeIfThere(file);
+    this.removed?.(fileName, stored);
   }
 }

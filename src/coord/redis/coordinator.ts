@@ -1,7 +1,15 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { WfsError } from '../../core/errors.js';
-import { conflictsWith } from '../claims.js';
-import { claimEntry, memberOf, presenceEntry, resultEntry, resultOf, type StoredResult } from '../entries.js';
+import { decideClaimChange, replaceClaim } from '../claims.js';
+import {
+  claimChangeOf,
+  claimValue,
+  memberOf,
+  presenceEntry,
+  resultEntry,
+  resultOf,
+  type StoredResult,
+} from '../entries.js';
 import {
   holderOf,
   leaseToken,
@@ -17,12 +25,15 @@ import type {
   AcquireOptions,
   AcquireResult,
   Claim,
+  ClaimChange,
+  ClaimChangeResult,
   ClaimConflict,
   Coordinator,
   Holder,
   Lease,
   LeaseInfo,
   Presence,
+  PresenceView,
   PublishInput,
   ReadEventsOptions,
   ReleaseOutcome,
@@ -37,7 +48,15 @@ import {
   type RedisConnection,
   redact,
 } from './connection.js';
-import { deleteEntry, getEntry, listEntries, putEntry } from './entries.js';
+import {
+  deleteEntry,
+  getEntry,
+  listEntries,
+  presenceView,
+  putEntry,
+  readClaims,
+  writeClaim,
+} from './entries.js';
 import { publishEvent, readEvents, waitForEvents } from './events.js';
 import { type EntryKind, ProjectKeys } from './keys.js';
 import * as leases from './leases.js';
@@ -92,6 +111,23 @@ function entries<T>(rows: string[]): T[] {
   for (let i = 0; i < rows.length; i += 3) found.push(entry<T>(rows[i + 1]!, rows[i + 2]!));
   return found;
 }
+
+/** A stored presence as callers see it: its put time is its heartbeat. */
+function shownPresence({ put_at, ...rest }: Presence & { put_at?: string }): Presence {
+  return { ...rest, heartbeat_at: put_at ?? '' };
+}
+
+/** A stored claim as callers see it (no put time). */
+function shownClaim({ session, workspace, paths, expires_at }: Claim & { put_at?: string }): Claim {
+  return { session, ...(workspace ? { workspace } : {}), paths, expires_at };
+}
+
+/**
+ * Reads and write attempts of one claim change before it gives up: each failed attempt means
+ * another session changed a claim in the few milliseconds between, so this many in a row is a
+ * storm of claims, not bad luck.
+ */
+const CLAIM_ATTEMPTS = 50;
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -350,12 +386,10 @@ export class RedisCoordinator implements Coordinator {
     value: unknown,
     ttlMs: number,
     mayHaveApplied: string,
-    seeOthers = false,
-  ): Promise<[string, string, string[]]> {
+  ): Promise<[string, string]> {
     return this.run(
       kind,
-      () =>
-        putEntry(this.client, this.keys, kind, { member, value: JSON.stringify(value), ttlMs, seeOthers }),
+      () => putEntry(this.client, this.keys, kind, { member, value: JSON.stringify(value), ttlMs }),
       mayHaveApplied,
     );
   }
@@ -415,47 +449,105 @@ export class RedisCoordinator implements Coordinator {
   async leave(session: string, workspace?: Workspace): Promise<void> {
     const key = memberOf(session, validateWorkspace(workspace));
     await this.remove('presence', key, 'the session may have left the live sessions');
-    await this.remove('claims', key, 'the claims may have been released');
-  }
-
-  async liveSessions(): Promise<Presence[]> {
-    const found = await this.listed<Presence & { put_at?: string }>('presence');
-    return found
-      .map(({ put_at, ...rest }) => ({ ...rest, heartbeat_at: put_at ?? '' }))
-      .sort((a, b) => byText(a.session, b.session));
-  }
-
-  async claimPaths(input: Parameters<typeof claimEntry>[0]): Promise<ClaimConflict[]> {
-    const entry = claimEntry(input);
-    const [, , seen] = await this.put(
+    await this.run(
       'claims',
-      entry.key,
-      entry.value,
-      entry.lifetimeMs,
-      'the claim may have been recorded',
-      true,
-    );
-    return conflictsWith(entries<Claim>(seen), input.session, entry.value.paths, entry.value.workspace);
-  }
-
-  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
-    await this.remove(
-      'claims',
-      memberOf(session, validateWorkspace(workspace)),
+      () => writeClaim(this.client, this.keys, { expected: '', member: key, op: 'delete' }),
       'the claims may have been released',
     );
   }
 
+  async liveSessions(): Promise<Presence[]> {
+    const found = await this.listed<Presence & { put_at?: string }>('presence');
+    return found.map(shownPresence).sort((a, b) => byText(a.session, b.session));
+  }
+
+  async presenceView(options: Parameters<Coordinator['presenceView']>[0]): Promise<PresenceView> {
+    const members = (options.members ?? []).map((m) => memberOf(m.session, validateWorkspace(m.workspace)));
+    const [count, newest, asked] = await this.run('presence', () =>
+      presenceView(this.client, this.keys, Math.max(0, Math.floor(options.limit)), members),
+    );
+    return {
+      count: Number(count),
+      sessions: entries<Presence & { put_at?: string }>(newest).map(shownPresence),
+      members: entries<Presence & { put_at?: string }>(asked).map(shownPresence),
+    };
+  }
+
+  /**
+   * Optimistic compare-and-set (entries.ts): read the claims with their version, decide with the
+   * one rule, write only if no claim changed meanwhile, else read again. Bounded: after
+   * CLAIM_ATTEMPTS changes by others in between, an error says so (never a silent success).
+   */
+  async changeClaims(input: ClaimChange): Promise<ClaimChangeResult> {
+    const { key, change } = claimChangeOf(input);
+    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+      const [now, version, rows, alive] = await this.run('claims', () => readClaims(this.client, this.keys));
+      // In the order listClaims gives, so that conflicts are reported alike on both backends.
+      const claims = entries<Claim & { put_at?: string }>(rows)
+        .map(shownClaim)
+        .sort((a, b) => byText(a.session, b.session));
+      const live = new Set<string>();
+      for (let i = 0; i < alive.length; i++) if (alive[i] === '1') live.add(rows[i * 3]!);
+      const isLive = (m: { session: string; workspace?: Workspace }) =>
+        live.has(memberOf(m.session, m.workspace));
+      const decision = decideClaimChange(claims, isLive, change, Number(now));
+      const { applied, conflicts, write } = decision;
+      if (write.kind === 'none')
+        return { applied, conflicts, claim: decision.previous, previous: decision.previous };
+      const paths = write.kind === 'put' ? write.paths : [];
+      const written = await this.run(
+        'claims',
+        () =>
+          writeClaim(
+            this.client,
+            this.keys,
+            write.kind === 'put'
+              ? {
+                  expected: version,
+                  member: key,
+                  op: 'put',
+                  value: JSON.stringify(claimValue(change, paths)),
+                  ttlMs: write.lifetimeMs,
+                }
+              : { expected: version, member: key, op: 'delete' },
+          ),
+        'the claim may have been changed',
+      );
+      if (written !== null)
+        return {
+          applied,
+          conflicts,
+          claim:
+            write.kind === 'put'
+              ? { ...claimValue(change, paths), expires_at: Number(written[1]) }
+              : undefined,
+          previous: decision.previous,
+        };
+      // Another session changed a claim between the read and the write: decide again on what is now.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
+    }
+    throw new WfsError(
+      'E_LOCK_TIMEOUT',
+      `The claim of ${change.session} was not changed: other sessions changed claims each time it tried (${CLAIM_ATTEMPTS} times); try again`,
+    );
+  }
+
+  claimPaths(input: {
+    session: string;
+    workspace?: Workspace;
+    paths: string[];
+    ttlMs: number;
+  }): Promise<ClaimConflict[]> {
+    return replaceClaim(this, input);
+  }
+
+  async releaseClaims(session: string, workspace?: Workspace): Promise<void> {
+    await this.changeClaims({ session, ...(workspace ? { workspace } : {}), drop: 'all' });
+  }
+
   async listClaims(): Promise<Claim[]> {
     const found = await this.listed<Claim & { put_at?: string }>('claims');
-    return found
-      .map(({ session, workspace, paths, expires_at }) => ({
-        session,
-        ...(workspace ? { workspace } : {}),
-        paths,
-        expires_at,
-      }))
-      .sort((a, b) => byText(a.session, b.session));
+    return found.map(shownClaim).sort((a, b) => byText(a.session, b.session));
   }
 
   async close(): Promise<void> {

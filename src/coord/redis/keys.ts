@@ -66,6 +66,10 @@ export class ProjectKeys {
   entryValues(kind: EntryKind): string {
     return this.key(`${kind}:data`);
   }
+  /** Bumped by every write of a claim: a claim change applies only if it is what it read. */
+  claimsVersion(): string {
+    return this.key('claims:version');
+  }
 }
 
 export type EntryKind = 'results' | 'presence' | 'claims';
