@@ -1,4 +1,5 @@
-// Builds the CLI into one CommonJS file (dist/wfs.cjs), the library into ES module chunks with its
+// Builds the CLI into one CommonJS file (dist/cli.cjs) and its launcher, the bin (dist/wfs.cjs, which
+// loads it with V8's code cache: src/launcher.ts), the library into ES module chunks with its
 // type declarations (dist/lib), and the internals the tests and benchmarks load in processes of their
 // own (dist/internals.js, not published). Node 20 has no compile cache, so every CLI start pays for
 // all JS it loads: one bundle halves that (see ../shared/DEPENDENCIES.md). CommonJS rather than ESM
@@ -6,6 +7,7 @@
 // resolution). Modules imported lazily (the prompt library, the repository analyser) are in the
 // file, but their top-level code runs only when used.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -160,6 +162,7 @@ const binOnly = process.argv.includes('--bin-only');
 
 if (!libOnly) {
   rmSync('dist/wfs.cjs', { force: true });
+  rmSync('dist/cli.cjs', { force: true });
   rmSync('dist/lazy', { recursive: true, force: true });
   const common = {
     bundle: true,
@@ -173,12 +176,23 @@ if (!libOnly) {
     // cannot follow: its ES module build bundles whole.
     alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   };
+  // The CLI, dist/cli.cjs, and the bin, dist/wfs.cjs, a launcher that loads it with V8's code
+  // cache (src/launcher.ts). The launcher is told the bundle's identity (version and content hash),
+  // so a cache written for one build is never given to another.
   await build({
     ...common,
     entryPoints: ['src/main.ts'],
+    outfile: 'dist/cli.cjs',
+    plugins: [lazyModules('dist'), sharedBuiltins],
+  });
+  const bundleHash = createHash('sha256').update(readFileSync('dist/cli.cjs')).digest('hex').slice(0, 16);
+  await build({
+    ...common,
+    entryPoints: ['src/launcher.ts'],
     outfile: 'dist/wfs.cjs',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [lazyModules('dist'), sharedBuiltins],
+    define: { ...common.define, WFS_BUNDLE_ID: JSON.stringify(`${pkg.version}-${bundleHash}`) },
+    plugins: [sharedBuiltins],
   });
   // The lazy files map their own lazy imports (a lazily loaded command that may load Redis).
   for (const lazy of LAZY)
