@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codeCacheName } from '../../src/cli/run.js';
-import { CLI, ISOLATED, makeRepo, tempDir } from '../helpers.js';
+import { CLI, CLI_BUNDLE, ISOLATED, makeRepo, tempDir } from '../helpers.js';
 
 /**
  * The bin's code cache (src/launcher.ts): whatever state the cache is in, a command prints the same
@@ -12,7 +12,7 @@ import { CLI, ISOLATED, makeRepo, tempDir } from '../helpers.js';
  * test's, so nothing is written to the real ~/.cache.
  */
 
-const BUNDLE = path.join(path.dirname(CLI), 'cli.cjs');
+const BUNDLE = CLI_BUNDLE;
 
 interface Result {
   code: number | null;
@@ -302,5 +302,19 @@ describe('the code cache', () => {
       ['session', 'list', '--no-such-option'],
     ])
       expect(codeCacheName(none), none.join(' ')).toBeUndefined();
+  });
+});
+
+describe('the bundle', () => {
+  it('holds the coordination commands, which were files of their own that mostly repeated it', () => {
+    const bundle = fs.readFileSync(BUNDLE, 'utf8');
+    const lazy = fs.readdirSync(path.join(path.dirname(CLI), 'lazy'));
+    for (const command of ['events', 'lock', 'results', 'exec', 'claim']) {
+      expect(bundle, command).toContain(`// src/cli/commands/${command}.ts`);
+      expect(lazy, command).not.toContain(`${command}-command.cjs`);
+    }
+    // What is big and rare stays out of it.
+    for (const file of ['mcp-command.cjs', 'dashboard-command.cjs', 'redis.cjs', 'workflow-command.cjs'])
+      expect(lazy).toContain(file);
   });
 });
