@@ -21,8 +21,8 @@ interface Result {
   stderr: string;
 }
 
-function run(cwd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
+function run(cwd: string, args: string[], env: NodeJS.ProcessEnv, input = '', node: string[] = []): Result {
+  const r = spawnSync(process.execPath, [...node, CLI, ...args], {
     cwd,
     env: { ...process.env, ...ISOLATED, ...env },
     input,
@@ -167,6 +167,28 @@ describe('the code cache', () => {
     expect(
       fs.readFileSync(file).equals(fs.readFileSync(cacheFile(path.join(otherXdg, 'wfs'), 'session-show'))),
     ).toBe(false);
+  });
+
+  it('checks its sum in JavaScript where there is no WebAssembly (node --jitless), in a file of its own', () => {
+    const { repo, xdg, dir } = setup();
+    const args = ['session', 'show', '--json'];
+    const plain = run(repo, args, { WFS_CODE_CACHE: '0' }, '', ['--jitless']);
+    SAME(plain, run(repo, args, { XDG_CACHE_HOME: xdg }, '', ['--jitless']));
+    const file = cacheFile(dir, 'session-show');
+    const mtime = fs.statSync(file).mtimeMs;
+    SAME(plain, run(repo, args, { XDG_CACHE_HOME: xdg }, '', ['--jitless']));
+    expect(fs.statSync(file).mtimeMs).toBe(mtime);
+    const good = fs.readFileSync(file);
+    const flipped = Buffer.from(good.map((b, i) => (i === good.length - 1 ? b ^ 1 : b)));
+    fs.writeFileSync(file, flipped);
+    SAME(plain, run(repo, args, { XDG_CACHE_HOME: xdg }, '', ['--jitless']));
+    expect(fs.readFileSync(file).equals(flipped)).toBe(false);
+    const rewritten = fs.statSync(file).mtimeMs;
+    SAME(plain, run(repo, args, { XDG_CACHE_HOME: xdg }, '', ['--jitless']));
+    expect(fs.statSync(file).mtimeMs).toBe(rewritten);
+    // Without the option, another file: V8 takes a cache only under the options it was made with.
+    run(repo, args, { XDG_CACHE_HOME: xdg });
+    expect(files(dir).filter((f) => f.endsWith('-session-show.bin'))).toHaveLength(2);
   });
 
   it('a cache folder that cannot be made or written changes nothing', () => {
