@@ -3,12 +3,12 @@ import fs from 'node:fs';
 /**
  * dist/wfs.cjs, the bin: loads the CLI bundle (dist/cli.cjs) with V8's code cache. Node 20 has no
  * compile cache, so without one every command compiles the bundle and then, on first call, each
- * function it runs (~13 ms of `wfs context`, measured). The cache is written after the command has
- * run, so it holds the functions that command compiled (a cache made right after compiling holds
- * only a third of them), one file per command (they compile different functions). It lives outside
- * the repository ($XDG_CACHE_HOME/wfs or ~/.cache/wfs); anything wrong with it (missing, from
- * another build or Node, corrupt, a folder that cannot be read or written) only means the command
- * compiles as it would without one: it never changes what the command prints or its exit code.
+ * function it runs. The cache is written after the command has run, so it holds the functions that
+ * command compiled (for `wfs context` 299 KB, against 125 KB made right after compiling, measured
+ * here), one file per command (they compile different functions). It lives outside the repository
+ * ($XDG_CACHE_HOME/wfs or ~/.cache/wfs); anything wrong with it (missing, from another build or
+ * Node, corrupt, a folder that cannot be read or written) only means the command compiles as it
+ * would without one: it never changes what the command prints or its exit code.
  * WFS_CODE_CACHE=0 turns it off.
  */
 
@@ -116,7 +116,8 @@ function writeCache(dir: string, file: string, payload: Buffer, prefix: string):
   }
   const now = Date.now();
   for (const name of fs.readdirSync(dir)) {
-    if (name.startsWith(prefix)) continue;
+    // This build's caches stay; its temporary files only if a writer was killed, so they age out.
+    if (name.startsWith(prefix) && name.endsWith('.bin')) continue;
     const other = `${dir}/${name}`;
     if (now - fs.statSync(other).mtimeMs > STALE_MS) fs.rmSync(other, { force: true });
   }
