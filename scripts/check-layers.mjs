@@ -32,6 +32,8 @@ const LAYERS = {
   // What the tests and benchmarks run in processes of their own (dist/internals.js, not published).
   'internals.ts': ['core', 'store', 'coord', 'project', 'session', 'workflow', 'views'],
   'main.ts': ['cli'],
+  // The bin (dist/wfs.cjs): loads the bundle of main.ts with the code cache, Node's modules only.
+  'launcher.ts': [],
 };
 /** Node built-ins the pure core may not touch (it is free of I/O). */
 const IO_MODULES =

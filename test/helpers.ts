@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 
 export const CLI = path.resolve(import.meta.dirname, '..', 'dist', 'wfs.cjs');
+/** The CLI's bundle, which the bin (CLI, a launcher) loads. */
+export const CLI_BUNDLE = path.resolve(import.meta.dirname, '..', 'dist', 'cli.cjs');
 
 const created: string[] = [];
 afterAll(() => {

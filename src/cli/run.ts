@@ -19,6 +19,26 @@ function reportError(
 }
 
 /**
+ * The name of the code cache the launcher keeps for this command line (src/launcher.ts): the
+ * command's words (`session-list`). None for help, the version and a usage error (not worth a
+ * cache), nor for the commands that run until stopped (`mcp`, `dashboard`, `events --follow`):
+ * writing a cache as they end would hold up their exit for a start-up they have long paid for.
+ */
+export function codeCacheName(argv: readonly string[]): string | undefined {
+  let resolution: ReturnType<typeof resolve>;
+  try {
+    resolution = resolve(COMMANDS, argv, version);
+  } catch {
+    return undefined;
+  }
+  if (resolution.kind !== 'command') return undefined;
+  const name = resolution.spec.path.join('-');
+  if (name === 'mcp' || name === 'dashboard' || (name === 'events' && resolution.values.follow === true))
+    return undefined;
+  return name;
+}
+
+/**
  * Runs the CLI and returns the exit code. Every error ends here: a WfsError keeps its code and exit
  * code (usage errors are E_USAGE, 2); anything else is an internal error that asks to be reported.
  * Stack traces only with WFS_DEBUG=1.

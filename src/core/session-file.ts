@@ -29,7 +29,7 @@ export function validateSession(
   evidence?: () => MigrationEvidence,
 ): SessionParse {
   if (folderId !== undefined && needsMigration(value)) {
-    const migrated = sessionSchema.safeParse(
+    const migrated = sessionSchema().safeParse(
       migrateSession(value as Record<string, unknown>, folderId, evidence?.()),
     );
     if (migrated.success) return { ok: true, state: migrated.data, migrated: true };
@@ -51,14 +51,14 @@ export function validateSession(
       }
     }
   }
-  const result = sessionSchema.safeParse(value);
+  const result = sessionSchema().safeParse(value);
   if (!result.success) {
     // A status CCW wrote into an otherwise valid file is read, not restored over (see migrate.ts).
     const adopted =
       folderId === undefined || foreignStatus(value) === undefined
         ? undefined
         : adoptForeignStatus(value, evidence?.());
-    const again = adopted === undefined ? undefined : sessionSchema.safeParse(adopted.value);
+    const again = adopted === undefined ? undefined : sessionSchema().safeParse(adopted.value);
     if (adopted !== undefined && again?.success)
       return { ok: true, state: again.data, migrated: true, notice: adopted.notice(folderId!) };
     return { ok: false, reason: `schema: ${describeIssues(result.error)}` };

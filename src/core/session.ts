@@ -18,83 +18,99 @@ export type Complexity = (typeof COMPLEXITIES)[number];
 
 export const CHECKPOINT_STATUSES = ['pending', 'in_progress', 'completed'] as const;
 
-const timestamp = z.string();
-const optionalTimestamp = z.optional(z.nullable(timestamp));
+// The schemas are built on first use, not when the module loads: every command loads this module,
+// and building them is ~3 ms of zod that `wfs session list` and the hooks' quick exits never need.
+// The helpers are functions (a schema is data once built); sessionSchema() builds the whole once.
+const timestamp = () => z.string();
+const optionalTimestamp = () => z.optional(z.nullable(timestamp()));
 
-const todoCounts = z.object({ total: z.int(), completed: z.int(), in_progress: z.int() });
+const todoCounts = () => z.object({ total: z.int(), completed: z.int(), in_progress: z.int() });
 
 // Loose objects keep fields this version does not know (written by a newer minor version or by a
 // person), so reading and saving a session never drops data.
-const phaseCheckpoint = z.looseObject({
-  status: z.enum(CHECKPOINT_STATUSES),
-  documents: z.array(z.string()),
-  agents_completed: z.array(z.string()),
-  current_agent: z.nullable(z.string()),
-  todos: todoCounts,
-  quality_checks: z.array(z.unknown()),
-  timestamp: z.nullable(timestamp),
-});
+const phaseCheckpoint = () =>
+  z.looseObject({
+    status: z.enum(CHECKPOINT_STATUSES),
+    documents: z.array(z.string()),
+    agents_completed: z.array(z.string()),
+    current_agent: z.nullable(z.string()),
+    todos: todoCounts(),
+    quality_checks: z.array(z.unknown()),
+    timestamp: z.nullable(timestamp()),
+  });
 
 export const TODO_STATUSES = ['pending', 'in_progress', 'completed'] as const;
 export type TodoStatus = (typeof TODO_STATUSES)[number];
 
-const todo = z.looseObject({
-  id: z.int(),
-  content: z.string(),
-  status: z.enum(TODO_STATUSES),
-  active_form: z.optional(z.nullable(z.string())),
-  created_at: timestamp,
-  updated_at: timestamp,
-  completed_at: optionalTimestamp,
-});
-export type Todo = z.infer<typeof todo>;
+const todo = () =>
+  z.looseObject({
+    id: z.int(),
+    content: z.string(),
+    status: z.enum(TODO_STATUSES),
+    active_form: z.optional(z.nullable(z.string())),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+    completed_at: optionalTimestamp(),
+  });
+export type Todo = z.infer<ReturnType<typeof todo>>;
 
-const checkpointRef = z.looseObject({
-  id: z.string(),
-  trigger: z.string(),
-  phase: z.enum(PHASES),
-  timestamp,
-});
-export type CheckpointRef = z.infer<typeof checkpointRef>;
+const checkpointRef = () =>
+  z.looseObject({
+    id: z.string(),
+    trigger: z.string(),
+    phase: z.enum(PHASES),
+    timestamp: timestamp(),
+  });
+export type CheckpointRef = z.infer<ReturnType<typeof checkpointRef>>;
 
 /** An agent conversation working on the session (SPEC 2); `ended_at` once it ended or moved on. */
-const conversationBinding = z.looseObject({
-  agent: z.string(),
-  conversation_id: z.string(),
-  bound_at: timestamp,
-  ended_at: optionalTimestamp,
-});
-export type ConversationBinding = z.infer<typeof conversationBinding>;
+const conversationBinding = () =>
+  z.looseObject({
+    agent: z.string(),
+    conversation_id: z.string(),
+    bound_at: timestamp(),
+    ended_at: optionalTimestamp(),
+  });
+export type ConversationBinding = z.infer<ReturnType<typeof conversationBinding>>;
 
-export const sessionSchema = z.looseObject({
-  session_id: z.string(),
-  session_version: z.string(),
-  project: z.string(),
-  description: z.string(),
-  type: z.enum(SESSION_TYPES),
-  complexity: z.enum(COMPLEXITIES),
-  status: z.enum(SESSION_STATUSES),
-  current_phase: z.enum(PHASES),
-  created_at: timestamp,
-  updated_at: timestamp,
-  revision: z.int(),
-  checkpoints: z.looseObject({ plan: phaseCheckpoint, implement: phaseCheckpoint, review: phaseCheckpoint }),
-  context_chain: z.array(z.unknown()),
-  state_transitions: z.array(z.unknown()),
-  activated_at: optionalTimestamp,
-  paused_at: optionalTimestamp,
-  resumed_at: optionalTimestamp,
-  completed_at: optionalTimestamp,
-  archived_at: optionalTimestamp,
-  // Added with the state layer; sessions written before it have neither and read as empty.
-  todos: z.optional(z.array(todo)),
-  last_checkpoint: z.optional(z.nullable(checkpointRef)),
-  // Added with the agents' front doors: the conversations bound to the session (the truth; the
-  // index in .workflow/.conversations/ only finds them fast).
-  conversations: z.optional(z.array(conversationBinding)),
-});
-export type SessionState = z.infer<typeof sessionSchema>;
-export type PhaseCheckpoint = z.infer<typeof phaseCheckpoint>;
+const buildSessionSchema = () => {
+  const checkpoint = phaseCheckpoint();
+  return z.looseObject({
+    session_id: z.string(),
+    session_version: z.string(),
+    project: z.string(),
+    description: z.string(),
+    type: z.enum(SESSION_TYPES),
+    complexity: z.enum(COMPLEXITIES),
+    status: z.enum(SESSION_STATUSES),
+    current_phase: z.enum(PHASES),
+    created_at: timestamp(),
+    updated_at: timestamp(),
+    revision: z.int(),
+    checkpoints: z.looseObject({ plan: checkpoint, implement: checkpoint, review: checkpoint }),
+    context_chain: z.array(z.unknown()),
+    state_transitions: z.array(z.unknown()),
+    activated_at: optionalTimestamp(),
+    paused_at: optionalTimestamp(),
+    resumed_at: optionalTimestamp(),
+    completed_at: optionalTimestamp(),
+    archived_at: optionalTimestamp(),
+    // Added with the state layer; sessions written before it have neither and read as empty.
+    todos: z.optional(z.array(todo())),
+    last_checkpoint: z.optional(z.nullable(checkpointRef())),
+    // Added with the agents' front doors: the conversations bound to the session (the truth; the
+    // index in .workflow/.conversations/ only finds them fast).
+    conversations: z.optional(z.array(conversationBinding())),
+  });
+};
+let built: ReturnType<typeof buildSessionSchema> | undefined;
+/** The schema of workflow-session.json, built the first time it is asked for. */
+export function sessionSchema(): ReturnType<typeof buildSessionSchema> {
+  built ??= buildSessionSchema();
+  return built;
+}
+export type SessionState = z.infer<ReturnType<typeof buildSessionSchema>>;
+export type PhaseCheckpoint = z.infer<ReturnType<typeof phaseCheckpoint>>;
 
 export function isSessionType(value: string): value is SessionType {
   return (SESSION_TYPES as readonly string[]).includes(value);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, makeRepo, spawnWfs, wfs } from '../helpers.js';
+import { CLI, CLI_BUNDLE, makeRepo, spawnWfs, wfs } from '../helpers.js';
 import { type RunningDashboard, startDashboardProcess, until } from './harness.js';
 
 /** `wfs dashboard` as a server, without a browser: its routes, its refusals, its start and stop. */
@@ -302,7 +302,7 @@ describe('wfs dashboard: the server', () => {
   });
 
   it('is a lazily loaded file of its own: no other command loads Hono', () => {
-    const bundle = fs.readFileSync(CLI, 'utf8');
+    const bundle = fs.readFileSync(CLI_BUNDLE, 'utf8');
     expect(bundle).not.toMatch(/hono/i);
     const lazy = fs.readFileSync(path.join(path.dirname(CLI), 'lazy', 'dashboard-command.cjs'), 'utf8');
     expect(lazy).toContain('hono');

@@ -6,7 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { countTokens } from 'gpt-tokenizer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../cli.js';
-import { CLI, ISOLATED, makeRepo } from '../helpers.js';
+import { CLI, CLI_BUNDLE, ISOLATED, makeRepo } from '../helpers.js';
 
 /**
  * `wfs mcp` through the SDK's own client over stdio (the built CLI, as an agent starts it), in the
@@ -302,7 +302,7 @@ describe('wfs mcp on stdout', () => {
 describe('wfs mcp in the build', () => {
   it('is a lazily loaded file of its own: no other command loads the MCP SDK', () => {
     const marks = ['jsonrpc', 'serveStdio', 'tools/list'];
-    const bundle = fs.readFileSync(CLI, 'utf8');
+    const bundle = fs.readFileSync(CLI_BUNDLE, 'utf8');
     for (const mark of marks) expect(bundle, mark).not.toContain(mark);
     const lazy = fs.readFileSync(path.join(path.dirname(CLI), 'lazy', 'mcp-command.cjs'), 'utf8');
     for (const mark of marks) expect(lazy, mark).toContain(mark);
