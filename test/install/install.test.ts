@@ -414,6 +414,62 @@ describe('what an install writes for one person is kept out of git', () => {
     expect(fs.existsSync(path.join(sb.root, '.git', 'info'))).toBe(false);
   });
 
+  it('keeps one block for every worktree of the repository: it stays while any has a personal install, and the last uninstall restores the bytes', async () => {
+    const sb = sandbox({ 'README.md': '# p\n' });
+    const git = (...args: string[]) =>
+      spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], {
+        cwd: sb.root,
+        encoding: 'utf8',
+      });
+    expect(git('add', '.').status).toBe(0);
+    expect(git('commit', '-q', '-m', 'init').status).toBe(0);
+    const other = `${tempDir('wfs-wt-')}/b`;
+    expect(git('worktree', 'add', '-q', other).status).toBe(0);
+    const inOther: Sandbox = { ...sb, root: fs.realpathSync(other) };
+    // Without a final newline: only the record of the worktree that appended the block knows what
+    // went before it, and that worktree is not the last to go.
+    fs.writeFileSync(EXCLUDE(sb), '*.log');
+    const block = (...lines: string[]) =>
+      `*.log\n\n# wfs:begin (written by wfs install; wfs uninstall removes it)\n${lines.join('\n')}\n# wfs:end\n`;
+    const claude = ['/.workflow/.install/', '/.claude/settings.local.json', '/CLAUDE.local.md'];
+
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    // The other worktree's own install adds nothing to the block: the lines are the same there.
+    const run = await wfsIn(inOther, ['install', 'claude', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).files).toContainEqual(
+      // The shared file is outside this worktree, so it is named by its full path.
+      expect.objectContaining({ path: EXCLUDE(sb), action: 'unchanged' }),
+    );
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    expect(gitStatus(inOther)).toEqual(['.mcp.json']);
+    const manifest = fs.readFileSync(
+      path.join(inOther.root, '.workflow', '.install', 'manifest.json'),
+      'utf8',
+    );
+    expect((await wfsIn(inOther, ['install', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(path.join(inOther.root, '.workflow', '.install', 'manifest.json'), 'utf8')).toBe(
+      manifest,
+    );
+
+    // The worktree that wrote the block goes first: the other one's personal files stay out of git.
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    expect(gitStatus(inOther)).toEqual(['.mcp.json']);
+    expect(gitStatus(sb)).toEqual([]);
+
+    // A Codex install here needs only its record's line; the block keeps what the other worktree needs.
+    expect((await wfsIn(sb, ['install', 'codex'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    expect((await wfsIn(inOther, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block('/.workflow/.install/'));
+    expect(gitStatus(inOther)).toEqual([]);
+    expect((await wfsIn(sb, ['uninstall', 'codex'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe('*.log');
+    expect(gitStatus(sb)).toEqual([]);
+  });
+
   it('--dry-run shows the block and writes nothing; --user writes none', async () => {
     const sb = sandbox();
     const own = fs.readFileSync(EXCLUDE(sb), 'utf8');
