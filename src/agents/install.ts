@@ -281,7 +281,7 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
     case 'block': {
       const eol = eolOf(text);
       const block = piece.text.split('\n').join(eol);
-      const found = findMarkedBlock(text);
+      const found = findMarkedBlock(text, piece.agent);
       if (found === undefined) {
         applied.what.push('instructions block');
         return appendBlockText(text, block, eol);
@@ -371,7 +371,7 @@ async function removePiece(file: string, text: string, piece: Piece, known: Know
       await readToml(file, text);
       return removeBlockText(text, tomlTable(piece.name, piece.values, eolOf(text)), eolOf(text));
     case 'block': {
-      const found = findMarkedBlock(text);
+      const found = findMarkedBlock(text, piece.agent);
       if (found === undefined) return text;
       const eol = eolOf(text);
       let start = found.start;
@@ -742,6 +742,16 @@ function whereToWrite(file: string, scope: Scope, root: string): string {
   return target;
 }
 
+/** Whether an agent's file is written at `target` (a link to it); one that cannot be written is not. */
+function sameTarget(file: string, scope: Scope, root: string, target: string): boolean {
+  try {
+    return whereToWrite(file, scope, root) === target;
+  } catch {
+    // A link to nowhere or out of the project: that install writes nothing there.
+    return false;
+  }
+}
+
 export async function uninstallAgent(
   ctx: ProjectContext,
   options: { agent: AgentName; scope: Scope; dryRun?: boolean },
@@ -805,19 +815,24 @@ export async function uninstallAgent(
       after = await withoutWfs(file, before, plan, knownOf(ctx, plan.scope, entry));
       if (entry?.created && isEmptyOfOthers(after)) after = undefined;
     }
-    const keepers = others.filter((o) => filesOf(o.plan).has(file));
+    // The other installs writing this file: by its name, or through a link to it (`CLAUDE.md ->
+    // AGENTS.md` gives Claude Code's block and Codex's one file).
+    const keepers = others.flatMap((o) =>
+      [...filesOf(o.plan)]
+        .filter(([name]) => name === file || sameTarget(name, o.install.scope, ctx.layout.root, at))
+        .map(([name, pieces]) => ({ install: o.install, name, pieces })),
+    );
     if (keepers.length > 0) {
       // What the other installs need of this file stays (put back as they add it), and so does
       // the record of what the file was before wfs: the last uninstall restores it.
       const applied = newApplied(after ?? '');
       let kept = after ?? '';
       for (const keeper of keepers)
-        for (const piece of filesOf(keeper.plan).get(file)!)
-          kept = await addPiece(file, kept, piece, applied);
+        for (const piece of keeper.pieces) kept = await addPiece(file, kept, piece, applied);
       after = kept;
       restored = false;
-      const heir = keepers[0]!.install;
-      handovers.push(() => handOver(heir, record, entry, file, after!, applied));
+      const heir = keepers[0]!;
+      handovers.push(() => handOver(heir.install, heir.name, record, entry, after!, applied));
     }
     planned.push({ file, at, before, after, restored });
   }
@@ -876,16 +891,22 @@ export async function uninstallAgent(
  */
 function handOver(
   heir: ManifestInstall,
+  file: string,
   from: ManifestInstall | undefined,
   entry: ManifestFile | undefined,
-  file: string,
   text: string,
   applied: Applied,
 ): void {
+  // `file` is the heir's name of the file (the link it writes through, where it has one).
   let own = heir.files.find((f) => f.path === file);
   if (own === undefined) {
     if (entry === undefined) return;
-    own = { ...entry, items: [...entry.items], ...(entry.added ? { added: [...entry.added] } : {}) };
+    own = {
+      ...entry,
+      path: file,
+      items: [...entry.items],
+      ...(entry.added ? { added: [...entry.added] } : {}),
+    };
     heir.files.push(own);
   } else if (entry !== undefined && from !== undefined && from.installed_at <= heir.installed_at) {
     own.created = entry.created;

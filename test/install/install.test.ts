@@ -542,6 +542,75 @@ describe("the user's own files as they come", () => {
     expect(fs.lstatSync(path.join(sb.home, '.gemini')).isSymbolicLink()).toBe(true);
   });
 
+  it('gives Claude Code and Codex a block each in one instructions file (CLAUDE.md -> AGENTS.md); either uninstall first, the bytes come back', async () => {
+    const orders = [
+      [
+        ['claude', 'codex'],
+        ['claude', 'codex'],
+      ],
+      [
+        ['claude', 'codex'],
+        ['codex', 'claude'],
+      ],
+      [
+        ['codex', 'claude'],
+        ['claude', 'codex'],
+      ],
+      [
+        ['codex', 'claude'],
+        ['codex', 'claude'],
+      ],
+    ] as const;
+    for (const [installs, uninstalls] of orders) {
+      // No final newline: only the bytes kept at the first install give the file back exactly.
+      const sb = sandbox({ 'AGENTS.md': '# My notes\n\nUse pnpm.' });
+      fs.symlinkSync('AGENTS.md', path.join(sb.root, 'CLAUDE.md'));
+      const before = snapshot(sb);
+      const order = `installs ${installs.join(', ')}; uninstalls ${uninstalls.join(', ')}`;
+      const scope = (agent: string) => (agent === 'claude' ? ['--shared'] : []);
+      for (const agent of installs) {
+        const run = await wfsIn(sb, ['install', agent, ...scope(agent)]);
+        expect(run.code, `${order}: ${run.stderr}`).toBe(0);
+      }
+      // A re-install finds its own block: nothing is written.
+      for (const agent of installs) {
+        const again = JSON.parse((await wfsIn(sb, ['install', agent, ...scope(agent), '--json'])).stdout);
+        expect(
+          again.files.filter((f: Json) => f.action !== 'unchanged'),
+          order,
+        ).toEqual([]);
+      }
+      const text = read(sb, 'AGENTS.md');
+      expect(text.startsWith('# My notes\n\nUse pnpm.\n'), order).toBe(true);
+      for (const agent of ['claude', 'codex']) {
+        expect(text.split(`<!-- wfs:begin ${agent} `).length - 1, order).toBe(1);
+        expect(text.split(`<!-- wfs:end ${agent} -->`).length - 1, order).toBe(1);
+      }
+      expect(text, order).toContain('## wfs (Claude Code):');
+      expect(text, order).toContain('## wfs (Codex):');
+      const [first, last] = uninstalls;
+      expect((await wfsIn(sb, ['uninstall', first, ...scope(first)])).code, order).toBe(0);
+      const left = read(sb, 'AGENTS.md');
+      expect(left, order).not.toContain(`<!-- wfs:begin ${first} `);
+      expect(left.split(`<!-- wfs:begin ${last} `).length - 1, order).toBe(1);
+      expect((await wfsIn(sb, ['uninstall', last, ...scope(last)])).code, order).toBe(0);
+      expect(changedFiles(before, snapshot(sb)), order).toEqual([]);
+      expect(fs.lstatSync(path.join(sb.root, 'CLAUDE.md')).isSymbolicLink()).toBe(true);
+    }
+  });
+
+  it('takes over the block of an older wfs, which named no agent, and takes it out again', async () => {
+    const old =
+      '<!-- wfs:begin (written by wfs install; wfs uninstall removes it) -->\n## wfs\n<!-- wfs:end -->\n';
+    const sb = sandbox({ 'CLAUDE.local.md': `# mine\n\n${old}` });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const text = read(sb, 'CLAUDE.local.md');
+    expect(text).not.toContain('<!-- wfs:begin (');
+    expect(text.split('<!-- wfs:begin claude ').length - 1).toBe(1);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(read(sb, 'CLAUDE.local.md')).toBe('# mine\n');
+  });
+
   it('follows a link of the project that stays in it (CLAUDE.local.md to notes/), refuses one that leaves it and writes nothing', async () => {
     const sb = sandbox({ 'notes/mine.md': '# mine\n' });
     fs.symlinkSync('notes/mine.md', path.join(sb.root, 'CLAUDE.local.md'));
