@@ -8,7 +8,8 @@ import type { ParsedEvent } from './events.js';
  * `hookSpecificOutput`; Gemini CLI wants JSON only and takes its tool decisions as `decision`.
  */
 
-const TITLES = { claude: 'Claude Code', codex: 'Codex', gemini: 'Gemini CLI' } as const;
+/** The agents' own names, as their people know them. */
+export const AGENT_TITLES = { claude: 'Claude Code', codex: 'Codex', gemini: 'Gemini CLI' } as const;
 
 /** Facts the agent needs about how wfs follows it, per agent. */
 function todoFact(agent: ParsedEvent['agent']): string {
@@ -37,7 +38,7 @@ export function startContext(
   parsed: ParsedEvent,
   input: { bind: BindResult | undefined; session: string | null; context: string; maxChars: number },
 ): string {
-  const title = TITLES[parsed.agent];
+  const title = AGENT_TITLES[parsed.agent];
   const lines: string[] = [];
   const held = input.bind?.held_by;
   if (input.session !== null) {
@@ -51,7 +52,7 @@ export function startContext(
     lines.push(todoFact(parsed.agent), guardFact(parsed.agent));
   } else if (held !== undefined) {
     lines.push(
-      `wfs: the active session ${held.session_id} is the session of another live ${TITLES[held.agent]} conversation (${held.conversation_id}, last seen ${held.seen_at}). This conversation works on no session and does not write into ${held.session_id}.`,
+      `wfs: the active session ${held.session_id} is the session of another live ${AGENT_TITLES[held.agent]} conversation (${held.conversation_id}, last seen ${held.seen_at}). This conversation works on no session and does not write into ${held.session_id}.`,
       'To keep this work in wfs, start a session of its own: wfs session start --new "DESC" (MCP: wfs_session with action start, mode new).',
     );
   } else {

@@ -245,17 +245,39 @@ export function removeBlockText(text: string, block: string, eol: string): strin
 
 // ---------------------------------------------------------------- instruction blocks
 
-export const BLOCK_BEGIN = '<!-- wfs:begin (written by wfs install; wfs uninstall removes it) -->';
-export const BLOCK_END = '<!-- wfs:end -->';
+/**
+ * The markers of an agent's instructions block. Each agent's block names its agent: two agents may
+ * read one file (`CLAUDE.md -> AGENTS.md` gives Claude Code and Codex the same instructions file),
+ * and each install and uninstall must find its own block there, never the other's.
+ */
+export function blockMarkers(agent: string): { begin: string; end: string } {
+  return {
+    begin: `<!-- wfs:begin ${agent} (written by wfs install ${agent}; wfs uninstall ${agent} removes it) -->`,
+    end: `<!-- wfs:end ${agent} -->`,
+  };
+}
 
-/** The instructions block between its markers, as found in a file (any version wfs wrote), or undefined. */
-export function findMarkedBlock(text: string): { start: number; end: number } | undefined {
-  const start = text.indexOf('<!-- wfs:begin');
+/** The markers of a block written before blocks named their agent (any agent's). */
+const UNNAMED_BEGIN = '<!-- wfs:begin (';
+const UNNAMED_END = '<!-- wfs:end -->';
+
+function blockBetween(text: string, begin: string, end: string): { start: number; end: number } | undefined {
+  const start = text.indexOf(begin);
   if (start < 0) return undefined;
-  const close = text.indexOf(BLOCK_END, start);
+  const close = text.indexOf(end, start);
   if (close < 0) return undefined;
-  let end = close + BLOCK_END.length;
-  if (text.startsWith('\r\n', end)) end += 2;
-  else if (text.startsWith('\n', end)) end += 1;
-  return { start, end };
+  let stop = close + end.length;
+  if (text.startsWith('\r\n', stop)) stop += 2;
+  else if (text.startsWith('\n', stop)) stop += 1;
+  return { start, end: stop };
+}
+
+/**
+ * The agent's instructions block between its markers, as found in a file, or undefined; else a block
+ * of an older wfs that named no agent, which is taken for the agent's own (it is replaced by the
+ * agent's named block at an install, and taken out at an uninstall).
+ */
+export function findMarkedBlock(text: string, agent: string): { start: number; end: number } | undefined {
+  const { begin, end } = blockMarkers(agent);
+  return blockBetween(text, begin, end) ?? blockBetween(text, UNNAMED_BEGIN, UNNAMED_END);
 }

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { errnoCode } from '../core/errors.js';
+import { errnoCode, WfsError } from '../core/errors.js';
 import { gitCommonDir } from '../store/git.js';
 
 /**
@@ -10,8 +11,11 @@ import { gitCommonDir } from '../store/git.js';
  * would otherwise show in `git status` and could be committed. They go in a marked block of
  * `<git-common-dir>/info/exclude`, the repository's own ignore list that is never committed (a
  * `.gitignore` is the team's file, and a line there would be a change to review); every worktree
- * reads it, each against its own top-level. Git ignores only untracked files, so a file the team
- * already commits stays tracked whatever the block says.
+ * reads it, each against its own top-level. So the block lists what the installs of every worktree
+ * of the repository need (their lines are the same in each: paths from the top-level), and goes
+ * only with the last of them; each install record keeps what is needed to take it out again, so
+ * that whichever worktree uninstalls last restores the file byte for byte. Git ignores only
+ * untracked files, so a file the team already commits stays tracked whatever the block says.
  */
 
 export const EXCLUDE_BEGIN = '# wfs:begin (written by wfs install; wfs uninstall removes it)';
@@ -36,21 +40,70 @@ function topLevelOf(root: string): string | undefined {
   }
 }
 
-/** Where the block goes for a project, and a file's pattern in it; undefined outside git. */
-export function excludeTarget(root: string): { file: string; pattern: (file: string) => string } | undefined {
+/** Where the block goes for a project, and the top-level of its worktree; undefined outside git. */
+export function excludeTarget(root: string): { file: string; top: string } | undefined {
   const top = topLevelOf(root);
   const common = top === undefined ? undefined : gitCommonDir(top);
   if (top === undefined || common === undefined) return undefined;
-  return {
-    file: path.join(common, 'info', 'exclude'),
-    // Anchored to the top-level with a leading slash; git's wildcards in a folder's name escaped.
-    pattern: (file) =>
-      `/${path
-        .relative(top, file)
-        .split(path.sep)
-        .join('/')
-        .replace(/[*?[\\]/g, (c) => `\\${c}`)}`,
+  return { file: path.join(common, 'info', 'exclude'), top };
+}
+
+/**
+ * A file's line in the block: its path from the top-level of its worktree, anchored there with a
+ * leading slash (git reads the shared file against each worktree's own top-level, so the line is
+ * the same for the same file of every worktree), git's wildcards in a name escaped.
+ */
+export function excludePattern(top: string, file: string): string {
+  return `/${path
+    .relative(top, file)
+    .split(path.sep)
+    .join('/')
+    .replace(/[*?[\\]/g, (c) => `\\${c}`)}`;
+}
+
+/**
+ * The top-levels of every worktree of the repository that holds the worktree `top` (this one
+ * included), as git lists them: they all read the one exclude file, so the block is what all of
+ * their installs need. A bare repository's own folder is no worktree; a worktree whose folder is
+ * gone (git calls it prunable) has no install left. git is asked (the layout of `worktrees/` is
+ * git's own business); where it cannot answer, the install stops with why rather than write a
+ * block that could leave out what another worktree needs.
+ */
+export function worktreesOf(top: string): string[] {
+  // The worktree is named by its folder, never by variables of a git command wfs may run under.
+  const env = { ...process.env };
+  for (const name of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE']) delete env[name];
+  const run = spawnSync('git', ['worktree', 'list', '--porcelain', '-z'], {
+    cwd: top,
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const failed = run.error?.message ?? (run.status === 0 ? undefined : run.stderr.trim().split('\n')[0]);
+  if (failed !== undefined)
+    throw new WfsError(
+      'E_IO',
+      `git worktree list failed in ${top} (${failed}): the worktrees sharing the git exclude list could not be found; nothing was written`,
+    );
+  const tops: string[] = [];
+  let current: string | undefined;
+  const close = () => {
+    if (current === undefined) return;
+    try {
+      tops.push(fs.realpathSync.native(current));
+    } catch {
+      // its folder is gone: nothing of it needs the block
+    }
+    current = undefined;
   };
+  for (const field of run.stdout.split('\0')) {
+    if (field.startsWith('worktree ')) {
+      close();
+      current = field.slice('worktree '.length);
+    } else if (field === 'bare') current = undefined;
+  }
+  close();
+  return tops;
 }
 
 /** The block listing `patterns`, in the file's line ending. */

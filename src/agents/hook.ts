@@ -9,7 +9,6 @@ import {
   type BindResult,
   bindConversationIn,
   type Conversation,
-  endConversation,
   readIndexEntry,
   touchConversation,
   withConversation,
@@ -21,7 +20,12 @@ import {
   pathConflicts,
   renewSessionClaims,
 } from '../session/claims.js';
-import { applySessionTask, saveCheckpoint, syncSessionTodos } from '../session/state.js';
+import {
+  applySessionTask,
+  endConversationSession,
+  saveCheckpoint,
+  syncSessionTodos,
+} from '../session/state.js';
 import { conversationSessionId } from '../session/target.js';
 import { inTransaction } from '../session/transaction.js';
 import { openProject, type ProjectContext } from '../store/project.js';
@@ -298,15 +302,12 @@ async function end(
   reason: string,
   conversation: Conversation,
 ): Promise<void> {
-  const session = ctx.env.WFS_SESSION_ID || conversationSessionId(ctx);
-  if (session === undefined) return;
-  await saveCheckpoint(ctx, {
-    trigger: 'session_end',
-    session,
+  const done = await endConversationSession(ctx, {
+    conversation,
     data: { agent: parsed.agent, conversation_id: conversation.conversation_id, reason },
   });
-  const ended = endConversation(ctx.layout, conversation, ctx.clock());
-  if (ended.session_id !== null && ended.others_live === 0) {
+  const ended = done?.ended;
+  if (ended !== undefined && ended.session_id !== null && ended.others_live === 0) {
     const session = ended.session_id;
     await withCoordinator(ctx, (c) => c.leave(session, workspaceOf(ctx.layout)));
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { errnoCode, WfsError } from '../core/errors.js';
 import type { AgentName } from '../session/binding.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { layoutFor } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
 import { ensureDirectory } from '../store/safe-path.js';
 import {
@@ -21,7 +22,15 @@ import {
   removeJson,
   tomlTable,
 } from './edits.js';
-import { type ExcludeRecord, excludeTarget, readExclude, withBlock, withoutBlock } from './exclude.js';
+import {
+  type ExcludeRecord,
+  excludePattern,
+  excludeTarget,
+  readExclude,
+  withBlock,
+  withoutBlock,
+  worktreesOf,
+} from './exclude.js';
 import { isWfsGroup, type Piece, type Plan, planFor, type Scope } from './targets.js';
 
 /**
@@ -116,9 +125,14 @@ function sha(text: string): string {
 }
 
 export function readManifest(ctx: ProjectContext, scope: Scope): Manifest {
+  return readManifestFile(manifestPath(ctx, scope));
+}
+
+/** The install record at `file` (one of another worktree's too); none there: no install. */
+function readManifestFile(file: string): Manifest {
   let text: string;
   try {
-    text = fs.readFileSync(manifestPath(ctx, scope), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { version: 1, installs: [] };
     throw error;
@@ -131,7 +145,7 @@ export function readManifest(ctx: ProjectContext, scope: Scope): Manifest {
   } catch (error) {
     throw new WfsError(
       'E_CORRUPT',
-      `${manifestPath(ctx, scope)} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
+      `${file} is damaged (${(error as Error).message}): wfs doctor reports it; an uninstall takes wfs's entries out without it`,
     );
   }
 }
@@ -267,7 +281,7 @@ async function addPiece(file: string, text: string, piece: Piece, applied: Appli
     case 'block': {
       const eol = eolOf(text);
       const block = piece.text.split('\n').join(eol);
-      const found = findMarkedBlock(text);
+      const found = findMarkedBlock(text, piece.agent);
       if (found === undefined) {
         applied.what.push('instructions block');
         return appendBlockText(text, block, eol);
@@ -357,7 +371,7 @@ async function removePiece(file: string, text: string, piece: Piece, known: Know
       await readToml(file, text);
       return removeBlockText(text, tomlTable(piece.name, piece.values, eolOf(text)), eolOf(text));
     case 'block': {
-      const found = findMarkedBlock(text);
+      const found = findMarkedBlock(text, piece.agent);
       if (found === undefined) return text;
       const eol = eolOf(text);
       let start = found.start;
@@ -444,11 +458,25 @@ function removeManifest(ctx: ProjectContext, scope: Scope, manifest: Manifest): 
   removeEmptyDirs((manifest.dirs ?? (scope === 'user' ? [path.dirname(dir)] : [])).filter((d) => d !== dir));
 }
 
+/** The lines of the exclude block a project's record needs: its own folder, and the personal files. */
+function excludeLines(manifest: Manifest, root: string, top: string, env: NodeJS.ProcessEnv): string[] {
+  if (manifest.installs.length === 0) return [];
+  const personal = new Set<string>();
+  for (const install of manifest.installs) {
+    if (install.scope !== 'personal') continue;
+    const plan = planFor(install.agent, install.scope, { root, env, guard: install.guard });
+    for (const file of plan.personal) personal.add(excludePattern(top, file));
+  }
+  return [`${excludePattern(top, path.join(layoutFor(root).workflowDir, '.install'))}/`, ...personal];
+}
+
 /**
- * The git exclude block of the project's installs (agents/exclude.ts): what they write for this
- * person only, and their own record, while any is recorded; nothing once none is. Returns the
- * change of the exclude file (none outside git and for `--user`, which writes nothing in a
- * repository), and keeps in the manifest what to take out again.
+ * The git exclude block of the repository's installs (agents/exclude.ts): what the project's installs
+ * in every worktree write for one person only, and their records, while any is recorded; nothing
+ * once none is. The lines are in one order whichever worktree writes them, so an install that adds
+ * nothing new leaves the file as it is. Returns the change of the exclude file (none outside git
+ * and for `--user`, which writes nothing in a repository), and keeps in the manifest what to take
+ * the block out again with (a copy of the one kept by the worktree that added it, when it is another).
  */
 function syncExclude(
   ctx: ProjectContext,
@@ -459,24 +487,23 @@ function syncExclude(
   if (scope === 'user') return undefined;
   const target = excludeTarget(ctx.layout.root);
   if (target === undefined) return undefined;
-  const patterns: string[] = [];
-  if (manifest.installs.length > 0) {
-    patterns.push(`${target.pattern(installDir(ctx, scope))}/`);
-    for (const install of manifest.installs) {
-      if (install.scope !== 'personal') continue;
-      const plan = planFor(install.agent, install.scope, {
-        root: ctx.layout.root,
-        env: ctx.env,
-        guard: install.guard,
-      });
-      for (const file of plan.personal) {
-        const pattern = target.pattern(file);
-        if (!patterns.includes(pattern)) patterns.push(pattern);
-      }
-    }
+  // The project is at the same place in every worktree (the files of a commit are).
+  const place = path.relative(target.top, ctx.layout.root);
+  const lines = new Set(excludeLines(manifest, ctx.layout.root, target.top, ctx.env));
+  let kept: ExcludeRecord | undefined;
+  for (const top of worktreesOf(target.top)) {
+    if (top === target.top) continue;
+    const root = path.join(top, place);
+    const other = readManifestFile(path.join(layoutFor(root).workflowDir, '.install', 'manifest.json'));
+    for (const line of excludeLines(other, root, top, ctx.env)) lines.add(line);
+    if (other.exclude?.path === target.file) kept ??= other.exclude;
   }
+  // The record's folder first, then the personal files by name: the same block from any worktree.
+  const patterns = [...lines]
+    .filter((l) => l.endsWith('/.install/'))
+    .concat([...lines].filter((l) => !l.endsWith('/.install/')).sort());
   const before = readExclude(target.file);
-  const record = manifest.exclude;
+  const record = manifest.exclude ?? kept;
   let after: string | undefined;
   if (patterns.length === 0) {
     if (before === undefined) return undefined;
@@ -491,17 +518,20 @@ function syncExclude(
   } else {
     const made = withBlock(before ?? '', patterns);
     after = made.text;
-    if (!dryRun && after !== before) {
+    if (!dryRun) {
       // A block appended (not one rewritten in place): what is needed to take it out again.
-      if (made.appended || record === undefined)
+      if (after !== before && (made.appended || record === undefined))
         manifest.exclude = {
           path: target.file,
           created: before === undefined,
           prefix: made.prefix,
           dirs: missingDirs(target.file),
         };
-      ensureDirectory(path.dirname(target.file));
-      writeFileAtomic(target.file, after);
+      else if (record !== undefined) manifest.exclude = record;
+      if (after !== before) {
+        ensureDirectory(path.dirname(target.file));
+        writeFileAtomic(target.file, after);
+      }
     }
   }
   const action =
@@ -638,10 +668,12 @@ export async function installAgent(ctx: ProjectContext, options: InstallOptions)
     );
   // In the record read (not written on a dry run): the exclude block lists what it installs too.
   if (previous === undefined) manifest.installs.push(record);
+  const excludeRecord = JSON.stringify(manifest.exclude);
   const exclude = syncExclude(ctx, plan.scope, manifest, options.dryRun === true);
   if (exclude !== undefined) {
     result.files.push(exclude);
-    if (exclude.action !== 'unchanged') changed = true;
+    // A record taking a copy of another worktree's way out of the block is a change of the record.
+    if (exclude.action !== 'unchanged' || JSON.stringify(manifest.exclude) !== excludeRecord) changed = true;
   }
   if (changed && !options.dryRun) writeManifest(ctx, plan.scope, manifest);
   return result;
@@ -710,6 +742,16 @@ function whereToWrite(file: string, scope: Scope, root: string): string {
   return target;
 }
 
+/** Whether an agent's file is written at `target` (a link to it); one that cannot be written is not. */
+function sameTarget(file: string, scope: Scope, root: string, target: string): boolean {
+  try {
+    return whereToWrite(file, scope, root) === target;
+  } catch {
+    // A link to nowhere or out of the project: that install writes nothing there.
+    return false;
+  }
+}
+
 export async function uninstallAgent(
   ctx: ProjectContext,
   options: { agent: AgentName; scope: Scope; dryRun?: boolean },
@@ -773,19 +815,24 @@ export async function uninstallAgent(
       after = await withoutWfs(file, before, plan, knownOf(ctx, plan.scope, entry));
       if (entry?.created && isEmptyOfOthers(after)) after = undefined;
     }
-    const keepers = others.filter((o) => filesOf(o.plan).has(file));
+    // The other installs writing this file: by its name, or through a link to it (`CLAUDE.md ->
+    // AGENTS.md` gives Claude Code's block and Codex's one file).
+    const keepers = others.flatMap((o) =>
+      [...filesOf(o.plan)]
+        .filter(([name]) => name === file || sameTarget(name, o.install.scope, ctx.layout.root, at))
+        .map(([name, pieces]) => ({ install: o.install, name, pieces })),
+    );
     if (keepers.length > 0) {
       // What the other installs need of this file stays (put back as they add it), and so does
       // the record of what the file was before wfs: the last uninstall restores it.
       const applied = newApplied(after ?? '');
       let kept = after ?? '';
       for (const keeper of keepers)
-        for (const piece of filesOf(keeper.plan).get(file)!)
-          kept = await addPiece(file, kept, piece, applied);
+        for (const piece of keeper.pieces) kept = await addPiece(file, kept, piece, applied);
       after = kept;
       restored = false;
-      const heir = keepers[0]!.install;
-      handovers.push(() => handOver(heir, record, entry, file, after!, applied));
+      const heir = keepers[0]!;
+      handovers.push(() => handOver(heir.install, heir.name, record, entry, after!, applied));
     }
     planned.push({ file, at, before, after, restored });
   }
@@ -844,16 +891,22 @@ export async function uninstallAgent(
  */
 function handOver(
   heir: ManifestInstall,
+  file: string,
   from: ManifestInstall | undefined,
   entry: ManifestFile | undefined,
-  file: string,
   text: string,
   applied: Applied,
 ): void {
+  // `file` is the heir's name of the file (the link it writes through, where it has one).
   let own = heir.files.find((f) => f.path === file);
   if (own === undefined) {
     if (entry === undefined) return;
-    own = { ...entry, items: [...entry.items], ...(entry.added ? { added: [...entry.added] } : {}) };
+    own = {
+      ...entry,
+      path: file,
+      items: [...entry.items],
+      ...(entry.added ? { added: [...entry.added] } : {}),
+    };
     heir.files.push(own);
   } else if (entry !== undefined && from !== undefined && from.installed_at <= heir.installed_at) {
     own.created = entry.created;

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { AgentName } from '../session/binding.js';
-import { BLOCK_BEGIN, BLOCK_END } from './edits.js';
+import { AGENT_TITLES } from './answers.js';
+import { blockMarkers } from './edits.js';
 
 /**
  * What `wfs install AGENT` gives each agent (SPEC 7), and where, by scope:
@@ -30,8 +31,8 @@ export type Piece =
   | { kind: 'json-item'; file: string; path: string[]; value: string; what: string }
   /** A table of wfs in a TOML file (`[mcp_servers.wfs]`). */
   | { kind: 'toml-table'; file: string; name: string; values: Record<string, string | string[]> }
-  /** The instructions block in a Markdown file. */
-  | { kind: 'block'; file: string; text: string }
+  /** The agent's instructions block in a Markdown file (its markers name the agent). */
+  | { kind: 'block'; file: string; agent: AgentName; text: string }
   /** A command of the agent's own that installs something (and the one that removes it). */
   | { kind: 'command'; argv: string[]; undo: string[]; what: string };
 
@@ -75,9 +76,11 @@ function instructions(agent: AgentName, eol = '\n'): string {
       : agent === 'gemini'
         ? 'Your write_todos list is copied into the session; `wfs_todos` (or `wfs todo`) reads and changes it.'
         : 'Keep the todos in the session with `wfs_todos` (or `wfs todo`); pass the session ID the hook names to wfs commands.';
+  const { begin, end } = blockMarkers(agent);
+  // The heading names the agent: where two agents read one file, each finds which block is its.
   return [
-    BLOCK_BEGIN,
-    '## wfs: this project keeps its work in sessions',
+    begin,
+    `## wfs (${AGENT_TITLES[agent]}): this project keeps its work in sessions`,
     '',
     'wfs keeps each task as a session in `.workflow/` (phase, todos, checkpoints) and keeps parallel sessions from colliding. Its hooks bind this conversation to a session and give its context at the start; its MCP tools (`wfs_*`) and the `wfs` command act on that session.',
     '',
@@ -86,7 +89,7 @@ function instructions(agent: AgentName, eol = '\n'): string {
     '- Record progress: `wfs_phase` (PLAN, IMPLEMENT, REVIEW) and `wfs_checkpoint`.',
     '- Before changing files another session may be changing: `wfs_claim` with action acquire and the paths; an edit of a file another live session claims is asked about first.',
     '- `wfs_context` tells what this session and the others are doing.',
-    BLOCK_END,
+    end,
     '',
   ].join(eol);
 }
@@ -203,7 +206,7 @@ export function planFor(
       scope === 'user'
         ? path.join(userHome, '.claude', 'CLAUDE.md')
         : at(scope === 'shared' ? 'CLAUDE.md' : 'CLAUDE.local.md');
-    pieces.push({ kind: 'block', file: memory, text: instructions(agent) });
+    pieces.push({ kind: 'block', file: memory, agent, text: instructions(agent) });
     if (scope === 'personal') personal.push(settings, memory);
   } else if (agent === 'codex') {
     const codexHome = scope === 'user' ? env.CODEX_HOME || path.join(userHome, '.codex') : at('.codex');
@@ -217,6 +220,7 @@ export function planFor(
     pieces.push({
       kind: 'block',
       file: scope === 'user' ? path.join(codexHome, 'AGENTS.md') : at('AGENTS.md'),
+      agent,
       text: instructions(agent),
     });
     notes.push('Codex runs hooks only once they are trusted: open /hooks in Codex and trust the wfs hooks.');
@@ -238,6 +242,7 @@ export function planFor(
     pieces.push({
       kind: 'block',
       file: scope === 'user' ? path.join(userHome, '.gemini', 'GEMINI.md') : at('GEMINI.md'),
+      agent,
       text: instructions(agent),
     });
     if (scope !== 'user')

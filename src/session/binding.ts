@@ -376,16 +376,25 @@ export interface EndResult {
  * conversation finds its session again; the state is saved only when a binding moves. Costs no
  * save of the state.
  */
-export function endConversation(layout: Layout, c: Conversation, now: Date): EndResult {
-  // Without the project lock: only the conversation's own hooks write its entry after its bind,
-  // and the rename is atomic; the end must fit in the agent's SessionEnd budget.
+export function endConversation(
+  layout: Layout,
+  c: Conversation,
+  now: Date,
+  /** The state of an open session the caller has just read or saved: not read again if it is the one. */
+  known?: SessionState,
+): EndResult {
+  // No project lock needed: only the conversation's own hooks write its entry after its bind, and
+  // the rename is atomic; the end must fit in the agent's SessionEnd budget.
   const entry = readIndexEntry(layout, c);
   if (entry === undefined || entry.ended_at !== null)
     return { conversation: c, session_id: entry?.session_id ?? null, others_live: 0 };
   writeIndexEntry(layout, { ...entry, ended_at: now.toISOString() });
-  const read = readSessionAt(layout, entry.session_id, 'active');
-  const othersLive =
-    read.kind === 'ok' ? liveConversationsOn(layout, read.state, now.getTime(), c).length : 0;
+  let state = known?.session_id === entry.session_id ? known : undefined;
+  if (state === undefined) {
+    const read = readSessionAt(layout, entry.session_id, 'active');
+    if (read.kind === 'ok') state = read.state;
+  }
+  const othersLive = state === undefined ? 0 : liveConversationsOn(layout, state, now.getTime(), c).length;
   return { conversation: c, session_id: entry.session_id, others_live: othersLive };
 }
 

@@ -29,7 +29,8 @@ import {
 } from '../store/checkpoints.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
-import { readTarget, targetIn } from './target.js';
+import { type Conversation, type EndResult, endConversation, withConversation } from './binding.js';
+import { ownTargetIn, readTarget, targetIn } from './target.js';
 import { inTransaction, type SessionTransaction } from './transaction.js';
 
 /**
@@ -112,21 +113,48 @@ function done(
   };
 }
 
+function checkCheckpointData(data: Record<string, unknown> | undefined): void {
+  if (data !== undefined)
+    checkValueBounds(data, {
+      what: 'The checkpoint data',
+      maxBytes: CHECKPOINT_DATA_MAX_BYTES,
+      maxDepth: DEFAULT_MAX_DEPTH,
+    });
+}
+
 /** `wfs checkpoint [--trigger T] [--data JSON]`. */
 export function saveCheckpoint(
   ctx: ProjectContext,
   input: { trigger: CheckpointTrigger; data?: Record<string, unknown>; session?: string },
 ): Promise<StateResult> {
-  if (input.data !== undefined)
-    checkValueBounds(input.data, {
-      what: 'The checkpoint data',
-      maxBytes: CHECKPOINT_DATA_MAX_BYTES,
-      maxDepth: DEFAULT_MAX_DEPTH,
-    });
+  checkCheckpointData(input.data);
   return inTransaction(ctx, (tx) => {
     const session = target(tx, ctx, input.session, 'save a checkpoint of');
     const { state, checkpoint } = withCheckpoint(tx, session, session.state, input.trigger, input.data);
     return done(tx, session, tx.save(session.dir, session.location, state, { index: false }), checkpoint);
+  });
+}
+
+/**
+ * The end of an agent conversation (SPEC 7): a `session_end` checkpoint of its own session
+ * (`$WFS_SESSION_ID`, else the one it is bound to; with none, nothing is done), then its binding
+ * ended, with how many other live conversations remain on the session it was bound to (its
+ * presence ends with the last). One transaction reads the session once: the state it saves is the
+ * one the count is made from. Undefined when the conversation has no session.
+ */
+export async function endConversationSession(
+  ctx: ProjectContext,
+  input: { conversation: Conversation; data: Record<string, unknown> },
+): Promise<(StateResult & { ended: EndResult }) | undefined> {
+  checkCheckpointData(input.data);
+  const own = withConversation(ctx, input.conversation);
+  return inTransaction(own, (tx) => {
+    const session = ownTargetIn(tx, own, undefined, { action: 'save a checkpoint of', refuseArchived: true });
+    if (session === undefined) return undefined;
+    const { state, checkpoint } = withCheckpoint(tx, session, session.state, 'session_end', input.data);
+    const saved = tx.save(session.dir, session.location, state, { index: false });
+    const result = done(tx, session, saved, checkpoint);
+    return { ...result, ended: endConversation(own.layout, input.conversation, own.clock(), saved) };
   });
 }
 

@@ -157,11 +157,9 @@ export function targetIn(
   if (requested !== undefined && requested.source !== 'conversation')
     return checkRules(tx.load(requested.id), rules);
   if (requested !== undefined) {
-    const read = readSessionAt(ctx.layout, requested.id, 'active');
-    if (read.kind !== 'missing') {
-      const session = tx.load(requested.id);
-      if (stillBound(session, requested.conversation)) return checkRules(session, rules);
-    }
+    const session = tx.loadOpen(requested.id);
+    if (session !== undefined && stillBound(session, requested.conversation))
+      return checkRules(session, rules);
   }
   const active = tx.activeSessions();
   if (active.length === 0) throw noActiveSession();
@@ -170,6 +168,27 @@ export function targetIn(
   const others = heldBy(ctx, current);
   if (others.length > 0) throw refuseBound(current, others);
   return checkRules(current, rules);
+}
+
+/**
+ * Under the lock, the session of the calling conversation's own: the one `$WFS_SESSION_ID` (or
+ * `named`) names, else the one it is bound to, read once; undefined when it has none. Never the
+ * active session of nobody's (what `targetIn` falls back to): an agent conversation's end concerns
+ * its own session only.
+ */
+export function ownTargetIn(
+  tx: SessionTransaction,
+  ctx: ProjectContext,
+  named: string | undefined,
+  rules: TargetRules = {},
+): LoadedSession | undefined {
+  const requested = requestedSession(ctx, named);
+  if (requested === undefined) return undefined;
+  if (requested.source !== 'conversation') return checkRules(tx.load(requested.id), rules);
+  const session = tx.loadOpen(requested.id);
+  return session !== undefined && stillBound(session, requested.conversation)
+    ? checkRules(session, rules)
+    : undefined;
 }
 
 /**

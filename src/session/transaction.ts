@@ -156,6 +156,16 @@ export class SessionTransaction {
     return loadSession(this.ctx.layout, id);
   }
 
+  /**
+   * A session of `active/` loaded for a change in one read, or undefined when it is not there; a
+   * damaged one is restored as by `load`.
+   */
+  loadOpen(id: string): LoadedSession | undefined {
+    const read = readSessionAt(this.ctx.layout, id, 'active');
+    if (read.kind === 'ok') return this.noticed(read);
+    return read.kind === 'missing' ? undefined : this.load(id);
+  }
+
   /** A file another tool wrote into is read as 2.0 (core/migrate.ts) with a WARNING, once per command. */
   private noticed(read: LoadedSession): LoadedSession {
     if (read.notice !== undefined && !this.warnings.includes(read.notice)) this.warnings.push(read.notice);

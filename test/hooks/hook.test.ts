@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LOG_MAX_BYTES, logHookFailure } from '../../src/agents/log.js';
 import { openCoordinator } from '../../src/coord/open.js';
 import { openProject } from '../../src/store/project.js';
@@ -166,6 +166,30 @@ describe('a conversation bound to its session', () => {
         session: 'WFS-fix-the-bug-in-a',
       }),
     ]);
+  });
+
+  it('reads the session file once at the end of a conversation (the checkpoint, the binding ended, the others counted)', async () => {
+    const root = await project();
+    await hook('claude', root, 'SessionStart-startup');
+    const open = vi.spyOn(fs, 'openSync');
+    let reads: number;
+    try {
+      expect((await hook('claude', root, 'SessionEnd-other')).code).toBe(0);
+      reads = open.mock.calls.filter(
+        ([file]) => path.basename(String(file)) === 'workflow-session.json',
+      ).length;
+    } finally {
+      open.mockRestore();
+    }
+    // Three before: the binding checked, the checkpoint's load, and the count of the others.
+    expect(reads).toBe(1);
+    expect((await json(root, ['session', 'show'])).session.last_checkpoint.trigger).toBe('session_end');
+    expect(await (await openCoordinator(openProject({ cwd: root }))).liveSessions()).toEqual([]);
+    expect((await json(root, ['context'])).conversations).toEqual([]);
+    // Ended already: nothing more to end, no session to checkpoint.
+    const revision = (await json(root, ['session', 'show'])).session.revision;
+    expect((await hook('claude', root, 'SessionEnd-other')).code).toBe(0);
+    expect((await json(root, ['session', 'show'])).session.revision).toBe(revision);
   });
 
   it("Gemini CLI's PreCompress with trigger auto (fired before every model call) saves no checkpoint; manual does", async () => {

@@ -414,6 +414,62 @@ describe('what an install writes for one person is kept out of git', () => {
     expect(fs.existsSync(path.join(sb.root, '.git', 'info'))).toBe(false);
   });
 
+  it('keeps one block for every worktree of the repository: it stays while any has a personal install, and the last uninstall restores the bytes', async () => {
+    const sb = sandbox({ 'README.md': '# p\n' });
+    const git = (...args: string[]) =>
+      spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], {
+        cwd: sb.root,
+        encoding: 'utf8',
+      });
+    expect(git('add', '.').status).toBe(0);
+    expect(git('commit', '-q', '-m', 'init').status).toBe(0);
+    const other = `${tempDir('wfs-wt-')}/b`;
+    expect(git('worktree', 'add', '-q', other).status).toBe(0);
+    const inOther: Sandbox = { ...sb, root: fs.realpathSync(other) };
+    // Without a final newline: only the record of the worktree that appended the block knows what
+    // went before it, and that worktree is not the last to go.
+    fs.writeFileSync(EXCLUDE(sb), '*.log');
+    const block = (...lines: string[]) =>
+      `*.log\n\n# wfs:begin (written by wfs install; wfs uninstall removes it)\n${lines.join('\n')}\n# wfs:end\n`;
+    const claude = ['/.workflow/.install/', '/.claude/settings.local.json', '/CLAUDE.local.md'];
+
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    // The other worktree's own install adds nothing to the block: the lines are the same there.
+    const run = await wfsIn(inOther, ['install', 'claude', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).files).toContainEqual(
+      // The shared file is outside this worktree, so it is named by its full path.
+      expect.objectContaining({ path: EXCLUDE(sb), action: 'unchanged' }),
+    );
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    expect(gitStatus(inOther)).toEqual(['.mcp.json']);
+    const manifest = fs.readFileSync(
+      path.join(inOther.root, '.workflow', '.install', 'manifest.json'),
+      'utf8',
+    );
+    expect((await wfsIn(inOther, ['install', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(path.join(inOther.root, '.workflow', '.install', 'manifest.json'), 'utf8')).toBe(
+      manifest,
+    );
+
+    // The worktree that wrote the block goes first: the other one's personal files stay out of git.
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    expect(gitStatus(inOther)).toEqual(['.mcp.json']);
+    expect(gitStatus(sb)).toEqual([]);
+
+    // A Codex install here needs only its record's line; the block keeps what the other worktree needs.
+    expect((await wfsIn(sb, ['install', 'codex'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block(...claude));
+    expect((await wfsIn(inOther, ['uninstall', 'claude'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe(block('/.workflow/.install/'));
+    expect(gitStatus(inOther)).toEqual([]);
+    expect((await wfsIn(sb, ['uninstall', 'codex'])).code).toBe(0);
+    expect(fs.readFileSync(EXCLUDE(sb), 'utf8')).toBe('*.log');
+    expect(gitStatus(sb)).toEqual([]);
+  });
+
   it('--dry-run shows the block and writes nothing; --user writes none', async () => {
     const sb = sandbox();
     const own = fs.readFileSync(EXCLUDE(sb), 'utf8');
@@ -484,6 +540,75 @@ describe("the user's own files as they come", () => {
     expect(changedFiles(before, snapshot(sb))).toEqual([]);
     expect(fs.lstatSync(path.join(sb.home, '.claude', 'settings.json')).isSymbolicLink()).toBe(true);
     expect(fs.lstatSync(path.join(sb.home, '.gemini')).isSymbolicLink()).toBe(true);
+  });
+
+  it('gives Claude Code and Codex a block each in one instructions file (CLAUDE.md -> AGENTS.md); either uninstall first, the bytes come back', async () => {
+    const orders = [
+      [
+        ['claude', 'codex'],
+        ['claude', 'codex'],
+      ],
+      [
+        ['claude', 'codex'],
+        ['codex', 'claude'],
+      ],
+      [
+        ['codex', 'claude'],
+        ['claude', 'codex'],
+      ],
+      [
+        ['codex', 'claude'],
+        ['codex', 'claude'],
+      ],
+    ] as const;
+    for (const [installs, uninstalls] of orders) {
+      // No final newline: only the bytes kept at the first install give the file back exactly.
+      const sb = sandbox({ 'AGENTS.md': '# My notes\n\nUse pnpm.' });
+      fs.symlinkSync('AGENTS.md', path.join(sb.root, 'CLAUDE.md'));
+      const before = snapshot(sb);
+      const order = `installs ${installs.join(', ')}; uninstalls ${uninstalls.join(', ')}`;
+      const scope = (agent: string) => (agent === 'claude' ? ['--shared'] : []);
+      for (const agent of installs) {
+        const run = await wfsIn(sb, ['install', agent, ...scope(agent)]);
+        expect(run.code, `${order}: ${run.stderr}`).toBe(0);
+      }
+      // A re-install finds its own block: nothing is written.
+      for (const agent of installs) {
+        const again = JSON.parse((await wfsIn(sb, ['install', agent, ...scope(agent), '--json'])).stdout);
+        expect(
+          again.files.filter((f: Json) => f.action !== 'unchanged'),
+          order,
+        ).toEqual([]);
+      }
+      const text = read(sb, 'AGENTS.md');
+      expect(text.startsWith('# My notes\n\nUse pnpm.\n'), order).toBe(true);
+      for (const agent of ['claude', 'codex']) {
+        expect(text.split(`<!-- wfs:begin ${agent} `).length - 1, order).toBe(1);
+        expect(text.split(`<!-- wfs:end ${agent} -->`).length - 1, order).toBe(1);
+      }
+      expect(text, order).toContain('## wfs (Claude Code):');
+      expect(text, order).toContain('## wfs (Codex):');
+      const [first, last] = uninstalls;
+      expect((await wfsIn(sb, ['uninstall', first, ...scope(first)])).code, order).toBe(0);
+      const left = read(sb, 'AGENTS.md');
+      expect(left, order).not.toContain(`<!-- wfs:begin ${first} `);
+      expect(left.split(`<!-- wfs:begin ${last} `).length - 1, order).toBe(1);
+      expect((await wfsIn(sb, ['uninstall', last, ...scope(last)])).code, order).toBe(0);
+      expect(changedFiles(before, snapshot(sb)), order).toEqual([]);
+      expect(fs.lstatSync(path.join(sb.root, 'CLAUDE.md')).isSymbolicLink()).toBe(true);
+    }
+  });
+
+  it('takes over the block of an older wfs, which named no agent, and takes it out again', async () => {
+    const old =
+      '<!-- wfs:begin (written by wfs install; wfs uninstall removes it) -->\n## wfs\n<!-- wfs:end -->\n';
+    const sb = sandbox({ 'CLAUDE.local.md': `# mine\n\n${old}` });
+    expect((await wfsIn(sb, ['install', 'claude'])).code).toBe(0);
+    const text = read(sb, 'CLAUDE.local.md');
+    expect(text).not.toContain('<!-- wfs:begin (');
+    expect(text.split('<!-- wfs:begin claude ').length - 1).toBe(1);
+    expect((await wfsIn(sb, ['uninstall', 'claude'])).code).toBe(0);
+    expect(read(sb, 'CLAUDE.local.md')).toBe('# mine\n');
   });
 
   it('follows a link of the project that stays in it (CLAUDE.local.md to notes/), refuses one that leaves it and writes nothing', async () => {
