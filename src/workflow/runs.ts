@@ -7,7 +7,7 @@ import { sessionLayout } from '../store/layout.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { uniqueSuffix } from '../store/unique.js';
 import { duration, groupLiveness, maySignal, processLiveness, stopGroupSync } from './processes.js';
-import type { RunRecord, StepChild } from './types.js';
+import type { RunRecord, StepChild, StepRecord, StepStatus } from './types.js';
 
 /**
  * Run records: one JSON file per run of a workflow in a session, rewritten atomically and durably
@@ -43,16 +43,58 @@ export function saveRun(sessionDir: string, record: RunRecord): void {
   writeJsonAtomic(path.join(dir, `${record.run_id}.json`), record);
 }
 
+const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed', 'interrupted'];
+const STEP_STATUSES: readonly string[] = ['running', 'completed', 'failed'] satisfies StepStatus[];
+
+/**
+ * What a reader of a run relies on (its status, its steps and their names): a record without it
+ * (`null`, `[]`, a partial object written by hand) is damage, named as such, never read field by
+ * field into an internal error.
+ */
+function isRunRecord(value: unknown, runId: string): value is RunRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  if (record.run_id !== runId || typeof record.workflow !== 'string') return false;
+  if (typeof record.status !== 'string' || !RUN_STATUSES.includes(record.status)) return false;
+  if (typeof record.started_at !== 'string' || typeof record.updated_at !== 'string') return false;
+  if (!Array.isArray(record.steps)) return false;
+  return record.steps.every(
+    (step) =>
+      typeof step === 'object' &&
+      step !== null &&
+      typeof (step as StepRecord).name === 'string' &&
+      typeof (step as StepRecord).status === 'string' &&
+      STEP_STATUSES.includes((step as StepRecord).status),
+  );
+}
+
 export function loadRun(sessionDir: string, workflow: string, runId: string): RunRecord {
   if (!/^run-[0-9A-Za-z-]{1,80}$/.test(runId))
     throw new WfsError('E_INVALID_INPUT', `Invalid run ID ${JSON.stringify(runId.slice(0, 80))}`);
-  const text = readTextIfExists(path.join(runsDir(sessionDir, workflow), `${runId}.json`));
+  const file = path.join(runsDir(sessionDir, workflow), `${runId}.json`);
+  const text = readTextIfExists(file);
   if (text === undefined) throw new WfsError('E_NOT_FOUND', `No run ${runId} of ${workflow} in this session`);
+  let record: unknown;
   try {
-    return JSON.parse(text) as RunRecord;
+    record = JSON.parse(text);
   } catch (error) {
-    throw new WfsError('E_CORRUPT', `The record of run ${runId} is damaged: ${(error as Error).message}`);
+    throw new WfsError(
+      'E_CORRUPT',
+      `The record of run ${runId} (${file}) is damaged: ${(error as Error).message}`,
+      {
+        details: { path: file },
+      },
+    );
   }
+  if (!isRunRecord(record, runId))
+    throw new WfsError(
+      'E_CORRUPT',
+      `The record of run ${runId} (${file}) is damaged: not a run record of ${workflow}`,
+      {
+        details: { path: file },
+      },
+    );
+  return record;
 }
 
 /** Every run of a workflow in a session, newest first; damaged records are left out. */

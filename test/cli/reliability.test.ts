@@ -347,4 +347,41 @@ describe('smaller promises', () => {
     const rotated = fs.readdirSync(path.dirname(audit)).filter((n) => /^audit\..+\.jsonl$/.test(n));
     expect(rotated).toHaveLength(1);
   });
+
+  it('wfs results get names a damaged result file, or a coordination folder that is not one, rather than "never put"', async () => {
+    const root = makeRepo();
+    await started(root, 'x');
+    expect((await wfs(root, ['results', 'put', 'r1'], { input: 'v' })).code).toBe(0);
+    const coord = coordinationDir(root);
+    const entry = fs.readdirSync(path.join(coord, 'results')).find((n) => n.endsWith('.json'))!;
+    fs.writeFileSync(path.join(coord, 'results', entry), '{"key": "r1", "trunc');
+    const damaged = await wfs(root, ['results', 'get', 'r1']);
+    expect(damaged.code).not.toBe(0);
+    expect(damaged.stderr).toMatch(/^ERROR: .*results\/.*r1.*damaged/m);
+    expect(damaged.stderr).not.toMatch(/never put|Internal error/);
+    fs.rmSync(coord, { recursive: true, force: true });
+    fs.writeFileSync(coord, 'a file where the coordination folder belongs');
+    const notFolder = await wfs(root, ['results', 'get', 'r1']);
+    expect(notFolder.code).not.toBe(0);
+    expect(notFolder.stderr).toMatch(/^ERROR: .*wfs is not a folder/m);
+  });
+
+  it('a workflow run record of the wrong shape is damage: wfs context goes on, and names no internal error', async () => {
+    const root = makeRepo();
+    const id = await started(root, 'x');
+    const runs = path.join(root, '.workflow', 'active', id, '.process', 'runs', 'w');
+    fs.mkdirSync(runs, { recursive: true });
+    for (const shape of [
+      'null',
+      '[]',
+      '{"run_id": "run-1"}',
+      '{"run_id":"run-1","workflow":"w","status":"running","started_at":"x","updated_at":"x","steps":[null]}',
+    ]) {
+      fs.writeFileSync(path.join(runs, 'run-1.json'), shape);
+      const run = await wfs(root, ['context', '--json']);
+      expect(run.stderr).not.toMatch(/Internal error/);
+      expect(run.code).toBe(0);
+      expect(json<{ active_session: { id: string } }>(run).active_session.id).toBe(id);
+    }
+  });
 });

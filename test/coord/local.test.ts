@@ -733,7 +733,7 @@ describe('local backend: the doctor', () => {
     expect((await fresh.getResult('good'))?.text).toBe('v');
   });
 
-  it('a result in an encoding this wfs does not know is damage: read as absent, reported, moved aside', async () => {
+  it('a result in an encoding this wfs does not know is damage: named to a reader of it, left out of listings, reported, moved aside', async () => {
     const dir = tmp();
     const c = new LocalCoordinator(dir);
     await c.putResult({ key: 'bytes', value: Buffer.from([0xff, 0x00]), ttlMs: 60_000 });
@@ -742,7 +742,7 @@ describe('local backend: the doctor', () => {
     // Bytes that are not UTF-8 are kept in base64, and said so.
     expect(stored.value).toMatchObject({ value: '/wA=', encoding: 'base64' });
     fs.writeFileSync(file, JSON.stringify({ ...stored, value: { ...stored.value, encoding: 'zstd' } }));
-    expect(await c.getResult('bytes')).toBeUndefined();
+    await expect(c.getResult('bytes')).rejects.toMatchObject({ code: 'E_CORRUPT', details: { path: file } });
     expect(await c.listResults()).toEqual([]);
     const fixed = await checkCoordinationFiles(dir, { fix: true });
     expect(fixed.filter((f) => f.severity === 'problem').map((f) => f.message)).toEqual([

@@ -96,7 +96,7 @@ export class SharedEntries {
 
   getResult(key: string): SharedResult | undefined {
     validateEntryKey(key, 'result key');
-    const stored = this.results.get(key);
+    const stored = this.results.getNamed(key);
     return stored === undefined ? undefined : resultOf(stored);
   }
 

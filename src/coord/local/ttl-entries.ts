@@ -1,9 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { WfsError } from '../../core/errors.js';
 import { TEMP_SUFFIX, writeFileAtomic } from '../../store/atomic.js';
 import type { ExpiryIndex } from './expiry.js';
 import type { HostClock } from './host-clock.js';
 import {
   fileNameOf,
+  folderState,
   inFolder,
   isRealFolder,
   isRecord,
@@ -84,8 +87,8 @@ export function readEntry(
  * - get: one read;
  * - list: one listing of the folder's names and one read per entry in it, which holds what is live
  *   (what has expired is swept by the writes, and by a listing that finds a bucket due).
- * A file of another shape, or a link, is damage: read as absent, never followed, never removed
- * (the doctor reports it and moves it aside).
+ * A file of another shape, or a link, is damage: never followed, never removed (the doctor reports
+ * it and moves it aside); read as absent by listings, named to a reader of its one key (getNamed).
  */
 export class TtlEntries<T extends object> {
   readonly dir: string;
@@ -158,6 +161,41 @@ export class TtlEntries<T extends object> {
   get(key: string): LiveEntry<T> | undefined {
     const stored = readEntry(this.fileOf(key), this.kind);
     if (stored === undefined || stored === 'damaged' || stored.key !== key) return undefined;
+    return this.isLive(stored, this.state.clock.now()) ? this.shown(stored) : undefined;
+  }
+
+  /**
+   * The live entry of `key` for a reader that asked for this one key (`wfs results get`): damage
+   * at its file, or a coordination folder that is a link or not a folder, is an error naming it,
+   * where `get` reads it as absent (for listings and the context, which go on without it). Telling
+   * such a reader "never put, or expired" would send them to recompute, or to look elsewhere,
+   * with the cause hidden.
+   */
+  getNamed(key: string): LiveEntry<T> | undefined {
+    const file = this.fileOf(key);
+    const stored = readEntry(file, this.kind);
+    if (stored === 'damaged' || (stored !== undefined && stored.key !== key)) {
+      const folder = folderState(this.dir);
+      if (folder === 'link') throw linkError(this.dir);
+      if (occupiedByNonFile(file) === 'link') throw linkError(file);
+      throw new WfsError(
+        'E_CORRUPT',
+        `${file} is damaged (not an entry of ${this.kind.folder}); \`wfs doctor --fix\` moves it aside`,
+        { details: { path: file } },
+      );
+    }
+    if (stored === undefined) {
+      const notFolder = [this.state.dir, this.dir].find((dir) => {
+        const there = fs.lstatSync(dir, { throwIfNoEntry: false });
+        return there !== undefined && !there.isDirectory();
+      });
+      if (notFolder !== undefined && occupiedByNonFile(notFolder) === 'link') throw linkError(notFolder);
+      if (notFolder !== undefined)
+        throw new WfsError('E_CORRUPT', `${notFolder} is not a folder; \`wfs doctor --fix\` moves it aside`, {
+          details: { path: notFolder },
+        });
+      return undefined;
+    }
     return this.isLive(stored, this.state.clock.now()) ? this.shown(stored) : undefined;
   }
 
