@@ -90,4 +90,25 @@ describe('a write killed midway leaves no partial file under its name', () => {
     for (const name of after.filter((name) => !before.includes(name)))
       expect(() => JSON.parse(fs.readFileSync(path.join(backups, name), 'utf8'))).not.toThrow();
   });
+
+  it('a rewrite of a record refused by the system (EFBIG: a file size limit) names the record', () => {
+    const dir = tempDir('wfs-killed-');
+    const file = path.join(dir, 'L9.json');
+    writeFixedRecord(file, { fence: 1 }, 128, { durable: false, what: 'A record' });
+    vi.spyOn(fs, 'writeSync').mockImplementation(() => {
+      throw Object.assign(new Error('EFBIG: file too large, write'), {
+        code: 'EFBIG',
+        errno: -27,
+        syscall: 'write',
+      });
+    });
+    let thrown: NodeJS.ErrnoException | undefined;
+    try {
+      writeFixedRecord(file, { fence: 2 }, 128, { durable: false, what: 'A record' });
+    } catch (error) {
+      thrown = error as NodeJS.ErrnoException;
+    }
+    expect(thrown?.code).toBe('EFBIG');
+    expect(thrown?.path).toBe(file);
+  });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode, isWfsError, WfsError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { withPath, writeFileAtomic } from '../../store/atomic.js';
 import { ensureDirectory, forgetProvenDirectories, proveDirectory } from '../../store/safe-path.js';
 
 /**
@@ -155,6 +155,9 @@ export function writeFixedRecord(
     // Only where there is no boot id: elsewhere a machine crash voids what these records hold
     // (the holders are gone, and the new boot moves the epoch on).
     if (options.durable) fs.fsyncSync(fd);
+  } catch (error) {
+    // A write that fails on its descriptor (EFBIG, ENOSPC, EIO) carries no path: name the file.
+    throw withPath(error, file);
   } finally {
     fs.closeSync(fd);
   }
