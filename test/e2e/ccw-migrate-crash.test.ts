@@ -30,12 +30,18 @@ function killedMigrate(root: string, killAfter: number): Promise<{ killed: boole
 
 describe('wfs migrate killed at random instants', () => {
   it(`recovers fully when run again: ${TRIALS} trials, each killed one to three times`, async () => {
-    // How long a whole migration of this tree takes here: the kills are spread over all of it.
-    const reference = makeRepo();
-    writeTree(reference, v2Layout(BULK));
-    const started = Date.now();
-    expect((await wfs(reference, ['migrate'])).code).toBe(0);
-    const whole = Date.now() - started;
+    // How long a whole migration of this tree takes here: the kills are spread over all of it. The
+    // first run is a warm-up (it compiles the bundle and writes its code cache, which the runs after
+    // it are spared); the reference is the median of three after it.
+    const timedMigrate = async (): Promise<number> => {
+      const reference = makeRepo();
+      writeTree(reference, v2Layout(BULK));
+      const started = Date.now();
+      expect((await wfs(reference, ['migrate'])).code).toBe(0);
+      return Date.now() - started;
+    };
+    await timedMigrate();
+    let whole = [await timedMigrate(), await timedMigrate(), await timedMigrate()].sort((a, b) => a - b)[1]!;
 
     let killedInside = 0;
     let halfDone = 0;
@@ -54,6 +60,10 @@ describe('wfs migrate killed at random instants', () => {
       for (let k = 0; k < kills; k++) {
         const outcome = await killedMigrate(root, Math.random() * whole * 1.2);
         if (outcome.killed) killedInside++;
+        // A first run on a fresh tree that ended before its kill was a whole migration: the kills
+        // that follow are aimed within its time (a loaded machine can make the reference far
+        // longer than the runs after it). Later runs only finish what a kill left, so they don't count.
+        else if (k === 0) whole = Math.min(whole, outcome.ms);
         // Killed after the plan was written and before it was done: the next run must finish it.
         if (fs.existsSync(path.join(root, '.workflow', '.migrating.json'))) halfDone++;
       }
