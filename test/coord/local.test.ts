@@ -758,7 +758,8 @@ describe('local backend: the presence index', () => {
     const c = new LocalCoordinator(tmp());
     for (const s of ['WFS-a', 'WFS-b', 'WFS-c']) await c.heartbeat({ session: s, ttlMs: 60_000 });
     const entries = () => fs.readdirSync(indexDir(c));
-    const entryOf = (s: string) => entries().find((n) => n.endsWith(`-${fileNameOf(s)}`))!;
+    const entryOf = (s: string) =>
+      entries().find((n) => n.endsWith(`-${fileNameOf(s).replace(/\.json$/, '')}`))!;
     // WFS-a's entry lost (killed after its record was written): not shown, but found when named.
     fs.rmSync(path.join(indexDir(c), entryOf('WFS-a')));
     let view = await c.presenceView({ limit: 10, members: [{ session: 'WFS-a' }] });
@@ -802,7 +803,9 @@ describe('local backend: the presence index', () => {
     await vi.waitFor(
       async () => {
         await c.heartbeat({ session: 'WFS-b', ttlMs: 60_000 });
-        expect(fs.readdirSync(indexDir(c)).map((n) => n.replace(/^\d+-/, ''))).toEqual([fileNameOf('WFS-b')]);
+        expect(fs.readdirSync(indexDir(c)).map((n) => n.replace(/^\d+-/, ''))).toEqual([
+          fileNameOf('WFS-b').replace(/\.json$/, ''),
+        ]);
       },
       { timeout: 30_000 },
     );

@@ -50,7 +50,7 @@ export class PresenceIndex {
     if (!this.ensureFolders()) return;
     try {
       // O_EXCL: a link planted at the name is never opened.
-      fs.closeSync(fs.openSync(path.join(this.bootDir, `${expires}-${fileName}`), 'wx', 0o644));
+      fs.closeSync(fs.openSync(path.join(this.bootDir, entryName(expires, fileName)), 'wx', 0o644));
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
     }
@@ -60,7 +60,7 @@ export class PresenceIndex {
   /** Under the lock: drops `fileName`'s entry of the expiry `expires`. */
   forget(fileName: string, expires: number): void {
     if (!isRealFolder(this.bootDir)) return;
-    removeIfThere(path.join(this.bootDir, `${expires}-${fileName}`));
+    removeIfThere(path.join(this.bootDir, entryName(expires, fileName)));
   }
 
   /** The folders made (and proven real folders, not links); false when something else stands there. */
@@ -111,7 +111,7 @@ export class PresenceIndex {
       if (match === null) continue;
       const expires = Number(match[1]);
       if (expires <= now) continue;
-      const fileName = match[2]!;
+      const fileName = `${match[2]!}.json`;
       if ((latest.get(fileName) ?? 0) < expires) latest.set(fileName, expires);
     }
     const found = [...latest].map(([fileName, expires]) => ({ fileName, expires }));
@@ -123,7 +123,7 @@ export class PresenceIndex {
     const found: IndexedPresence[] = [];
     for (const name of namesIn(this.bootDir)) {
       const match = ENTRY.exec(name);
-      if (match !== null) found.push({ fileName: match[2]!, expires: Number(match[1]) });
+      if (match !== null) found.push({ fileName: `${match[2]!}.json`, expires: Number(match[1]) });
     }
     return found;
   }
@@ -136,4 +136,13 @@ export interface IndexedPresence {
   expires: number;
 }
 
-const ENTRY = /^(\d{1,16})-(.+\.json)$/;
+/**
+ * An entry is an empty file named `<expires>-<record's name without .json>`: no `.json` of its own,
+ * since it holds no JSON (a reader or checker that parses every `.json` file would take an entry for
+ * a torn record).
+ */
+const ENTRY = /^(\d{1,16})-(.+)$/;
+
+function entryName(expires: number, fileName: string): string {
+  return `${expires}-${fileName.replace(/\.json$/, '')}`;
+}
