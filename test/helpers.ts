@@ -159,12 +159,19 @@ export function readJson<T = Record<string, unknown>>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
+/**
+ * The registry's entries as a reader sees them: the file is a log of changes, where a session's
+ * last line is its entry (in the order sessions first appear).
+ */
 export function registryLines(root: string): Record<string, unknown>[] {
   const text = fs.readFileSync(path.join(root, '.workflow', 'session_status.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const byId = new Map<unknown, Record<string, unknown>>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    byId.set(entry.id, entry);
+  }
+  return [...byId.values()];
 }
 
 /** Every file below `dir`, relative, sorted (to prove nothing was written). */

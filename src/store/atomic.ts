@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import type { CheckReporter } from './checks.js';
-import { ensureDirectory, proveDirectory } from './safe-path.js';
+import { ensureDirectory, openForAppend, proveDirectory } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
 export interface FileWrite {
@@ -105,6 +105,51 @@ export function writeFileAtomic(
 
 export function writeJsonAtomic(target: string, value: unknown): void {
   writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Sizes of an append-only file before and after an append (a caller's cue to compact it). */
+export interface Appended {
+  before: number;
+  after: number;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Appends lines (each ending in a newline) to an append-only file of ours, durably, never through a
+ * link. A line cut short by a crash during an earlier append (the last byte is no newline) is ended
+ * first, so the new lines start on a line of their own: the torn one stays a damaged line that
+ * readers skip, and never swallows what follows. Writers that append more than one 4 KiB line at
+ * a time, or rely on the torn-line check, must hold a lock across the call.
+ */
+export function appendLinesDurably(file: string, text: string): Appended {
+  const fd = openForAppend(file, { read: true });
+  try {
+    const before = fs.fstatSync(fd).size;
+    let data = Buffer.from(text);
+    if (before > 0) {
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, before - 1);
+      if (last[0] !== NEWLINE) data = Buffer.concat([Buffer.from('\n'), data]);
+    }
+    writeAllParts(fd, [data]);
+    // The lines are acknowledged when the caller returns: on disk by then. fdatasync also makes
+    // the new size durable (it is needed to read the data back), and skips the mtime.
+    fs.fdatasyncSync(fd);
+    // A file this append created: its name must survive a crash too.
+    if (before === 0) syncDirectory(path.dirname(file));
+    return { before, after: before + data.length };
+  } catch (error) {
+    // ENOSPC, EFBIG, EIO on the descriptor carry no path: name the file.
+    throw withPath(error, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Appends one line (under 4 KiB, so it lands whole next to concurrent appends) and makes it durable. */
+export function appendLineDurably(file: string, line: string): void {
+  appendLinesDurably(file, line);
 }
 
 /** Creates a directory (EEXIST if it is there) and makes its entry durable in the parent. */

@@ -1,12 +1,18 @@
 import fs from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
-import { withPath, writeFileAtomic } from './atomic.js';
+import { appendLinesDurably, withPath, writeFileAtomic } from './atomic.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
 /**
- * `session_status.jsonl`: one line per session, the SPEC's fields first. The session folders are
- * the truth; this file is an index kept in step with them under the project lock.
+ * `session_status.jsonl`: an append-only log of the sessions' index entries, the SPEC's fields
+ * first. Every change of a session appends its whole entry as one line; the last line of an ID is
+ * its entry. So a change costs one append whatever the number of sessions (rewriting a line in the
+ * middle meant rewriting 3 MB at 10,000 sessions). The log is compacted (one line per session,
+ * written atomically) when the lines superseded by later ones outnumber the live ones, checked only
+ * as the file grows past geometric steps, so the cost of compaction per change stays constant.
+ * The session folders are the truth; this file is an index kept in step with them under the
+ * project lock, and a file of the earlier form (one line per session) is a log already.
  *
  * Beyond the SPEC's fields each line caches `phase` and `project`, and `fingerprint` (inode, mtime,
  * size of workflow-session.json when the line was written). `wfs session list` trusts a line only
@@ -84,28 +90,24 @@ function startsWithPrefix(bytes: Buffer, at: number): boolean {
 }
 
 interface Row {
-  /** The line's text, or where it is in the file's bytes (decoded only when it is read). */
-  raw?: string;
+  /** Where the line is in the file's bytes (decoded only when it is read). */
   start?: number;
   end?: number;
   entry?: RegistryEntry;
+  /** The line this one superseded: read when this one is damaged (a line torn by a crash). */
+  earlier?: Row;
 }
 
 /**
- * The registry in memory, parsed only as far as asked. Listing needs every line (`rows`); a
- * transaction changes two or three lines of a file that holds 3 MB at 10,000 sessions, so it keeps
- * the text as read and splices the changed lines in when it writes (`patches`), never splitting or
- * parsing the other 9,998.
+ * The registry in memory, parsed only as far as asked. Listing needs every session (`rows`); a
+ * lookup of one session searches the unsplit file from its end for that session's last line.
  */
 export class Registry {
-  // Kept as bytes: a transaction splices two or three lines into 3 MB without decoding and
-  // re-encoding the rest (~8 ms at 10,000 sessions).
+  // Kept as bytes: lines are found and decoded one by one, never as a 3 MB string.
   private bytes: Buffer | undefined;
   private rows: Map<string, Row> | undefined;
-  private readonly patches = new Map<string, RegistryEntry>();
-  /** Patched IDs known to have no line yet (a session just created): appended without a search. */
-  private readonly fresh = new Set<string>();
   private damaged = 0;
+  private lines = 0;
   exists = false;
 
   static parse(content: string | Buffer | undefined): Registry {
@@ -123,7 +125,7 @@ export class Registry {
     return registry;
   }
 
-  /** Splits every line (listing, rebuilding, damage checks). */
+  /** Splits every line (listing, rebuilding, compacting, damage checks); a session's last line wins. */
   private allRows(): Map<string, Row> {
     if (this.rows !== undefined) return this.rows;
     const rows = new Map<string, Row>();
@@ -137,6 +139,7 @@ export class Registry {
         start = next;
         continue;
       }
+      this.lines++;
       // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
       // the prefix ends the id; a line of any other form is damage.
       const quote = bytes.indexOf(QUOTE, start + LINE_PREFIX.length);
@@ -151,12 +154,11 @@ export class Registry {
         start = next;
         continue;
       }
-      rows.set(id, { start, end });
+      // Map.set keeps the session's first place: a compacted file keeps the order of creation.
+      const earlier = rows.get(id);
+      rows.set(id, earlier === undefined ? { start, end } : { start, end, earlier });
       start = next;
     }
-    for (const entry of this.patches.values()) rows.set(entry.id, { entry });
-    this.patches.clear();
-    this.fresh.clear();
     this.rows = rows;
     return rows;
   }
@@ -173,136 +175,89 @@ export class Registry {
     return this.damaged;
   }
 
+  /** Non-empty lines in the file: live, superseded and damaged. */
+  get lineCount(): number {
+    this.allRows();
+    return this.lines;
+  }
+
   get size(): number {
     return this.allRows().size;
   }
 
-  /** Where (in bytes) the line of `id` is in the unsplit file, or undefined. */
-  private findLine(id: string): { start: number; end: number } | undefined {
-    const bytes = this.bytes;
-    if (bytes === undefined) return undefined;
-    const needle = `${LINE_PREFIX}${id}",`;
-    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
-      if (at === 0 || bytes[at - 1] === NEWLINE) {
-        const newline = bytes.indexOf(NEWLINE, at);
-        return { start: at, end: newline < 0 ? bytes.length : newline };
-      }
-    }
-    return undefined;
-  }
-
-  private rawOf(row: Row): string | undefined {
-    if (row.raw === undefined && row.start !== undefined)
-      row.raw = this.bytes!.toString('utf8', row.start, row.end);
-    return row.raw;
-  }
-
-  private parseRow(id: string, row: Row): RegistryEntry | undefined {
-    const raw = row.entry === undefined ? this.rawOf(row) : undefined;
-    if (raw !== undefined) {
-      try {
-        const value: unknown = JSON.parse(raw);
-        if (isEntry(value) && value.id === id) row.entry = value;
-      } catch {
-        // A damaged line reads as absent; the session file is read instead.
-      }
-    }
-    return row.entry;
-  }
-
-  get(id: string): RegistryEntry | undefined {
-    if (this.rows !== undefined) {
-      const row = this.rows.get(id);
-      return row === undefined ? undefined : this.parseRow(id, row);
-    }
-    const patched = this.patches.get(id);
-    if (patched !== undefined) return patched;
-    const line = this.findLine(id);
-    return line === undefined
-      ? undefined
-      : this.parseRow(id, { raw: this.bytes!.toString('utf8', line.start, line.end) });
-  }
-
-  /** Adds or replaces a session's line; `fresh` says it has none yet, which saves a search of the file. */
-  /**
-   * Like get, but keeps nothing: listing 10,000 sessions reads each line once, and retaining every
-   * line's text and object would make each garbage collection copy them all.
-   */
-  peek(id: string): RegistryEntry | undefined {
-    const row = this.rows?.get(id);
-    if (row === undefined || row.entry !== undefined || row.start === undefined) return this.get(id);
+  /** The entry on the line at `start..end`, if it is a whole line of `id`. */
+  private parseAt(id: string, start: number, end: number): RegistryEntry | undefined {
     try {
-      const value: unknown = JSON.parse(this.bytes!.toString('utf8', row.start, row.end));
+      const value: unknown = JSON.parse(this.bytes!.toString('utf8', start, end));
       return isEntry(value) && value.id === id ? value : undefined;
     } catch {
+      // A damaged line reads as absent; an earlier line of the session, or its file, is read instead.
       return undefined;
     }
   }
 
-  set(entry: RegistryEntry, options?: { fresh?: boolean }): void {
-    if (this.rows !== undefined) {
-      this.rows.set(entry.id, { entry });
-      return;
+  /** The session's last good line in the unsplit file: searched from the end. */
+  private findEntry(id: string): RegistryEntry | undefined {
+    const bytes = this.bytes;
+    if (bytes === undefined) return undefined;
+    const needle = `${LINE_PREFIX}${id}",`;
+    for (
+      let at = bytes.lastIndexOf(needle);
+      at >= 0;
+      at = at === 0 ? -1 : bytes.lastIndexOf(needle, at - 1)
+    ) {
+      if (at !== 0 && bytes[at - 1] !== NEWLINE) continue;
+      const newline = bytes.indexOf(NEWLINE, at);
+      const entry = this.parseAt(id, at, newline < 0 ? bytes.length : newline);
+      if (entry !== undefined) return entry;
     }
-    this.patches.set(entry.id, entry);
-    if (options?.fresh) this.fresh.add(entry.id);
+    return undefined;
+  }
+
+  private parseRow(id: string, row: Row, keep: boolean): RegistryEntry | undefined {
+    for (let at: Row | undefined = row; at !== undefined; at = at.earlier) {
+      if (at.entry !== undefined) return at.entry;
+      const entry = this.parseAt(id, at.start!, at.end!);
+      if (entry === undefined) continue;
+      if (keep) at.entry = entry;
+      return entry;
+    }
+    return undefined;
+  }
+
+  get(id: string): RegistryEntry | undefined {
+    if (this.rows === undefined) return this.findEntry(id);
+    const row = this.rows.get(id);
+    return row === undefined ? undefined : this.parseRow(id, row, true);
   }
 
   /**
-   * IDs whose line says `status`. Lines are compact JSON.stringify output, so `"status":"active"`
-   * occurs only as that key (quotes inside values are escaped); a parse confirms.
+   * Like get, but keeps nothing: listing 10,000 sessions reads each line once, and retaining every
+   * line's object would make each garbage collection copy them all.
    */
-  idsWithStatus(status: string): string[] {
-    const needle = `"status":${JSON.stringify(status)}`;
-    const ids: string[] = [];
-    for (const [id, row] of this.allRows()) {
-      if (row.entry === undefined && !this.rawOf(row)?.includes(needle)) continue;
-      if (this.parseRow(id, row)?.status === status) ids.push(id);
-    }
-    return ids;
+  peek(id: string): RegistryEntry | undefined {
+    if (this.rows === undefined) return this.findEntry(id);
+    const row = this.rows.get(id);
+    return row === undefined ? undefined : this.parseRow(id, row, false);
+  }
+
+  /** Adds or replaces a session's entry in memory (a registry written whole: a rebuild). */
+  set(entry: RegistryEntry): void {
+    this.allRows().set(entry.id, { entry });
   }
 
   *entries(): IterableIterator<RegistryEntry> {
     for (const [id, row] of this.allRows()) {
-      const entry = this.parseRow(id, row);
+      const entry = this.parseRow(id, row, true);
       if (entry !== undefined) yield entry;
     }
   }
 
+  /** The registry compacted: one line per session (its entry), damaged lines left out. */
   serialize(): string {
-    return Buffer.concat(this.toParts()).toString('utf8');
-  }
-
-  /** The file's content in parts, to be written one after the other: no 3 MB copy to join them. */
-  toParts(): Buffer[] {
-    if (this.rows !== undefined) {
-      let out = '';
-      for (const row of this.rows.values()) {
-        out += `${row.entry === undefined ? this.rawOf(row) : JSON.stringify(row.entry)}\n`;
-      }
-      return [Buffer.from(out)];
-    }
-    // Splice the changed lines into the file as read; new sessions go at the end.
-    const bytes = this.bytes ?? Buffer.alloc(0);
-    const replaced: { start: number; end: number; line: string }[] = [];
-    let appended = '';
-    for (const entry of this.patches.values()) {
-      const where = this.fresh.has(entry.id) ? undefined : this.findLine(entry.id);
-      if (where === undefined) appended += `${JSON.stringify(entry)}\n`;
-      else replaced.push({ ...where, line: JSON.stringify(entry) });
-    }
-    replaced.sort((a, b) => a.start - b.start);
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (const r of replaced) {
-      parts.push(bytes.subarray(at, r.start), Buffer.from(r.line));
-      at = r.end;
-    }
-    parts.push(bytes.subarray(at));
-    const last = parts.findLast((part) => part.length > 0);
-    const separator = last !== undefined && last[last.length - 1] !== NEWLINE ? '\n' : '';
-    if (separator !== '' || appended !== '') parts.push(Buffer.from(separator + appended));
-    return parts;
+    let out = '';
+    for (const entry of this.entries()) out += `${JSON.stringify(entry)}\n`;
+    return out;
   }
 }
 
@@ -323,6 +278,33 @@ export function serializeRegistry(entries: Iterable<RegistryEntry>): string {
   return Registry.fromEntries(entries).serialize();
 }
 
+/** Writes the registry whole (compacted), atomically: a rebuild, or a compaction of the log. */
 export function writeRegistry(registryPath: string, registry: Registry): void {
-  writeFileAtomic(registryPath, registry.toParts());
+  writeFileAtomic(registryPath, registry.serialize());
+}
+
+// Compaction is considered only once the log is this large, and then each time it has grown by a
+// further fourth root of two (~19%): a read of the whole file every so many appends, in proportion
+// to its size, so constant per append.
+const COMPACT_FROM_BYTES = 64 * 1024;
+
+function sizeStep(bytes: number): number {
+  return bytes < COMPACT_FROM_BYTES ? -1 : Math.floor(4 * Math.log2(bytes / COMPACT_FROM_BYTES));
+}
+
+/**
+ * Appends the entries of changed sessions to the log (under the project lock). When the append
+ * takes the file past a size step and superseded lines outnumber live ones, it is compacted.
+ * Returns whether it was.
+ */
+export function appendToRegistry(registryPath: string, entries: Iterable<RegistryEntry>): boolean {
+  let text = '';
+  for (const entry of entries) text += `${JSON.stringify(entry)}\n`;
+  if (text === '') return false;
+  const { before, after } = appendLinesDurably(registryPath, text);
+  if (sizeStep(after) <= sizeStep(before)) return false;
+  const registry = readRegistry(registryPath);
+  if (registry.lineCount - registry.size <= registry.size) return false;
+  writeRegistry(registryPath, registry);
+  return true;
 }
