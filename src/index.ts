@@ -126,6 +126,7 @@ export {
   changeSessionPhase,
   type PhaseResult,
   readSessionCheckpoints,
+  readSessionPhaseHistory,
   readSessionTodos,
   type StateResult,
   saveCheckpoint,
