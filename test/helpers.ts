@@ -160,18 +160,19 @@ export function readJson<T = Record<string, unknown>>(file: string): T {
 }
 
 /**
- * The registry's entries as a reader sees them: the file is a log of changes, where a session's
- * last line is its entry (in the order sessions first appear).
+ * The registry's lines, parsed as any JSONL reader would (SPEC 2: one JSON object per session, one
+ * per line). Throws when a line does not parse or a session has more than one.
  */
 export function registryLines(root: string): Record<string, unknown>[] {
   const text = fs.readFileSync(path.join(root, '.workflow', 'session_status.jsonl'), 'utf8');
-  const byId = new Map<unknown, Record<string, unknown>>();
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const entry = JSON.parse(line) as Record<string, unknown>;
-    byId.set(entry.id, entry);
-  }
-  return [...byId.values()];
+  const lines = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const ids = lines.map((line) => line.id);
+  if (new Set(ids).size !== ids.length)
+    throw new Error(`a session has more than one line: ${ids.join(', ')}`);
+  return lines;
 }
 
 /** Every file below `dir`, relative, sorted (to prove nothing was written). */

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { compareText } from '../core/ids.js';
 import * as lifecycle from '../core/lifecycle.js';
@@ -8,12 +7,12 @@ import type { SessionLocation } from '../store/layout.js';
 import { type LockOptions, withProjectLock } from '../store/lock.js';
 import { nowIso, type ProjectContext } from '../store/project.js';
 import {
-  appendToRegistry,
   entryFromState,
   type Fingerprint,
   Registry,
   type RegistryEntry,
   readRegistry,
+  updateRegistry,
   writeRegistry,
 } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
@@ -38,7 +37,7 @@ import { activeSessions as findActiveSessions } from './show.js';
 export class SessionTransaction {
   readonly now: string;
   readonly warnings: string[] = [];
-  /** Entries of the sessions this transaction changed: appended to the registry on commit. */
+  /** Entries of the sessions this transaction changed: written into the registry on commit. */
   private readonly changedEntries = new Map<string, RegistryEntry>();
   /** A registry to write whole instead (doctor's rebuild). */
   private replacement: Registry | undefined;
@@ -213,9 +212,10 @@ export class SessionTransaction {
   }
 
   /**
-   * Writes the registry: the changed sessions' entries appended (one write, whatever the number of
-   * sessions), or the whole file for a rebuild. Damaged lines are not looked for here (that would
-   * parse 3 MB on every change): readers skip them, and `wfs doctor` rebuilds the file.
+   * Writes the registry: the changed sessions' lines overwritten in place or appended (reading the
+   * file once, parsing no other line), or the whole file for a rebuild. Damaged lines are not
+   * looked for here (that would parse 3 MB on every change): readers skip them, and `wfs doctor`
+   * rebuilds the file.
    */
   commit(): void {
     const file = this.ctx.layout.registryPath;
@@ -224,17 +224,20 @@ export class SessionTransaction {
       return;
     }
     if (this.changedEntries.size === 0) return;
+    // Read under the project lock, like a lookup's read before it: the offsets stay true.
+    this.readRegistryOnce ??= readRegistry(file);
+    const read = this.readRegistryOnce;
     // No registry beside session folders: a fresh clone of a committed .workflow/ (the registry is
     // ignored by git, see store/gitignore.ts) or a deleted index. The folders are the truth and the
     // index is rebuilt from them (which already holds this transaction's saves), losing nothing:
     // no warning.
-    if (!fs.existsSync(file) && this.hasSessionFolders()) {
+    if (!read.exists && this.hasSessionFolders()) {
       const rebuilt = Registry.fromEntries(rebuildRegistryEntries(this.ctx));
       for (const entry of this.changedEntries.values()) rebuilt.set(entry);
       writeRegistry(file, rebuilt);
       return;
     }
-    appendToRegistry(file, this.changedEntries.values());
+    updateRegistry(file, read, this.changedEntries.values());
   }
 }
 

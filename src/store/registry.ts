@@ -1,18 +1,20 @@
 import fs from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
-import { appendLinesDurably, withPath, writeFileAtomic } from './atomic.js';
+import { appendLinesDurably, type Overwrite, patchFileDurably, withPath, writeFileAtomic } from './atomic.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
 /**
- * `session_status.jsonl`: an append-only log of the sessions' index entries, the SPEC's fields
- * first. Every change of a session appends its whole entry as one line; the last line of an ID is
- * its entry. So a change costs one append whatever the number of sessions (rewriting a line in the
- * middle meant rewriting 3 MB at 10,000 sessions). The log is compacted (one line per session,
- * written atomically) when the lines superseded by later ones outnumber the live ones, checked only
- * as the file grows past geometric steps, so the cost of compaction per change stays constant.
- * The session folders are the truth; this file is an index kept in step with them under the
- * project lock, and a file of the earlier form (one line per session) is a log already.
+ * `session_status.jsonl`: one line per session (SPEC 2), the SPEC's fields first. The session
+ * folders are the truth; this file is an index kept in step with them under the project lock.
+ *
+ * Each line is written with spare room: spaces before its newline, up to a multiple of 32 bytes and
+ * at least 16 (JSON.parse, and so every JSONL reader, ignores trailing whitespace). A change of a
+ * session whose new line fits in its old line's bytes overwrites that line in place, one pwrite;
+ * a new session appends its line. Neither rewrites the 3 MB of a project with 10,000 sessions.
+ * Only a line that outgrew its room (a longer description) rewrites the whole file atomically, with
+ * room again on every line. A registry written without room is read as it is; its first change
+ * rewrites it.
  *
  * Beyond the SPEC's fields each line caches `phase` and `project`, and `fingerprint` (inode, mtime,
  * size of workflow-session.json when the line was written). `wfs session list` trusts a line only
@@ -79,9 +81,25 @@ function isEntry(value: unknown): value is RegistryEntry {
 const LINE_PREFIX = '{"id":"';
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 const QUOTE = 0x22;
 const CLOSING_BRACE = 0x7d;
 const PREFIX_BYTES = Buffer.from(LINE_PREFIX);
+
+// A line's bytes (newline included) are rounded up to a multiple of this, after at least MIN_SPARE
+// spaces: room for what a change adds (a longer status or phase, `archives` for `active`, a longer
+// mtime in the fingerprint), so that changes overwrite their line in place.
+const LINE_QUANTUM = 32;
+const MIN_SPARE = 16;
+
+/** An entry as its line: compact JSON, then spaces up to its room, then the newline. */
+export function registryLine(entry: RegistryEntry): string {
+  const json = JSON.stringify(entry);
+  const bytes = Buffer.byteLength(json) + 1;
+  const room = Math.ceil((bytes + MIN_SPARE) / LINE_QUANTUM) * LINE_QUANTUM;
+  return `${json}${' '.repeat(room - bytes)}\n`;
+}
 
 /** Byte by byte: a Buffer.compare per line is a native call, ~1 µs each over 10,000 lines. */
 function startsWithPrefix(bytes: Buffer, at: number): boolean {
@@ -89,25 +107,41 @@ function startsWithPrefix(bytes: Buffer, at: number): boolean {
   return true;
 }
 
+/** Where a line's JSON ends: before its room (trailing spaces) and a carriage return. */
+function contentEnd(bytes: Buffer, start: number, end: number): number {
+  let at = end;
+  while (at > start) {
+    const byte = bytes[at - 1];
+    if (byte !== SPACE && byte !== TAB && byte !== CARRIAGE_RETURN) break;
+    at--;
+  }
+  return at;
+}
+
 interface Row {
-  /** Where the line is in the file's bytes (decoded only when it is read). */
+  /** Where the line's JSON is in the file's bytes (decoded only when it is read). */
   start?: number;
   end?: number;
   entry?: RegistryEntry;
-  /** The line this one superseded: read when this one is damaged (a line torn by a crash). */
-  earlier?: Row;
+}
+
+/** A session's line in the file: its first byte, and the position of its newline (or the file's end). */
+interface Line {
+  start: number;
+  end: number;
+  /** The line ends in a newline (a last line without one may be torn). */
+  terminated: boolean;
 }
 
 /**
  * The registry in memory, parsed only as far as asked. Listing needs every session (`rows`); a
- * lookup of one session searches the unsplit file from its end for that session's last line.
+ * change of one session finds its line in the unsplit file and parses nothing else.
  */
 export class Registry {
   // Kept as bytes: lines are found and decoded one by one, never as a 3 MB string.
   private bytes: Buffer | undefined;
   private rows: Map<string, Row> | undefined;
   private damaged = 0;
-  private lines = 0;
   exists = false;
 
   static parse(content: string | Buffer | undefined): Registry {
@@ -125,7 +159,12 @@ export class Registry {
     return registry;
   }
 
-  /** Splits every line (listing, rebuilding, compacting, damage checks); a session's last line wins. */
+  /** The file as read (undefined: there was none, or this registry was built from entries). */
+  get fileBytes(): Buffer | undefined {
+    return this.bytes;
+  }
+
+  /** Splits every line (listing, rebuilding, damage checks). */
   private allRows(): Map<string, Row> {
     if (this.rows !== undefined) return this.rows;
     const rows = new Map<string, Row>();
@@ -133,30 +172,30 @@ export class Registry {
     // Lines are found in the bytes and only their IDs decoded: no 3 MB string, no split array.
     for (let start = 0; start < bytes.length; ) {
       const newline = bytes.indexOf(NEWLINE, start);
-      const end = newline < 0 ? bytes.length : newline;
-      const next = end + 1;
-      if (end === start || (end === start + 1 && bytes[start] === CARRIAGE_RETURN)) {
+      const next = newline < 0 ? bytes.length + 1 : newline + 1;
+      const end = contentEnd(bytes, start, newline < 0 ? bytes.length : newline);
+      if (end === start) {
         start = next;
         continue;
       }
-      this.lines++;
       // Session IDs never contain quotes or backslashes (see core/ids.ts), so the first quote after
       // the prefix ends the id; a line of any other form is damage.
       const quote = bytes.indexOf(QUOTE, start + LINE_PREFIX.length);
       const id = quote < 0 || quote > end ? '' : bytes.toString('utf8', start + LINE_PREFIX.length, quote);
+      // A second line of a session is damage too (the file holds one per session): the first is
+      // the one a change overwrites, so it is the one read.
       if (
         !startsWithPrefix(bytes, start) ||
         id === '' ||
         id.includes('\\') ||
-        bytes[end - 1] !== CLOSING_BRACE
+        bytes[end - 1] !== CLOSING_BRACE ||
+        rows.has(id)
       ) {
-        if (bytes.toString('utf8', start, end).trim() !== '') this.damaged++;
+        this.damaged++;
         start = next;
         continue;
       }
-      // Map.set keeps the session's first place: a compacted file keeps the order of creation.
-      const earlier = rows.get(id);
-      rows.set(id, earlier === undefined ? { start, end } : { start, end, earlier });
+      rows.set(id, { start, end });
       start = next;
     }
     this.rows = rows;
@@ -169,20 +208,29 @@ export class Registry {
     return this;
   }
 
-  /** Lines that are not registry lines at all (damage). */
+  /** Lines that are not registry lines (damage), a session's second line included. */
   get damagedLines(): number {
     this.allRows();
     return this.damaged;
   }
 
-  /** Non-empty lines in the file: live, superseded and damaged. */
-  get lineCount(): number {
-    this.allRows();
-    return this.lines;
-  }
-
   get size(): number {
     return this.allRows().size;
+  }
+
+  /** The session's line in the unsplit file: its first occurrence at a line start, or undefined. */
+  findLine(id: string): Line | undefined {
+    const bytes = this.bytes;
+    if (bytes === undefined) return undefined;
+    const needle = `${LINE_PREFIX}${id}",`;
+    for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
+      if (at !== 0 && bytes[at - 1] !== NEWLINE) continue;
+      const newline = bytes.indexOf(NEWLINE, at);
+      return newline < 0
+        ? { start: at, end: bytes.length, terminated: false }
+        : { start: at, end: newline, terminated: true };
+    }
+    return undefined;
   }
 
   /** The entry on the line at `start..end`, if it is a whole line of `id`. */
@@ -191,42 +239,23 @@ export class Registry {
       const value: unknown = JSON.parse(this.bytes!.toString('utf8', start, end));
       return isEntry(value) && value.id === id ? value : undefined;
     } catch {
-      // A damaged line reads as absent; an earlier line of the session, or its file, is read instead.
+      // A damaged line (torn by a crash) reads as absent: the session's file is read instead.
       return undefined;
     }
   }
 
-  /** The session's last good line in the unsplit file: searched from the end. */
-  private findEntry(id: string): RegistryEntry | undefined {
-    const bytes = this.bytes;
-    if (bytes === undefined) return undefined;
-    const needle = `${LINE_PREFIX}${id}",`;
-    for (
-      let at = bytes.lastIndexOf(needle);
-      at >= 0;
-      at = at === 0 ? -1 : bytes.lastIndexOf(needle, at - 1)
-    ) {
-      if (at !== 0 && bytes[at - 1] !== NEWLINE) continue;
-      const newline = bytes.indexOf(NEWLINE, at);
-      const entry = this.parseAt(id, at, newline < 0 ? bytes.length : newline);
-      if (entry !== undefined) return entry;
-    }
-    return undefined;
-  }
-
   private parseRow(id: string, row: Row, keep: boolean): RegistryEntry | undefined {
-    for (let at: Row | undefined = row; at !== undefined; at = at.earlier) {
-      if (at.entry !== undefined) return at.entry;
-      const entry = this.parseAt(id, at.start!, at.end!);
-      if (entry === undefined) continue;
-      if (keep) at.entry = entry;
-      return entry;
-    }
-    return undefined;
+    if (row.entry !== undefined) return row.entry;
+    const entry = this.parseAt(id, row.start!, row.end!);
+    if (keep && entry !== undefined) row.entry = entry;
+    return entry;
   }
 
   get(id: string): RegistryEntry | undefined {
-    if (this.rows === undefined) return this.findEntry(id);
+    if (this.rows === undefined) {
+      const line = this.findLine(id);
+      return line === undefined ? undefined : this.parseAt(id, line.start, line.end);
+    }
     const row = this.rows.get(id);
     return row === undefined ? undefined : this.parseRow(id, row, true);
   }
@@ -236,12 +265,12 @@ export class Registry {
    * line's object would make each garbage collection copy them all.
    */
   peek(id: string): RegistryEntry | undefined {
-    if (this.rows === undefined) return this.findEntry(id);
+    if (this.rows === undefined) return this.get(id);
     const row = this.rows.get(id);
     return row === undefined ? undefined : this.parseRow(id, row, false);
   }
 
-  /** Adds or replaces a session's entry in memory (a registry written whole: a rebuild). */
+  /** Adds or replaces a session's entry in memory (a registry written whole). */
   set(entry: RegistryEntry): void {
     this.allRows().set(entry.id, { entry });
   }
@@ -253,10 +282,10 @@ export class Registry {
     }
   }
 
-  /** The registry compacted: one line per session (its entry), damaged lines left out. */
+  /** The whole file: one line per session, with room, damaged lines left out. */
   serialize(): string {
     let out = '';
-    for (const entry of this.entries()) out += `${JSON.stringify(entry)}\n`;
+    for (const entry of this.entries()) out += registryLine(entry);
     return out;
   }
 }
@@ -278,33 +307,76 @@ export function serializeRegistry(entries: Iterable<RegistryEntry>): string {
   return Registry.fromEntries(entries).serialize();
 }
 
-/** Writes the registry whole (compacted), atomically: a rebuild, or a compaction of the log. */
+/** Writes the registry whole, atomically (temp file, fsync, rename, fsync of the folder). */
 export function writeRegistry(registryPath: string, registry: Registry): void {
   writeFileAtomic(registryPath, registry.serialize());
 }
 
-// Compaction is considered only once the log is this large, and then each time it has grown by a
-// further fourth root of two (~19%): a read of the whole file every so many appends, in proportion
-// to its size, so constant per append.
-const COMPACT_FROM_BYTES = 64 * 1024;
-
-function sizeStep(bytes: number): number {
-  return bytes < COMPACT_FROM_BYTES ? -1 : Math.floor(4 * Math.log2(bytes / COMPACT_FROM_BYTES));
-}
+/** How a change reached the file: lines overwritten in place and appended, or the file rewritten. */
+export type RegistryUpdate = 'in-place' | 'rewritten' | 'unchanged';
 
 /**
- * Appends the entries of changed sessions to the log (under the project lock). When the append
- * takes the file past a size step and superseded lines outnumber live ones, it is compacted.
- * Returns whether it was.
+ * Writes the entries of changed sessions into the registry, under the project lock. `read` is the
+ * registry as read under that lock (a transaction's lookups read it already: no second read).
+ *
+ * A session with a line gets its new line over the old one's bytes (one pwrite, padded with spaces
+ * to the old length, so the newline stays where it was) when it fits; a session without one is
+ * appended. Then one fdatasync: the change is durable when the command returns, as a rename would
+ * be, and the session files written before it are never newer on disk than an index that says so.
+ *
+ * Crash safety. A killed process cannot tear a pwrite: a write of a few hundred bytes reaches the
+ * page cache whole or not at all. A machine crash (power loss) before the fdatasync can: a line
+ * that crosses a page or sector boundary may come back half old, half new. Such a line either
+ * fails to parse (it reads as damaged: `session list` reads the session file, the next change of
+ * the session rewrites the file) or parses as a mix of the two versions; `session list` then
+ * trusts it only if its fingerprint matches the session file, and `wfs doctor` compares every line
+ * with its session and rebuilds the file from the folders (SPEC 2). An append torn the same way is
+ * read as a damaged line, and the next change rewrites the file without it. The registry is an
+ * index; the session folder stays the truth either way.
+ *
+ * Any line that does not fit (a longer description, a registry written without room, a last line
+ * without its newline) rewrites the whole file atomically instead, with room on every line.
  */
-export function appendToRegistry(registryPath: string, entries: Iterable<RegistryEntry>): boolean {
-  let text = '';
-  for (const entry of entries) text += `${JSON.stringify(entry)}\n`;
-  if (text === '') return false;
-  const { before, after } = appendLinesDurably(registryPath, text);
-  if (sizeStep(after) <= sizeStep(before)) return false;
-  const registry = readRegistry(registryPath);
-  if (registry.lineCount - registry.size <= registry.size) return false;
-  writeRegistry(registryPath, registry);
-  return true;
+export function updateRegistry(
+  registryPath: string,
+  read: Registry,
+  changed: Iterable<RegistryEntry>,
+): RegistryUpdate {
+  const entries = [...changed];
+  if (entries.length === 0) return 'unchanged';
+  const bytes = read.fileBytes;
+  if (bytes === undefined) {
+    // No registry yet (the project's first session): every line is new.
+    appendLinesDurably(registryPath, entries.map(registryLine).join(''));
+    return 'in-place';
+  }
+  const overwrites: Overwrite[] = [];
+  let appended = '';
+  // A last line without its newline was torn by a crash during an append: rewriting drops it, so
+  // the file is whole lines again after the first change that follows.
+  let fits = bytes.length === 0 || bytes[bytes.length - 1] === NEWLINE;
+  for (const entry of entries) {
+    if (!fits) break;
+    const line = read.findLine(entry.id);
+    if (line === undefined) {
+      appended += registryLine(entry);
+      continue;
+    }
+    const json = Buffer.from(JSON.stringify(entry));
+    const room = line.end - line.start;
+    if (!line.terminated || json.length > room) {
+      fits = false;
+      break;
+    }
+    const data = Buffer.alloc(room, SPACE);
+    json.copy(data);
+    overwrites.push({ position: line.start, data });
+  }
+  if (fits && patchFileDurably(registryPath, bytes.length, overwrites, appended)) return 'in-place';
+  // The rewrite starts from the file as it is now (it may have changed since `read`, see
+  // patchFileDurably), the changed entries set over it.
+  const current = readRegistry(registryPath);
+  for (const entry of entries) current.set(entry);
+  writeRegistry(registryPath, current);
+  return 'rewritten';
 }

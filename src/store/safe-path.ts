@@ -118,6 +118,19 @@ export function openForAppend(file: string, options?: { read?: boolean }): numbe
 }
 
 /**
+ * Opens an existing file of ours to overwrite bytes in place (pwrite), never through a link. No
+ * O_APPEND: on Linux it makes every pwrite land at the end whatever the position asked for.
+ */
+export function openForUpdate(file: string): number {
+  try {
+    return fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+  } catch (error) {
+    if (errnoCode(error) === 'ELOOP') throw linkError(file, file);
+    throw error;
+  }
+}
+
+/**
  * Reads a file of ours without following a link at its name: undefined when it does not exist,
  * `{link: true}` when a link stands there (the caller treats it as damage).
  */
