@@ -71,6 +71,26 @@ describe('registry lines', () => {
   });
 });
 
+describe('entriesById (listing)', () => {
+  it('parses the whole file at once, and line by line when a line is damaged, empty, doubled or holds two objects', () => {
+    const good = serializeRegistry([entry('WFS-a'), entry('WFS-b', 'active')]);
+    const ids = (text: string) =>
+      [...Registry.parse(text).entriesById().values()].map((e) => `${e.id}:${e.status}`);
+    expect(ids(good)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    expect(ids(`${good}{"id":"WFS-c","sta\n`)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    expect(ids(`${good}\n\n${registryLine(entry('WFS-c'))}`)).toEqual([
+      'WFS-a:paused',
+      'WFS-b:active',
+      'WFS-c:paused',
+    ]);
+    expect(ids(`${good}${registryLine(entry('WFS-a', 'active'))}`)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    // Two objects on one line are one damaged line, not two sessions.
+    const two = `${JSON.stringify(entry('WFS-c'))},${JSON.stringify(entry('WFS-d'))}\n`;
+    expect(ids(good + two)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    expect(Registry.parse(undefined).entriesById().size).toBe(0);
+  });
+});
+
 describe('updateRegistry', () => {
   it('overwrites a changed line in place, one line per session, the other bytes untouched', () => {
     const file = registryFile([entry('WFS-a'), entry('WFS-b'), entry('WFS-c')]);
