@@ -129,6 +129,7 @@ export {
   changeSessionPhase,
   type PhaseResult,
   readSessionCheckpoints,
+  readSessionPhaseHistory,
   readSessionTodos,
   type StateResult,
   saveCheckpoint,

@@ -161,12 +161,20 @@ export function readJson<T = Record<string, unknown>>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
+/**
+ * The registry's lines, parsed as any JSONL reader would (SPEC 2: one JSON object per session, one
+ * per line). Throws when a line does not parse or a session has more than one.
+ */
 export function registryLines(root: string): Record<string, unknown>[] {
   const text = fs.readFileSync(path.join(root, '.workflow', 'session_status.jsonl'), 'utf8');
-  return text
+  const lines = text
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const ids = lines.map((line) => line.id);
+  if (new Set(ids).size !== ids.length)
+    throw new Error(`a session has more than one line: ${ids.join(', ')}`);
+  return lines;
 }
 
 /** Every file below `dir`, relative, sorted (to prove nothing was written). */

@@ -204,3 +204,62 @@ export function checkpointsToPrune(
   }
   return prune;
 }
+
+/**
+ * Phase history kept in the session file: the newest PHASE_HISTORY_KEPT entries of
+ * `state_transitions` and of `context_chain`. Once a list holds PHASE_HISTORY_SLACK more, its
+ * oldest entries move to `.process/phase-history.jsonl` (a batch per move, not a line per change),
+ * so the file, and every save and read of it, stays the same size after a thousand phase changes.
+ */
+export const PHASE_HISTORY_KEPT = 20;
+const PHASE_HISTORY_SLACK = 10;
+
+export const PHASE_HISTORY_LISTS = ['state_transitions', 'context_chain'] as const;
+export type PhaseHistoryList = (typeof PHASE_HISTORY_LISTS)[number];
+
+/** How many entries of each list were moved out: the position of the first one still in the file. */
+export type PhaseHistoryCounts = Record<PhaseHistoryList, number>;
+
+/**
+ * A line of the history file: entry number `seq` (from 0, the session's first) of a list. A crash
+ * after a move was written but before the state that drops the entries was saved leaves lines
+ * whose seq is not below the state's count; they are moved again later, so a reader keeps one line
+ * per (list, seq) and only those below the state's count.
+ */
+export interface PhaseHistoryLine {
+  list: PhaseHistoryList;
+  seq: number;
+  entry: unknown;
+}
+
+/** `phase_history` in the state: absent until a first move. */
+export function movedCounts(state: SessionState): PhaseHistoryCounts {
+  const recorded = (state as { phase_history?: Partial<Record<PhaseHistoryList, unknown>> }).phase_history;
+  const count = (list: PhaseHistoryList) => {
+    const value = recorded?.[list];
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  };
+  return { state_transitions: count('state_transitions'), context_chain: count('context_chain') };
+}
+
+/** Moves the oldest entries of a list past the bound out of the state: the lines to write first. */
+export function trimPhaseHistory(
+  state: SessionState,
+  keep = PHASE_HISTORY_KEPT,
+  slack = PHASE_HISTORY_SLACK,
+): { state: SessionState; moved: PhaseHistoryLine[] } {
+  const counts = movedCounts(state);
+  const moved: PhaseHistoryLine[] = [];
+  let next = state;
+  for (const list of PHASE_HISTORY_LISTS) {
+    const entries = state[list];
+    if (entries.length <= keep + slack) continue;
+    const cut = entries.length - keep;
+    entries.slice(0, cut).forEach((entry, i) => {
+      moved.push({ list, seq: counts[list] + i, entry });
+    });
+    counts[list] += cut;
+    next = { ...next, [list]: entries.slice(cut), phase_history: { ...counts } };
+  }
+  return { state: next, moved };
+}

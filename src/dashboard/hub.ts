@@ -7,6 +7,7 @@ import {
   type ProjectContext,
   type ProjectWatch,
   readSessionCheckpoints,
+  readSessionPhaseHistory,
   reloadProject,
   showSession,
   type WfsEvent,
@@ -548,11 +549,15 @@ export class DashboardHub {
     if (listed?.summary.corrupt) return String(damagedFragment(listed.summary.reason));
     const { session, warnings } = await showSession(this.ctx, id);
     const checkpoints = await readSessionCheckpoints(this.ctx, id);
+    // The whole history: the session file keeps only the newest phase changes.
+    const history = await readSessionPhaseHistory(this.ctx, id);
     return String(
-      historyFragment(session.state, session.location, checkpoints.checkpoints, [
-        ...warnings,
-        ...checkpoints.warnings,
-      ]),
+      historyFragment(
+        { ...session.state, state_transitions: history.state_transitions },
+        session.location,
+        checkpoints.checkpoints,
+        [...warnings, ...checkpoints.warnings, ...history.warnings.filter((w) => !warnings.includes(w))],
+      ),
     );
   }
 

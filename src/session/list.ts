@@ -94,13 +94,14 @@ export function listSessions(ctx: ProjectContext, options: ListOptions = {}): Se
     options.includeArchived || options.status === 'archived' ? ['active', 'archives'] : ['active'];
   const folders = locations.map((location) => ({ location, ids: listSessionFolders(ctx.layout, location) }));
   const registry = readRegistry(ctx.layout.registryPath);
-  // Looking up many lines: index them all once. A few (10 open sessions among 10,000 archived):
-  // find each in the unsplit file instead of splitting 3 MB.
-  if (folders.reduce((sum, f) => sum + f.ids.length, 0) > FEW_LOOKUPS) registry.indexAll();
+  // Looking up many lines: parse them all at once. A few (10 open sessions among 10,000 archived):
+  // find each in the unsplit file instead of parsing 3 MB.
+  const many = folders.reduce((sum, f) => sum + f.ids.length, 0) > FEW_LOOKUPS;
+  const byId = many ? registry.entriesById() : undefined;
   const sessions: SessionSummary[] = [];
   for (const { location, ids } of folders) {
     for (const id of ids) {
-      const summary = summarise(ctx, id, location, registry.peek(id));
+      const summary = summarise(ctx, id, location, byId === undefined ? registry.peek(id) : byId.get(id));
       if (summary === undefined) continue;
       if (options.status === undefined || summary.status === options.status || summary.corrupt)
         sessions.push(summary);

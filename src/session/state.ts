@@ -8,6 +8,7 @@ import {
   parsePhase,
   parseTrigger,
   phaseKey,
+  trimPhaseHistory,
 } from '../core/phase.js';
 import type { Phase, SessionState, Todo, TodoStatus } from '../core/session.js';
 import {
@@ -27,6 +28,7 @@ import {
   readCheckpointFile,
   writeCheckpoint,
 } from '../store/checkpoints.js';
+import { appendPhaseHistory, readPhaseHistory } from '../store/phase-history.js';
 import type { ProjectContext } from '../store/project.js';
 import type { LoadedSession } from '../store/session-files.js';
 import { type Conversation, type EndResult, endConversation, withConversation } from './binding.js';
@@ -203,9 +205,13 @@ export async function changeSessionPhase(
       data,
       checkpointId,
     );
+    // The oldest history past the bound moves out of the state file, durably, before the save
+    // that drops it (see trimPhaseHistory for what a crash in between leaves).
+    const trimmed = trimPhaseHistory(state);
+    if (trimmed.moved.length > 0) appendPhaseHistory(session.dir, trimmed.moved);
     // The phase is in the registry's line, so this save updates the index.
     return {
-      ...done(tx, session, tx.save(session.dir, session.location, state), checkpoint),
+      ...done(tx, session, tx.save(session.dir, session.location, trimmed.state), checkpoint),
       from: change.from,
       changed: true,
     };
@@ -369,4 +375,33 @@ export async function readSessionCheckpoints(
     };
   });
   return { session_id: session.id, checkpoints, warnings };
+}
+
+/**
+ * A session's whole phase history, oldest first: the entries the session file keeps and those moved
+ * out of it into `.process/phase-history.jsonl`. Read without the lock, like `todo list`.
+ */
+export async function readSessionPhaseHistory(
+  ctx: ProjectContext,
+  sessionId?: string,
+): Promise<{
+  session_id: string;
+  state_transitions: unknown[];
+  context_chain: unknown[];
+  warnings: string[];
+}> {
+  const { session, warnings } = await readTarget(ctx, sessionId);
+  const history = readPhaseHistory(session.dir, session.state);
+  return {
+    session_id: session.id,
+    state_transitions: history.state_transitions,
+    context_chain: history.context_chain,
+    warnings:
+      history.missing > 0
+        ? [
+            ...warnings,
+            `${history.missing} earlier phase change(s) are missing from .process/phase-history.jsonl`,
+          ]
+        : warnings,
+  };
 }

@@ -12,6 +12,7 @@ import {
   Registry,
   type RegistryEntry,
   readRegistry,
+  updateRegistry,
   writeRegistry,
 } from '../store/registry.js';
 import { ensureDirectory } from '../store/safe-path.js';
@@ -36,9 +37,12 @@ import { activeSessions as findActiveSessions } from './show.js';
 export class SessionTransaction {
   readonly now: string;
   readonly warnings: string[] = [];
-  /** Read when first needed: a todo or a checkpoint never touches the 3 MB of a large registry. */
-  private loadedRegistry: Registry | undefined;
-  private registryChanged = false;
+  /** Entries of the sessions this transaction changed: written into the registry on commit. */
+  private readonly changedEntries = new Map<string, RegistryEntry>();
+  /** A registry to write whole instead (doctor's rebuild). */
+  private replacement: Registry | undefined;
+  /** The registry as read, for a lookup (read when first needed: most changes never read it). */
+  private readRegistryOnce: Registry | undefined;
   /** Sessions this transaction restored from a backup (their latest changes are lost). */
   readonly restored = new Set<string>();
   /** Sessions created by this transaction. */
@@ -50,20 +54,13 @@ export class SessionTransaction {
     this.now = nowIso(ctx);
   }
 
-  private get registry(): Registry {
-    if (this.loadedRegistry !== undefined) return this.loadedRegistry;
-    let registry = readRegistry(this.ctx.layout.registryPath);
-    // Damaged lines are not looked for here (that would parse 3 MB on every start); they are
-    // carried as they are until `wfs session list` skips them or `wfs doctor` rebuilds the file.
-    // No registry beside session folders: a fresh clone of a committed .workflow/ (the registry is
-    // ignored by git, see store/gitignore.ts) or a deleted index. The folders are the truth and
-    // the index is rebuilt from them, losing nothing: no warning.
-    if (!registry.exists && this.hasSessionFolders()) {
-      registry = Registry.fromEntries(rebuildRegistryEntries(this.ctx));
-      this.registryChanged = true;
-    }
-    this.loadedRegistry = registry;
-    return registry;
+  /** What the registry says of a session, this transaction's changes included. */
+  private registryEntry(id: string): RegistryEntry | undefined {
+    const changed = this.changedEntries.get(id);
+    if (changed !== undefined) return changed;
+    if (this.replacement !== undefined) return this.replacement.get(id);
+    this.readRegistryOnce ??= readRegistry(this.ctx.layout.registryPath);
+    return this.readRegistryOnce.get(id);
   }
 
   private hasSessionFolders(): boolean {
@@ -93,9 +90,7 @@ export class SessionTransaction {
     // `index: false` for saves that change nothing the registry lists (todos, checkpoints): its
     // line then no longer matches the file, and `session list` reads that one file instead.
     if (options?.index !== false) {
-      this.record(entryFromState(saved.state, location, saved.fingerprint), {
-        fresh: options?.created === true,
-      });
+      this.record(entryFromState(saved.state, location, saved.fingerprint));
     }
     return saved.state;
   }
@@ -119,7 +114,7 @@ export class SessionTransaction {
   /** Records a session this transaction created (saved elsewhere and moved into place). */
   recordCreated(saved: { state: SessionState; fingerprint: Fingerprint }): void {
     this.created.add(saved.state.session_id);
-    this.record(entryFromState(saved.state, 'active', saved.fingerprint), { fresh: true });
+    this.record(entryFromState(saved.state, 'active', saved.fingerprint));
   }
 
   private setPointer(id: string): void {
@@ -128,9 +123,9 @@ export class SessionTransaction {
     this.pointer = id;
   }
 
-  record(entry: RegistryEntry, options?: { fresh?: boolean }): void {
-    this.registry.set(entry, options);
-    this.registryChanged = true;
+  record(entry: RegistryEntry): void {
+    if (this.replacement !== undefined) this.replacement.set(entry);
+    else this.changedEntries.set(entry.id, entry);
   }
 
   /**
@@ -211,7 +206,7 @@ export class SessionTransaction {
     const paused = this.pauseActive(session.id);
     if (session.state.status === 'active') {
       // Already active: nothing to save; the index is written only if it disagrees.
-      if (this.registry.get(session.id)?.status !== 'active') {
+      if (this.registryEntry(session.id)?.status !== 'active') {
         this.record(entryFromState(session.state, session.location, session.fingerprint));
       }
       return { state: session.state, paused };
@@ -222,12 +217,37 @@ export class SessionTransaction {
 
   /** Replaces the whole registry (doctor's rebuild); written on commit like every other change. */
   replaceRegistry(entries: readonly RegistryEntry[]): void {
-    this.loadedRegistry = Registry.fromEntries(entries);
-    this.registryChanged = true;
+    this.replacement = Registry.fromEntries(entries);
+    this.changedEntries.clear();
   }
 
+  /**
+   * Writes the registry: the changed sessions' lines overwritten in place or appended (reading the
+   * file once, parsing no other line), or the whole file for a rebuild. Damaged lines are not
+   * looked for here (that would parse 3 MB on every change): readers skip them, and `wfs doctor`
+   * rebuilds the file.
+   */
   commit(): void {
-    if (this.registryChanged) writeRegistry(this.ctx.layout.registryPath, this.registry);
+    const file = this.ctx.layout.registryPath;
+    if (this.replacement !== undefined) {
+      writeRegistry(file, this.replacement);
+      return;
+    }
+    if (this.changedEntries.size === 0) return;
+    // Read under the project lock, like a lookup's read before it: the offsets stay true.
+    this.readRegistryOnce ??= readRegistry(file);
+    const read = this.readRegistryOnce;
+    // No registry beside session folders: a fresh clone of a committed .workflow/ (the registry is
+    // ignored by git, see store/gitignore.ts) or a deleted index. The folders are the truth and the
+    // index is rebuilt from them (which already holds this transaction's saves), losing nothing:
+    // no warning.
+    if (!read.exists && this.hasSessionFolders()) {
+      const rebuilt = Registry.fromEntries(rebuildRegistryEntries(this.ctx));
+      for (const entry of this.changedEntries.values()) rebuilt.set(entry);
+      writeRegistry(file, rebuilt);
+      return;
+    }
+    updateRegistry(file, read, this.changedEntries.values());
   }
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { errnoCode } from '../core/errors.js';
 import type { CheckReporter } from './checks.js';
-import { ensureDirectory, proveDirectory } from './safe-path.js';
+import { ensureDirectory, openForAppend, openForUpdate, proveDirectory } from './safe-path.js';
 import { uniqueSuffix } from './unique.js';
 
 export interface FileWrite {
@@ -133,6 +133,105 @@ export function copyFileAtomic(source: string, target: string, options?: { durab
 
 export function writeJsonAtomic(target: string, value: unknown): void {
   writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Sizes of an append-only file before and after an append (a caller's cue to compact it). */
+export interface Appended {
+  before: number;
+  after: number;
+}
+
+const NEWLINE = 0x0a;
+
+/** The bytes to append after a file of `size` bytes whose last byte is `last`: a torn line ended first. */
+function endTornLine(data: Buffer, size: number, last: number | undefined): Buffer {
+  return size > 0 && last !== NEWLINE ? Buffer.concat([Buffer.from('\n'), data]) : data;
+}
+
+function lastByte(fd: number, size: number): number | undefined {
+  if (size === 0) return undefined;
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  return last[0];
+}
+
+function writeAllAt(fd: number, data: Uint8Array, position: number): void {
+  // pwrite may write less than asked (a signal, a full disk): go on from where it stopped.
+  for (let done = 0; done < data.length; )
+    done += fs.writeSync(fd, data, done, data.length - done, position + done);
+}
+
+/**
+ * Appends lines (each ending in a newline) to an append-only file of ours, durably, never through a
+ * link. A line cut short by a crash during an earlier append (the last byte is no newline) is ended
+ * first, so the new lines start on a line of their own: the torn one stays a damaged line that
+ * readers skip, and never swallows what follows. Writers that append more than one 4 KiB line at
+ * a time, or rely on the torn-line check, must hold a lock across the call.
+ */
+export function appendLinesDurably(file: string, text: string): Appended {
+  const fd = openForAppend(file, { read: true });
+  try {
+    const before = fs.fstatSync(fd).size;
+    const data = endTornLine(Buffer.from(text), before, lastByte(fd, before));
+    writeAllParts(fd, [data]);
+    // The lines are acknowledged when the caller returns: on disk by then. fdatasync also makes
+    // the new size durable (it is needed to read the data back), and skips the mtime.
+    fs.fdatasyncSync(fd);
+    // A file this append created: its name must survive a crash too.
+    if (before === 0) syncDirectory(path.dirname(file));
+    return { before, after: before + data.length };
+  } catch (error) {
+    // ENOSPC, EFBIG, EIO on the descriptor carry no path: name the file.
+    throw withPath(error, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Bytes to overwrite in place: `data` at `position`. */
+export interface Overwrite {
+  position: number;
+  data: Uint8Array;
+}
+
+/**
+ * Overwrites ranges of an existing file of ours in place (one pwrite each) and appends `append`
+ * after them (a torn last line ended first), then one fdatasync for all of it. The caller computed
+ * the positions from the file's bytes as it read them, `expectedSize` long: when the file has
+ * another size now it changed since, nothing is written and the result is false (the caller
+ * rewrites it whole instead). Writers must hold a lock across the read and this call.
+ */
+export function patchFileDurably(
+  file: string,
+  expectedSize: number,
+  overwrites: readonly Overwrite[],
+  append = '',
+): boolean {
+  const fd = openForUpdate(file);
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size !== expectedSize) return false;
+    for (const { position, data } of overwrites) {
+      if (position < 0 || position + data.length > size)
+        throw new RangeError(
+          `overwrite of ${data.length} bytes at ${position} is outside ${file} (${size} bytes)`,
+        );
+      writeAllAt(fd, data, position);
+    }
+    if (append !== '') writeAllAt(fd, endTornLine(Buffer.from(append), size, lastByte(fd, size)), size);
+    // Acknowledged when the caller returns: the change is on disk by then, as a rename's would be.
+    fs.fdatasyncSync(fd);
+    return true;
+  } catch (error) {
+    throw withPath(error, file);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Appends one line (under 4 KiB, so it lands whole next to concurrent appends) and makes it durable. */
+export function appendLineDurably(file: string, line: string): void {
+  appendLinesDurably(file, line);
 }
 
 /** Creates a directory (EEXIST if it is there) and makes its entry durable in the parent. */

@@ -58,6 +58,8 @@ export interface SessionFolder {
   checkpoints: string;
   /** `wfs exec`'s audit trail. */
   audit: string;
+  /** Phase history moved out of the state file (see core/phase.ts), one JSON line per entry. */
+  phaseHistory: string;
   /** Where commands run for the session put their output (WFS_OUTPUT_DIR). */
   outputs: string;
   /** Workflow run records, one folder per workflow. */
@@ -77,6 +79,7 @@ export function sessionLayout(dir: string): SessionFolder {
     backups: path.join(process, 'backups'),
     checkpoints: path.join(process, 'checkpoints'),
     audit: path.join(process, 'audit.jsonl'),
+    phaseHistory: path.join(process, 'phase-history.jsonl'),
     outputs: path.join(process, 'outputs'),
     runs: path.join(process, 'runs'),
     tasks: path.join(dir, '.task'),

@@ -1,12 +1,20 @@
 import fs from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
-import { withPath, writeFileAtomic } from './atomic.js';
+import { appendLinesDurably, type Overwrite, patchFileDurably, withPath, writeFileAtomic } from './atomic.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
 /**
- * `session_status.jsonl`: one line per session, the SPEC's fields first. The session folders are
- * the truth; this file is an index kept in step with them under the project lock.
+ * `session_status.jsonl`: one line per session (SPEC 2), the SPEC's fields first. The session
+ * folders are the truth; this file is an index kept in step with them under the project lock.
+ *
+ * Each line is written with spare room: spaces before its newline, up to a multiple of 32 bytes and
+ * at least 16 (JSON.parse, and so every JSONL reader, ignores trailing whitespace). A change of a
+ * session whose new line fits in its old line's bytes overwrites that line in place, one pwrite;
+ * a new session appends its line. Neither rewrites the 3 MB of a project with 10,000 sessions.
+ * Only a line that outgrew its room (a longer description) rewrites the whole file atomically, with
+ * room again on every line. A registry written without room is read as it is; its first change
+ * rewrites it.
  *
  * Beyond the SPEC's fields each line caches `phase` and `project`, and `fingerprint` (inode, mtime,
  * size of workflow-session.json when the line was written). `wfs session list` trusts a line only
@@ -73,9 +81,25 @@ function isEntry(value: unknown): value is RegistryEntry {
 const LINE_PREFIX = '{"id":"';
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 const QUOTE = 0x22;
 const CLOSING_BRACE = 0x7d;
 const PREFIX_BYTES = Buffer.from(LINE_PREFIX);
+
+// A line's bytes (newline included) are rounded up to a multiple of this, after at least MIN_SPARE
+// spaces: room for what a change adds (a longer status or phase, `archives` for `active`, a longer
+// mtime in the fingerprint), so that changes overwrite their line in place.
+const LINE_QUANTUM = 32;
+const MIN_SPARE = 16;
+
+/** An entry as its line: compact JSON, then spaces up to its room, then the newline. */
+export function registryLine(entry: RegistryEntry): string {
+  const json = JSON.stringify(entry);
+  const bytes = Buffer.byteLength(json) + 1;
+  const room = Math.ceil((bytes + MIN_SPARE) / LINE_QUANTUM) * LINE_QUANTUM;
+  return `${json}${' '.repeat(room - bytes)}\n`;
+}
 
 /** Byte by byte: a Buffer.compare per line is a native call, ~1 µs each over 10,000 lines. */
 function startsWithPrefix(bytes: Buffer, at: number): boolean {
@@ -83,28 +107,40 @@ function startsWithPrefix(bytes: Buffer, at: number): boolean {
   return true;
 }
 
+/** Where a line's JSON ends: before its room (trailing spaces) and a carriage return. */
+function contentEnd(bytes: Buffer, start: number, end: number): number {
+  let at = end;
+  while (at > start) {
+    const byte = bytes[at - 1];
+    if (byte !== SPACE && byte !== TAB && byte !== CARRIAGE_RETURN) break;
+    at--;
+  }
+  return at;
+}
+
 interface Row {
-  /** The line's text, or where it is in the file's bytes (decoded only when it is read). */
-  raw?: string;
+  /** Where the line's JSON is in the file's bytes (decoded only when it is read). */
   start?: number;
   end?: number;
   entry?: RegistryEntry;
 }
 
+/** A session's line in the file: its first byte, and the position of its newline (or the file's end). */
+interface Line {
+  start: number;
+  end: number;
+  /** The line ends in a newline (a last line without one may be torn). */
+  terminated: boolean;
+}
+
 /**
- * The registry in memory, parsed only as far as asked. Listing needs every line (`rows`); a
- * transaction changes two or three lines of a file that holds 3 MB at 10,000 sessions, so it keeps
- * the text as read and splices the changed lines in when it writes (`patches`), never splitting or
- * parsing the other 9,998.
+ * The registry in memory, parsed only as far as asked. Listing needs every session (`rows`); a
+ * change of one session finds its line in the unsplit file and parses nothing else.
  */
 export class Registry {
-  // Kept as bytes: a transaction splices two or three lines into 3 MB without decoding and
-  // re-encoding the rest (~8 ms at 10,000 sessions).
+  // Kept as bytes: lines are found and decoded one by one, never as a 3 MB string.
   private bytes: Buffer | undefined;
   private rows: Map<string, Row> | undefined;
-  private readonly patches = new Map<string, RegistryEntry>();
-  /** Patched IDs known to have no line yet (a session just created): appended without a search. */
-  private readonly fresh = new Set<string>();
   private damaged = 0;
   exists = false;
 
@@ -123,6 +159,11 @@ export class Registry {
     return registry;
   }
 
+  /** The file as read (undefined: there was none, or this registry was built from entries). */
+  get fileBytes(): Buffer | undefined {
+    return this.bytes;
+  }
+
   /** Splits every line (listing, rebuilding, damage checks). */
   private allRows(): Map<string, Row> {
     if (this.rows !== undefined) return this.rows;
@@ -131,9 +172,9 @@ export class Registry {
     // Lines are found in the bytes and only their IDs decoded: no 3 MB string, no split array.
     for (let start = 0; start < bytes.length; ) {
       const newline = bytes.indexOf(NEWLINE, start);
-      const end = newline < 0 ? bytes.length : newline;
-      const next = end + 1;
-      if (end === start || (end === start + 1 && bytes[start] === CARRIAGE_RETURN)) {
+      const next = newline < 0 ? bytes.length + 1 : newline + 1;
+      const end = contentEnd(bytes, start, newline < 0 ? bytes.length : newline);
+      if (end === start) {
         start = next;
         continue;
       }
@@ -141,22 +182,22 @@ export class Registry {
       // the prefix ends the id; a line of any other form is damage.
       const quote = bytes.indexOf(QUOTE, start + LINE_PREFIX.length);
       const id = quote < 0 || quote > end ? '' : bytes.toString('utf8', start + LINE_PREFIX.length, quote);
+      // A second line of a session is damage too (the file holds one per session): the first is
+      // the one a change overwrites, so it is the one read.
       if (
         !startsWithPrefix(bytes, start) ||
         id === '' ||
         id.includes('\\') ||
-        bytes[end - 1] !== CLOSING_BRACE
+        bytes[end - 1] !== CLOSING_BRACE ||
+        rows.has(id)
       ) {
-        if (bytes.toString('utf8', start, end).trim() !== '') this.damaged++;
+        this.damaged++;
         start = next;
         continue;
       }
       rows.set(id, { start, end });
       start = next;
     }
-    for (const entry of this.patches.values()) rows.set(entry.id, { entry });
-    this.patches.clear();
-    this.fresh.clear();
     this.rows = rows;
     return rows;
   }
@@ -167,7 +208,7 @@ export class Registry {
     return this;
   }
 
-  /** Lines that are not registry lines at all (damage). */
+  /** Lines that are not registry lines (damage), a session's second line included. */
   get damagedLines(): number {
     this.allRows();
     return this.damaged;
@@ -177,132 +218,104 @@ export class Registry {
     return this.allRows().size;
   }
 
-  /** Where (in bytes) the line of `id` is in the unsplit file, or undefined. */
-  private findLine(id: string): { start: number; end: number } | undefined {
+  /** The session's line in the unsplit file: its first occurrence at a line start, or undefined. */
+  findLine(id: string): Line | undefined {
     const bytes = this.bytes;
     if (bytes === undefined) return undefined;
     const needle = `${LINE_PREFIX}${id}",`;
     for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) {
-      if (at === 0 || bytes[at - 1] === NEWLINE) {
-        const newline = bytes.indexOf(NEWLINE, at);
-        return { start: at, end: newline < 0 ? bytes.length : newline };
-      }
+      if (at !== 0 && bytes[at - 1] !== NEWLINE) continue;
+      const newline = bytes.indexOf(NEWLINE, at);
+      return newline < 0
+        ? { start: at, end: bytes.length, terminated: false }
+        : { start: at, end: newline, terminated: true };
     }
     return undefined;
   }
 
-  private rawOf(row: Row): string | undefined {
-    if (row.raw === undefined && row.start !== undefined)
-      row.raw = this.bytes!.toString('utf8', row.start, row.end);
-    return row.raw;
-  }
-
-  private parseRow(id: string, row: Row): RegistryEntry | undefined {
-    const raw = row.entry === undefined ? this.rawOf(row) : undefined;
-    if (raw !== undefined) {
-      try {
-        const value: unknown = JSON.parse(raw);
-        if (isEntry(value) && value.id === id) row.entry = value;
-      } catch {
-        // A damaged line reads as absent; the session file is read instead.
-      }
-    }
-    return row.entry;
-  }
-
-  get(id: string): RegistryEntry | undefined {
-    if (this.rows !== undefined) {
-      const row = this.rows.get(id);
-      return row === undefined ? undefined : this.parseRow(id, row);
-    }
-    const patched = this.patches.get(id);
-    if (patched !== undefined) return patched;
-    const line = this.findLine(id);
-    return line === undefined
-      ? undefined
-      : this.parseRow(id, { raw: this.bytes!.toString('utf8', line.start, line.end) });
-  }
-
-  /** Adds or replaces a session's line; `fresh` says it has none yet, which saves a search of the file. */
-  /**
-   * Like get, but keeps nothing: listing 10,000 sessions reads each line once, and retaining every
-   * line's text and object would make each garbage collection copy them all.
-   */
-  peek(id: string): RegistryEntry | undefined {
-    const row = this.rows?.get(id);
-    if (row === undefined || row.entry !== undefined || row.start === undefined) return this.get(id);
+  /** The entry on the line at `start..end`, if it is a whole line of `id`. */
+  private parseAt(id: string, start: number, end: number): RegistryEntry | undefined {
     try {
-      const value: unknown = JSON.parse(this.bytes!.toString('utf8', row.start, row.end));
+      const value: unknown = JSON.parse(this.bytes!.toString('utf8', start, end));
       return isEntry(value) && value.id === id ? value : undefined;
     } catch {
+      // A damaged line (torn by a crash) reads as absent: the session's file is read instead.
       return undefined;
     }
   }
 
-  set(entry: RegistryEntry, options?: { fresh?: boolean }): void {
-    if (this.rows !== undefined) {
-      this.rows.set(entry.id, { entry });
-      return;
+  private parseRow(id: string, row: Row, keep: boolean): RegistryEntry | undefined {
+    if (row.entry !== undefined) return row.entry;
+    const entry = this.parseAt(id, row.start!, row.end!);
+    if (keep && entry !== undefined) row.entry = entry;
+    return entry;
+  }
+
+  get(id: string): RegistryEntry | undefined {
+    if (this.rows === undefined) {
+      const line = this.findLine(id);
+      return line === undefined ? undefined : this.parseAt(id, line.start, line.end);
     }
-    this.patches.set(entry.id, entry);
-    if (options?.fresh) this.fresh.add(entry.id);
+    const row = this.rows.get(id);
+    return row === undefined ? undefined : this.parseRow(id, row, true);
   }
 
   /**
-   * IDs whose line says `status`. Lines are compact JSON.stringify output, so `"status":"active"`
-   * occurs only as that key (quotes inside values are escaped); a parse confirms.
+   * Like get, but keeps nothing: listing 10,000 sessions reads each line once, and retaining every
+   * line's object would make each garbage collection copy them all.
    */
-  idsWithStatus(status: string): string[] {
-    const needle = `"status":${JSON.stringify(status)}`;
-    const ids: string[] = [];
-    for (const [id, row] of this.allRows()) {
-      if (row.entry === undefined && !this.rawOf(row)?.includes(needle)) continue;
-      if (this.parseRow(id, row)?.status === status) ids.push(id);
+  peek(id: string): RegistryEntry | undefined {
+    if (this.rows === undefined) return this.get(id);
+    const row = this.rows.get(id);
+    return row === undefined ? undefined : this.parseRow(id, row, false);
+  }
+
+  /**
+   * Every session's entry, for a caller that looks up most of them (listing): the file parsed as
+   * one JSON array (its lines joined by commas), one native parse instead of 10,000. A file with a
+   * line that is not one JSON object (a damaged or an empty line) is parsed line by line instead.
+   * A session's first line counts, as everywhere else.
+   */
+  entriesById(): Map<string, RegistryEntry> {
+    const byId = new Map<string, RegistryEntry>();
+    if (this.rows === undefined && this.bytes !== undefined && this.bytes.length > 0) {
+      let values: unknown;
+      let lines = 0;
+      try {
+        const text = this.bytes.toString('utf8').trimEnd();
+        for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+        lines++;
+        values = JSON.parse(`[${text.replaceAll('\n', ',')}]`);
+      } catch {
+        values = undefined;
+      }
+      // As many objects as lines: no line held two, and no object spanned two lines.
+      if (Array.isArray(values) && values.length === lines && values.every(isEntry)) {
+        for (const value of values as RegistryEntry[]) if (!byId.has(value.id)) byId.set(value.id, value);
+        return byId;
+      }
     }
-    return ids;
+    for (const entry of this.entries()) byId.set(entry.id, entry);
+    return byId;
+  }
+
+  /** Adds or replaces a session's entry in memory (a registry written whole). */
+  set(entry: RegistryEntry): void {
+    this.allRows().set(entry.id, { entry });
   }
 
   *entries(): IterableIterator<RegistryEntry> {
     for (const [id, row] of this.allRows()) {
-      const entry = this.parseRow(id, row);
+      const entry = this.parseRow(id, row, true);
       if (entry !== undefined) yield entry;
     }
   }
 
+  /** The whole file: one line per session, with room, damaged lines left out. */
   serialize(): string {
-    return Buffer.concat(this.toParts()).toString('utf8');
-  }
-
-  /** The file's content in parts, to be written one after the other: no 3 MB copy to join them. */
-  toParts(): Buffer[] {
-    if (this.rows !== undefined) {
-      let out = '';
-      for (const row of this.rows.values()) {
-        out += `${row.entry === undefined ? this.rawOf(row) : JSON.stringify(row.entry)}\n`;
-      }
-      return [Buffer.from(out)];
-    }
-    // Splice the changed lines into the file as read; new sessions go at the end.
-    const bytes = this.bytes ?? Buffer.alloc(0);
-    const replaced: { start: number; end: number; line: string }[] = [];
-    let appended = '';
-    for (const entry of this.patches.values()) {
-      const where = this.fresh.has(entry.id) ? undefined : this.findLine(entry.id);
-      if (where === undefined) appended += `${JSON.stringify(entry)}\n`;
-      else replaced.push({ ...where, line: JSON.stringify(entry) });
-    }
-    replaced.sort((a, b) => a.start - b.start);
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (const r of replaced) {
-      parts.push(bytes.subarray(at, r.start), Buffer.from(r.line));
-      at = r.end;
-    }
-    parts.push(bytes.subarray(at));
-    const last = parts.findLast((part) => part.length > 0);
-    const separator = last !== undefined && last[last.length - 1] !== NEWLINE ? '\n' : '';
-    if (separator !== '' || appended !== '') parts.push(Buffer.from(separator + appended));
-    return parts;
+    let out = '';
+    for (const entry of this.entries()) out += registryLine(entry);
+    return out;
   }
 }
 
@@ -323,6 +336,76 @@ export function serializeRegistry(entries: Iterable<RegistryEntry>): string {
   return Registry.fromEntries(entries).serialize();
 }
 
+/** Writes the registry whole, atomically (temp file, fsync, rename, fsync of the folder). */
 export function writeRegistry(registryPath: string, registry: Registry): void {
-  writeFileAtomic(registryPath, registry.toParts());
+  writeFileAtomic(registryPath, registry.serialize());
+}
+
+/** How a change reached the file: lines overwritten in place and appended, or the file rewritten. */
+export type RegistryUpdate = 'in-place' | 'rewritten' | 'unchanged';
+
+/**
+ * Writes the entries of changed sessions into the registry, under the project lock. `read` is the
+ * registry as read under that lock (a transaction's lookups read it already: no second read).
+ *
+ * A session with a line gets its new line over the old one's bytes (one pwrite, padded with spaces
+ * to the old length, so the newline stays where it was) when it fits; a session without one is
+ * appended. Then one fdatasync: the change is durable when the command returns, as a rename would
+ * be, and the session files written before it are never newer on disk than an index that says so.
+ *
+ * Crash safety. A killed process cannot tear a pwrite: a write of a few hundred bytes reaches the
+ * page cache whole or not at all. A machine crash (power loss) before the fdatasync can: a line
+ * that crosses a page or sector boundary may come back half old, half new. Such a line either
+ * fails to parse (it reads as damaged: `session list` reads the session file, the next change of
+ * the session rewrites the file) or parses as a mix of the two versions; `session list` then
+ * trusts it only if its fingerprint matches the session file, and `wfs doctor` compares every line
+ * with its session and rebuilds the file from the folders (SPEC 2). An append torn the same way is
+ * read as a damaged line, and the next change rewrites the file without it. The registry is an
+ * index; the session folder stays the truth either way.
+ *
+ * Any line that does not fit (a longer description, a registry written without room, a last line
+ * without its newline) rewrites the whole file atomically instead, with room on every line.
+ */
+export function updateRegistry(
+  registryPath: string,
+  read: Registry,
+  changed: Iterable<RegistryEntry>,
+): RegistryUpdate {
+  const entries = [...changed];
+  if (entries.length === 0) return 'unchanged';
+  const bytes = read.fileBytes;
+  if (bytes === undefined) {
+    // No registry yet (the project's first session): every line is new.
+    appendLinesDurably(registryPath, entries.map(registryLine).join(''));
+    return 'in-place';
+  }
+  const overwrites: Overwrite[] = [];
+  let appended = '';
+  // A last line without its newline was torn by a crash during an append: rewriting drops it, so
+  // the file is whole lines again after the first change that follows.
+  let fits = bytes.length === 0 || bytes[bytes.length - 1] === NEWLINE;
+  for (const entry of entries) {
+    if (!fits) break;
+    const line = read.findLine(entry.id);
+    if (line === undefined) {
+      appended += registryLine(entry);
+      continue;
+    }
+    const json = Buffer.from(JSON.stringify(entry));
+    const room = line.end - line.start;
+    if (!line.terminated || json.length > room) {
+      fits = false;
+      break;
+    }
+    const data = Buffer.alloc(room, SPACE);
+    json.copy(data);
+    overwrites.push({ position: line.start, data });
+  }
+  if (fits && patchFileDurably(registryPath, bytes.length, overwrites, appended)) return 'in-place';
+  // The rewrite starts from the file as it is now (it may have changed since `read`, see
+  // patchFileDurably), the changed entries set over it.
+  const current = readRegistry(registryPath);
+  for (const entry of entries) current.set(entry);
+  writeRegistry(registryPath, current);
+  return 'rewritten';
 }

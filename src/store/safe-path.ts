@@ -100,12 +100,15 @@ export function forgetProvenDirectories(): void {
  * Opens a file of ours for appending (a log), never through a link: O_NOFOLLOW refuses a link at the
  * file's own name, ensureDirectory one on its way. O_APPEND: each write lands whole at the end.
  */
-export function openForAppend(file: string): number {
+export function openForAppend(file: string, options?: { read?: boolean }): number {
   ensureDirectory(path.dirname(file));
   try {
     return fs.openSync(
       file,
-      fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW,
+      (options?.read ? fs.constants.O_RDWR : fs.constants.O_WRONLY) |
+        fs.constants.O_APPEND |
+        fs.constants.O_CREAT |
+        fs.constants.O_NOFOLLOW,
       0o644,
     );
   } catch (error) {
@@ -114,20 +117,16 @@ export function openForAppend(file: string): number {
   }
 }
 
-/** Appends one line (under 4 KiB, so it lands whole next to concurrent appends) and makes it durable. */
-export function appendLineDurably(file: string, line: string): void {
-  const fd = openForAppend(file);
+/**
+ * Opens an existing file of ours to overwrite bytes in place (pwrite), never through a link. No
+ * O_APPEND: on Linux it makes every pwrite land at the end whatever the position asked for.
+ */
+export function openForUpdate(file: string): number {
   try {
-    fs.writeSync(fd, line);
-    // The line is acknowledged when the caller returns: it is on disk by then.
-    fs.fsyncSync(fd);
+    return fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
   } catch (error) {
-    // ENOSPC, EFBIG, EIO on the descriptor carry no path: name the file.
-    const e = error as NodeJS.ErrnoException;
-    if (errnoCode(error) !== undefined && e.path === undefined) e.path = file;
+    if (errnoCode(error) === 'ELOOP') throw linkError(file, file);
     throw error;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -1,0 +1,278 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { completeSession } from '../../src/session/archive.js';
+import { pauseSession, resumeSession, switchSession } from '../../src/session/lifecycle.js';
+import { listSessions } from '../../src/session/list.js';
+import { startNewSession } from '../../src/session/start.js';
+import { changeSessionPhase } from '../../src/session/state.js';
+import { appendLinesDurably } from '../../src/store/atomic.js';
+import { openProject } from '../../src/store/project.js';
+import {
+  Registry,
+  type RegistryEntry,
+  readRegistry,
+  registryLine,
+  serializeRegistry,
+  updateRegistry,
+} from '../../src/store/registry.js';
+import { makeRepo, readJson, registryLines, tempDir } from '../helpers.js';
+
+const entry = (id: string, status = 'paused', phase = 'PLAN'): RegistryEntry => ({
+  id,
+  status: status as 'paused',
+  type: 'workflow',
+  description: `d ${id}`,
+  created: 't',
+  updated: 't',
+  directory: `.workflow/active/${id}`,
+  phase: phase as 'PLAN',
+  project: id,
+});
+
+/** Every line parses on its own, and no session has two (SPEC 2). */
+function linesOf(file: string): RegistryEntry[] {
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as RegistryEntry);
+  expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
+  return lines;
+}
+
+function registryFile(entries: RegistryEntry[]): string {
+  const file = path.join(tempDir(), 'session_status.jsonl');
+  fs.writeFileSync(file, serializeRegistry(entries));
+  return file;
+}
+
+describe('registry lines', () => {
+  it('are compact JSON with room: spaces up to a multiple of 32 bytes, at least 16, that every JSONL reader ignores', () => {
+    for (const e of [entry('WFS-a'), { ...entry('WFS-b'), description: 'Grüße 🔐 '.repeat(7) }]) {
+      const line = registryLine(e);
+      const bytes = Buffer.byteLength(line);
+      expect(bytes % 32).toBe(0);
+      expect(line.endsWith('\n')).toBe(true);
+      expect(line.trimEnd()).toBe(JSON.stringify(e));
+      expect(bytes - Buffer.byteLength(JSON.stringify(e)) - 1).toBeGreaterThanOrEqual(16);
+      expect(JSON.parse(line)).toEqual(e);
+    }
+    const registry = Registry.parse(serializeRegistry([entry('WFS-a'), entry('WFS-b', 'active')]));
+    expect([registry.get('WFS-b')?.status, registry.damagedLines]).toEqual(['active', 0]);
+  });
+
+  it('a second line of a session is damage, and the first is the one read and changed', () => {
+    const text = registryLine(entry('WFS-a')) + registryLine(entry('WFS-a', 'active'));
+    const registry = Registry.parse(text);
+    expect(registry.get('WFS-a')?.status).toBe('paused');
+    expect(registry.indexAll().get('WFS-a')?.status).toBe('paused');
+    expect([registry.size, registry.damagedLines]).toEqual([1, 1]);
+  });
+});
+
+describe('entriesById (listing)', () => {
+  it('parses the whole file at once, and line by line when a line is damaged, empty, doubled or holds two objects', () => {
+    const good = serializeRegistry([entry('WFS-a'), entry('WFS-b', 'active')]);
+    const ids = (text: string) =>
+      [...Registry.parse(text).entriesById().values()].map((e) => `${e.id}:${e.status}`);
+    expect(ids(good)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    expect(ids(`${good}{"id":"WFS-c","sta\n`)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    expect(ids(`${good}\n\n${registryLine(entry('WFS-c'))}`)).toEqual([
+      'WFS-a:paused',
+      'WFS-b:active',
+      'WFS-c:paused',
+    ]);
+    expect(ids(`${good}${registryLine(entry('WFS-a', 'active'))}`)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    // Two objects on one line are one damaged line, not two sessions.
+    const two = `${JSON.stringify(entry('WFS-c'))},${JSON.stringify(entry('WFS-d'))}\n`;
+    expect(ids(good + two)).toEqual(['WFS-a:paused', 'WFS-b:active']);
+    expect(Registry.parse(undefined).entriesById().size).toBe(0);
+  });
+});
+
+describe('updateRegistry', () => {
+  it('overwrites a changed line in place, one line per session, the other bytes untouched', () => {
+    const file = registryFile([entry('WFS-a'), entry('WFS-b'), entry('WFS-c')]);
+    const before = fs.readFileSync(file);
+    const ino = fs.statSync(file).ino;
+    const changed = { ...entry('WFS-b', 'completed', 'IMPLEMENT'), directory: '.workflow/archives/WFS-b' };
+    expect(updateRegistry(file, readRegistry(file), [changed])).toBe('in-place');
+    const after = fs.readFileSync(file);
+    // Same file (no rename), same length, only the second line differs.
+    expect([fs.statSync(file).ino, after.length]).toEqual([ino, before.length]);
+    const [a, b, c] = before.toString().split('\n');
+    const [a2, b2, c2] = after.toString().split('\n');
+    expect([a2, c2]).toEqual([a, c]);
+    expect(b2).not.toBe(b);
+    expect(b2!.length).toBe(b!.length);
+    expect(linesOf(file).map((l) => `${l.id}:${l.status}`)).toEqual([
+      'WFS-a:paused',
+      'WFS-b:completed',
+      'WFS-c:paused',
+    ]);
+    expect(readRegistry(file).get('WFS-b')).toEqual(changed);
+  });
+
+  it('appends a new session after the others, the file as it was kept byte for byte', () => {
+    const file = registryFile([entry('WFS-a'), entry('WFS-b', 'active')]);
+    const before = fs.readFileSync(file);
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-b'), entry('WFS-c', 'active')])).toBe(
+      'in-place',
+    );
+    const after = fs.readFileSync(file);
+    expect(after.length).toBe(before.length + Buffer.byteLength(registryLine(entry('WFS-c', 'active'))));
+    expect(linesOf(file).map((l) => `${l.id}:${l.status}`)).toEqual([
+      'WFS-a:paused',
+      'WFS-b:paused',
+      'WFS-c:active',
+    ]);
+  });
+
+  it('a line that outgrew its room rewrites the file atomically, with room on every line', () => {
+    const file = registryFile([entry('WFS-a'), entry('WFS-b')]);
+    const ino = fs.statSync(file).ino;
+    const longer = { ...entry('WFS-a', 'active'), description: 'a much longer description '.repeat(4) };
+    expect(updateRegistry(file, readRegistry(file), [longer, entry('WFS-c')])).toBe('rewritten');
+    expect(fs.statSync(file).ino).not.toBe(ino);
+    expect(fs.readFileSync(file, 'utf8')).toBe(serializeRegistry([longer, entry('WFS-b'), entry('WFS-c')]));
+    // And the next change of that session fits again.
+    expect(updateRegistry(file, readRegistry(file), [{ ...longer, status: 'paused' }])).toBe('in-place');
+  });
+
+  it('reads a registry written without room as it is; its first change that does not fit rewrites it with room', () => {
+    const file = path.join(tempDir(), 'session_status.jsonl');
+    const old = `${JSON.stringify(entry('WFS-a'))}\n${JSON.stringify(entry('WFS-b'))}\n`;
+    fs.writeFileSync(file, old);
+    expect(readRegistry(file).get('WFS-b')?.status).toBe('paused');
+    expect([...readRegistry(file).entries()].map((e) => e.id)).toEqual(['WFS-a', 'WFS-b']);
+    // A change of the same length fits even without room; a longer one rewrites.
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-a', 'active')])).toBe('in-place');
+    expect(fs.readFileSync(file, 'utf8')).toBe(old.replace('paused', 'active'));
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-a', 'completed')])).toBe('rewritten');
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      serializeRegistry([entry('WFS-a', 'completed'), entry('WFS-b')]),
+    );
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-a')])).toBe('in-place');
+  });
+
+  it('after a kill mid-append (a torn last line) the next change rewrites the file: one whole line per session again', () => {
+    const file = registryFile([entry('WFS-a'), entry('WFS-b')]);
+    const torn = registryLine(entry('WFS-c', 'active')).slice(0, 40);
+    fs.appendFileSync(file, torn);
+    // Read meanwhile: the torn line is damage, the session it began has no line (its folder decides).
+    const read = readRegistry(file);
+    expect([read.get('WFS-c'), read.indexAll().damagedLines]).toEqual([undefined, 1]);
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-a', 'active')])).toBe('rewritten');
+    expect(linesOf(file).map((l) => `${l.id}:${l.status}`)).toEqual(['WFS-a:active', 'WFS-b:paused']);
+    expect(readRegistry(file).damagedLines).toBe(0);
+  });
+
+  it("a damaged line in the middle is overwritten whole by its session's next change", () => {
+    const file = registryFile([entry('WFS-a'), entry('WFS-b'), entry('WFS-c')]);
+    const text = fs.readFileSync(file, 'utf8');
+    const at = text.indexOf('{"id":"WFS-b"');
+    // Half of the line lost, as a machine crash could leave a line that crossed a page boundary.
+    fs.writeFileSync(file, `${text.slice(0, at + 30)}${'\0'.repeat(20)}${text.slice(at + 50)}`);
+    expect(readRegistry(file).get('WFS-b')).toBeUndefined();
+    expect(readRegistry(file).indexAll().get('WFS-c')?.id).toBe('WFS-c');
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-b', 'active')])).toBe('in-place');
+    expect(linesOf(file).map((l) => `${l.id}:${l.status}`)).toEqual([
+      'WFS-a:paused',
+      'WFS-b:active',
+      'WFS-c:paused',
+    ]);
+  });
+
+  it('rewrites when the file changed size since it was read (offsets no longer true)', () => {
+    const file = registryFile([entry('WFS-a'), entry('WFS-b')]);
+    const read = readRegistry(file);
+    fs.appendFileSync(file, registryLine(entry('WFS-c')));
+    expect(updateRegistry(file, read, [entry('WFS-a', 'active')])).toBe('rewritten');
+    expect(linesOf(file).map((l) => `${l.id}:${l.status}`)).toEqual([
+      'WFS-a:active',
+      'WFS-b:paused',
+      'WFS-c:paused',
+    ]);
+  });
+
+  it('creates the file with the first session', () => {
+    const file = path.join(tempDir(), 'session_status.jsonl');
+    expect(updateRegistry(file, readRegistry(file), [entry('WFS-a', 'active')])).toBe('in-place');
+    expect(fs.readFileSync(file, 'utf8')).toBe(registryLine(entry('WFS-a', 'active')));
+  });
+});
+
+describe('the registry through the session commands', () => {
+  it('holds one line per session, matching its folder, after start, phase, pause, resume, switch, complete and archive; none of them rewrites it', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    const file = ctx.layout.registryPath;
+    await startNewSession(ctx, { description: 'one' });
+    const ino = fs.statSync(file).ino;
+    const check = () => {
+      const lines = registryLines(ctx.layout.root);
+      for (const line of lines) {
+        const state = readJson<{ status: string; current_phase: string }>(
+          path.join(ctx.layout.root, String(line.directory), 'workflow-session.json'),
+        );
+        expect(`${line.id}:${line.status}:${line.phase}`).toBe(
+          `${line.id}:${state.status}:${state.current_phase}`,
+        );
+      }
+      // In place or appended: the same file all along.
+      expect(fs.statSync(file).ino).toBe(ino);
+      return lines.map((l) => `${l.id}:${l.status}`);
+    };
+    await startNewSession(ctx, { description: 'two' });
+    await startNewSession(ctx, { description: 'three' });
+    expect(check()).toEqual(['WFS-one:paused', 'WFS-two:paused', 'WFS-three:active']);
+    await changeSessionPhase(ctx, { to: 'IMPLEMENT' });
+    await changeSessionPhase(ctx, { to: 'REVIEW' });
+    await pauseSession(ctx);
+    expect(check()).toEqual(['WFS-one:paused', 'WFS-two:paused', 'WFS-three:paused']);
+    await resumeSession(ctx, 'WFS-three');
+    await switchSession(ctx, 'WFS-one');
+    expect(check()).toEqual(['WFS-one:active', 'WFS-two:paused', 'WFS-three:paused']);
+    await completeSession(ctx, 'WFS-two');
+    await completeSession(ctx, 'WFS-one', { archive: false });
+    expect(check()).toEqual(['WFS-one:completed', 'WFS-two:archived', 'WFS-three:paused']);
+    const listed = listSessions(ctx, { includeArchived: true }).map(
+      (s) => `${s.id}:${s.status}:${s.location}`,
+    );
+    expect(listed.sort()).toEqual([
+      'WFS-one:completed:active',
+      'WFS-three:paused:active',
+      'WFS-two:archived:archives',
+    ]);
+  });
+
+  it('a missing registry is rebuilt whole from the folders by the next change', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    await startNewSession(ctx, { description: 'one' });
+    await startNewSession(ctx, { description: 'two' });
+    fs.rmSync(ctx.layout.registryPath);
+    await changeSessionPhase(ctx, { to: 'REVIEW' });
+    expect(registryLines(ctx.layout.root).map((l) => `${l.id}:${l.status}:${l.phase}`)).toEqual([
+      'WFS-one:paused:PLAN',
+      'WFS-two:active:REVIEW',
+    ]);
+  });
+});
+
+describe('durable appends', () => {
+  it('create the file, end a torn line before appending, and report the sizes', () => {
+    const file = path.join(tempDir(), 'log.jsonl');
+    expect(appendLinesDurably(file, '{"a":1}\n')).toEqual({ before: 0, after: 8 });
+    fs.appendFileSync(file, '{"b":');
+    expect(appendLinesDurably(file, '{"c":3}\n')).toEqual({ before: 13, after: 22 });
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":\n{"c":3}\n');
+  });
+
+  it('never append through a link', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'elsewhere'), '');
+    fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'log.jsonl'));
+    expect(() => appendLinesDurably(path.join(dir, 'log.jsonl'), 'x\n')).toThrow(/link/);
+    expect(fs.readFileSync(path.join(dir, 'elsewhere'), 'utf8')).toBe('');
+  });
+});
