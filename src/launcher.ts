@@ -187,8 +187,10 @@ function launch(): void {
     }
   });
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  const require_ = process.getBuiltinModule('node:module').createRequire(BUNDLE);
-  run.call(bundle.exports, bundle.exports, require_, bundle, BUNDLE, __dirname);
+  // The launcher's own require: the bundle sits in the launcher's folder, so it resolves the
+  // bundle's requires (./lazy/*.cjs, node: builtins) as createRequire(BUNDLE) would, without
+  // loading node:module for it (~0.5 ms, measured with --cpu-prof).
+  run.call(bundle.exports, bundle.exports, require, bundle, BUNDLE, __dirname);
 }
 
 launch();

@@ -19,6 +19,26 @@ function reportError(
 }
 
 /**
+ * The command line resolved once per process: the launcher asks for the cache's name (above main)
+ * and main then runs the command, from the same argv array. Keyed by that array, so main called
+ * with another (tests, the MCP server) resolves its own.
+ */
+let resolved:
+  | { argv: readonly string[]; resolution?: ReturnType<typeof resolve>; error?: unknown }
+  | undefined;
+function resolveOnce(argv: readonly string[]): ReturnType<typeof resolve> {
+  if (resolved?.argv !== argv) {
+    try {
+      resolved = { argv, resolution: resolve(COMMANDS, argv, version) };
+    } catch (error) {
+      resolved = { argv, error };
+    }
+  }
+  if (resolved.resolution === undefined) throw resolved.error;
+  return resolved.resolution;
+}
+
+/**
  * The name of the code cache the launcher keeps for this command line (src/launcher.ts): the
  * command's words (`session-list`). None for help, the version and a usage error (not worth a
  * cache), nor for the commands that run until stopped (`mcp`, `dashboard`, `events --follow`):
@@ -27,7 +47,7 @@ function reportError(
 export function codeCacheName(argv: readonly string[]): string | undefined {
   let resolution: ReturnType<typeof resolve>;
   try {
-    resolution = resolve(COMMANDS, argv, version);
+    resolution = resolveOnce(argv);
   } catch {
     return undefined;
   }
@@ -46,7 +66,7 @@ export function codeCacheName(argv: readonly string[]): string | undefined {
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const json = argv.includes('--json');
   try {
-    const resolution = resolve(COMMANDS, argv, version);
+    const resolution = resolveOnce(argv);
     // --json means one JSON document on stdout for every command (SPEC 3), help and version too.
     if (resolution.kind === 'version') {
       io.stdout(json ? `${JSON.stringify({ version })}\n` : `${version}\n`);

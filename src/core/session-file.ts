@@ -6,7 +6,7 @@ import {
   needsMigration,
 } from './migrate.js';
 import { describeIssues } from './schema-errors.js';
-import { SESSION_MAJOR, type SessionState, sessionSchema } from './session.js';
+import { isWellFormedSession, SESSION_MAJOR, type SessionState, sessionSchema } from './session.js';
 
 /**
  * Reading a workflow-session.json: validation against the schema, with older schemas migrated on
@@ -51,6 +51,8 @@ export function validateSession(
       }
     }
   }
+  // The file as wfs writes it is read without building the schema (see isWellFormedSession).
+  if (isWellFormedSession(value)) return { ok: true, state: value };
   const result = sessionSchema().safeParse(value);
   if (!result.success) {
     // A status CCW wrote into an otherwise valid file is read, not restored over (see migrate.ts).

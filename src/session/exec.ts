@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { errnoCode, isWfsError, WfsError } from '../core/errors.js';
+import { monotonicMs } from '../core/monotonic.js';
 import { appendLineDurably, removeFileIfExists } from '../store/atomic.js';
 import { sessionLayout } from '../store/layout.js';
 import type { ProjectContext } from '../store/project.js';
@@ -140,7 +141,7 @@ export async function execInSession(
       : await keepPresent(ctx, session.id, (m) => (started === undefined ? warnings : late).push(m));
   onStart?.(warnings);
   const env = sessionEnv(ctx, input.env, session, workspace, outputDir);
-  started = performance.now();
+  started = monotonicMs();
   const startedAt = nowIso(ctx);
   const outcome = await new Promise<{ code: number; signal: NodeJS.Signals | null; error?: string }>(
     (resolve) => {
@@ -171,7 +172,7 @@ export async function execInSession(
       });
     },
   );
-  const duration = Math.round(performance.now() - started);
+  const duration = Math.round(monotonicMs() - started);
   await stopPresence();
   // A temporary workspace is temporary: removed unless the command left something in it.
   if (session === undefined && fs.readdirSync(workspace).length === 0) fs.rmdirSync(workspace);

@@ -186,6 +186,8 @@ export class SessionTransaction {
         }
         return [];
       }
+      // Read once: what findActiveSessions would read again, and decide the same way.
+      if (read.kind === 'ok') return read.state.status === 'active' ? [this.noticed(read)] : [];
     }
     return findActiveSessions(this.ctx).map((read) => this.noticed(read));
   }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { monotonicMs } from '../../core/monotonic.js';
 
 /**
  * The clock by which the embedded backend judges expiries (leases, results, presence, claims).
@@ -36,7 +37,7 @@ function wallMapping(now: () => number): (hostMs: number) => number {
   let checkedAt = Number.NEGATIVE_INFINITY;
   return (hostMs) => {
     // Checked at most every 100 ms of this process (a listing shows thousands of expiries at once).
-    const local = performance.now();
+    const local = monotonicMs();
     if (local - checkedAt >= 100) {
       checkedAt = local;
       const fresh = Date.now() - now();
