@@ -135,7 +135,17 @@ describe('the code cache', () => {
       ['a torn file', good.subarray(0, good.length >> 1)],
       ['an empty file', Buffer.alloc(0)],
       ['no header', good.subarray(16)],
-      ['a checksum that lies', Buffer.concat([good.subarray(0, 8), Buffer.alloc(4), good.subarray(12)])],
+      // The payload is stored twice: a byte flipped in either copy, or a length that lies.
+      [
+        'a flipped byte in the second copy',
+        Buffer.from(good.map((b, i) => (i === good.length - 3 ? b ^ 0x10 : b))),
+      ],
+      ['a flipped byte in the first copy', Buffer.from(good.map((b, i) => (i === 40 ? b ^ 0x01 : b)))],
+      [
+        'a length that lies',
+        Buffer.concat([good.subarray(0, 4), Buffer.from([1, 0, 0, 0]), good.subarray(8)]),
+      ],
+      ['one copy only', good.subarray(0, 16 + good.readUInt32LE(4))],
     ];
     for (const [what, bytes] of damaged) {
       fs.writeFileSync(file, bytes);
@@ -169,7 +179,7 @@ describe('the code cache', () => {
     ).toBe(false);
   });
 
-  it('checks its sum in JavaScript where there is no WebAssembly (node --jitless), in a file of its own', () => {
+  it('works under node --jitless (no WebAssembly, no JIT), in a file of its own', () => {
     const { repo, xdg, dir } = setup();
     const args = ['session', 'show', '--json'];
     const plain = run(repo, args, { WFS_CODE_CACHE: '0' }, '', ['--jitless']);
