@@ -98,3 +98,110 @@ export async function acquireAsBefore(
   )) as [number, string, string];
   return { status, fence: Number(fence), expiresAt: Number(expires) };
 }
+
+/**
+ * The acquire of the version before this one (one string key per live lease, the abandoned token
+ * as a key of its own), as it ran: its Lua text whole.
+ */
+const ACQUIRE_ONE_KEY_BEFORE = `local leaseKey = KEYS[1]
+local fenceKey = KEYS[2]
+local bootKey = KEYS[3]
+local indexKey = KEYS[4]
+local abandonedKey = KEYS[5]
+local token = ARGV[1]
+local ttl = ARGV[2]
+local holder = ARGV[3]
+local name = ARGV[4]
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+local function current(key)
+  local value = redis.pcall('GET', key)
+  if type(value) == 'table' then
+    local fields = redis.call('HMGET', key, 'token', 'fence', 'expires_at', 'holder')
+    if not fields[1] then return nil end
+    return fields[1], fields[2] or '0', fields[3] or '0', fields[4] or '{}'
+  end
+  if not value then return nil end
+  local token, fence, expires, holder = string.match(value, '^(%S+) (%d+) (%d+) (.*)$')
+  if not token then return '', '0', '0', '{}' end
+  return token, fence, expires, holder
+end
+
+if redis.call('EXISTS', abandonedKey) == 1 then return {2, '0', '0'} end
+local last = tonumber(redis.call('HGET', fenceKey, 'fence'))
+local floor = now * 1024 + math.floor((tonumber(time[2]) % 1000) * 1024 / 1000)
+local fence = string.format('%d', math.max((last or 0) + 1, floor))
+local expires = string.format('%d', now + tonumber(ttl))
+if not redis.call('SET', leaseKey, token .. ' ' .. fence .. ' ' .. expires .. ' ' .. holder, 'PX', ttl, 'NX') then
+  local _, heldFence, heldExpires, heldBy = current(leaseKey)
+  return {0, heldFence or '0', heldExpires or '0', heldBy or '{}'}
+end
+redis.call('HSET', fenceKey, 'fence', fence)
+if redis.call('ZADD', indexKey, expires, name) == 1 then
+  local dead = redis.call('ZRANGEBYSCORE', indexKey, '-inf', now, 'LIMIT', 0, 10)
+  if #dead > 0 then redis.call('ZREM', indexKey, unpack(dead)) end
+end
+-- A name's first grant of the hour (or its first since the fence hash was lost).
+local hour = math.floor(now / 3600000)
+if last == nil or math.floor(last / 1024 / 3600000) ~= hour then
+  if last == nil then redis.call('SET', bootKey, now, 'NX') end
+  redis.call('PEXPIRE', fenceKey, 172800000)
+  redis.call('PEXPIRE', indexKey, 172800000)
+end
+return {1, fence, expires}
+`;
+
+/** Its release: `released`, `not_owner` or `expired`. */
+const RELEASE_ONE_KEY_BEFORE = `local leaseKey = KEYS[1]
+local token = ARGV[1]
+
+local value = redis.pcall('GET', leaseKey)
+if type(value) == 'table' then
+  -- A lease the previous version granted: a hash.
+  value = redis.call('HGET', leaseKey, 'token')
+  if not value then return 'expired' end
+  value = value .. ' '
+end
+if not value then return 'expired' end
+if string.sub(value, 1, #token + 1) ~= token .. ' ' then return 'not_owner' end
+redis.call('DEL', leaseKey)
+return 'released'
+`;
+
+/**
+ * Runs the acquire of the version before this one; `raw` as above. Granted: status 1 with the
+ * fence and expiry; held: status 0.
+ */
+export async function acquireAsOneKeyBefore(
+  raw: Redis,
+  projectId: string,
+  lease: { name: string; token: string; holder: object; ttlMs: number },
+): Promise<{ status: number; fence: number; expiresAt: number }> {
+  const keys = new ProjectKeys(projectId);
+  const [status, fence, expires] = (await raw.eval(
+    ACQUIRE_ONE_KEY_BEFORE,
+    5,
+    keys.lease(lease.name),
+    keys.fence(lease.name),
+    keys.boot(),
+    keys.leaseIndexExpiry(),
+    keys.abandoned(lease.token),
+    lease.token,
+    lease.ttlMs,
+    JSON.stringify(lease.holder),
+    lease.name,
+  )) as [number, string, string];
+  return { status, fence: Number(fence), expiresAt: Number(expires) };
+}
+
+/** Runs the release of the version before this one. */
+export async function releaseAsOneKeyBefore(
+  raw: Redis,
+  projectId: string,
+  lease: { name: string; token: string },
+): Promise<string> {
+  const keys = new ProjectKeys(projectId);
+  return (await raw.eval(RELEASE_ONE_KEY_BEFORE, 1, keys.lease(lease.name), lease.token)) as string;
+}

@@ -5,10 +5,17 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator, redact } from '../../src/coord/redis/coordinator.js';
 import { ProjectKeys } from '../../src/coord/redis/keys.js';
+import * as leases from '../../src/coord/redis/leases.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
 import { coordinationContract } from './coordination-contract.js';
 import { leaseContract } from './lease-contract.js';
-import { acquireAsBefore, storeResultAsBefore, storeResultRecord } from './redis-records.js';
+import {
+  acquireAsBefore,
+  acquireAsOneKeyBefore,
+  releaseAsOneKeyBefore,
+  storeResultAsBefore,
+  storeResultRecord,
+} from './redis-records.js';
 
 let redis: TestRedis;
 let project = 0;
@@ -134,8 +141,91 @@ describe('leases of the previous version (a hash per live lease), with its own a
   });
 });
 
+describe('leases of the version before this one (one string key per live lease), with its own scripts', () => {
+  it('a live lease it granted is held here: never granted twice; its owner renews and releases it; the next fence is higher', async () => {
+    const projectId = `one-key-before-${process.pid}`;
+    const holder = { session: 'WFS-before', host: 'before-host', pid: 4343 };
+    const before = await withRaw((raw) =>
+      acquireAsOneKeyBefore(raw, projectId, { name: 'deploy', token: 'before-token', holder, ttlMs: 60_000 }),
+    );
+    expect(before.status).toBe(1);
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    const current = { name: 'deploy', fence: before.fence, expiresAt: before.expiresAt, holder };
+    expect(await c.acquire('deploy', { ttlMs: 60_000 })).toEqual({ status: 'held', current });
+    expect(await c.inspect('deploy')).toEqual(current);
+    expect(await c.list()).toEqual([current]);
+    // A token that begins the owner's is not the owner's.
+    expect(await c.release({ name: 'deploy', token: 'before' })).toBe('not_owner');
+    expect(await c.renew({ name: 'deploy', token: 'before' }, 60_000)).toBeUndefined();
+    expect(await c.renew({ name: 'deploy', token: 'before-token' }, 60_000)).toMatchObject({
+      fence: before.fence,
+      holder,
+    });
+    expect(await c.release({ name: 'deploy', token: 'before-token' })).toBe('released');
+    const next = await c.acquire('deploy', { ttlMs: 60_000 });
+    expect(next.status === 'acquired' && next.lease.fence > before.fence).toBe(true);
+    await c.close();
+  });
+
+  it('running beside this version: each sees the other’s leases held, releases only its own, and fences keep rising across both', async () => {
+    const projectId = `one-key-beside-${process.pid}`;
+    const c = await RedisCoordinator.connect({ url: redis.url, projectId });
+    const ours = await c.acquire('job', { ttlMs: 60_000 });
+    if (ours.status !== 'acquired') throw new Error('not acquired');
+    const theirs = { name: 'job', token: 'before-token', holder: {}, ttlMs: 60_000 };
+    expect((await withRaw((raw) => acquireAsOneKeyBefore(raw, projectId, theirs))).status).toBe(0);
+    expect(await withRaw((raw) => releaseAsOneKeyBefore(raw, projectId, theirs))).toBe('not_owner');
+    expect(await withRaw((raw) => releaseAsOneKeyBefore(raw, projectId, ours.lease))).toBe('released');
+    const granted = await withRaw((raw) => acquireAsOneKeyBefore(raw, projectId, theirs));
+    expect(granted.status).toBe(1);
+    expect(granted.fence).toBeGreaterThan(ours.lease.fence);
+    expect(await c.inspect('job')).toMatchObject({ fence: granted.fence });
+    expect(await c.release(ours.lease)).toBe('not_owner');
+    expect(await c.release(theirs)).toBe('released');
+    const again = await c.acquire('job', { ttlMs: 60_000 });
+    expect(again.status === 'acquired' && again.lease.fence > granted.fence).toBe(true);
+    await c.close();
+  });
+});
+
+describe('an acquire that timed out, undone (the abandoned token in the fence hash)', () => {
+  it('a grant applied after its abandon is refused, for that token only; asked again, the abandon says the same', async () => {
+    const keys = new ProjectKeys(`abandon-${process.pid}`);
+    await withRaw(async (raw) => {
+      expect(await leases.abandon(raw, keys, { name: 'job', token: 'late' })).toBe('not_held');
+      expect(await leases.grant(raw, keys, 'job', 'late', 60_000, '{}')).toEqual([2]);
+      expect(await raw.exists(keys.lease('job'))).toBe(0);
+      expect(await leases.abandon(raw, keys, { name: 'job', token: 'late' })).toBe('not_held');
+      // Granted before its abandon: released by it; asked again, still "released".
+      expect(typeof (await leases.grant(raw, keys, 'job', 'early', 60_000, '{}'))).toBe('string');
+      expect(await leases.abandon(raw, keys, { name: 'job', token: 'early' })).toBe('released');
+      expect(await raw.exists(keys.lease('job'))).toBe(0);
+      expect(await leases.abandon(raw, keys, { name: 'job', token: 'early' })).toBe('released');
+      expect(await leases.grant(raw, keys, 'job', 'early', 60_000, '{}')).toEqual([2]);
+      expect(typeof (await leases.grant(raw, keys, 'job', 'other', 60_000, '{}'))).toBe('string');
+    });
+  });
+
+  it('a marker older than the longest lease is swept at the name’s first grant of an hour; a newer one stays', async () => {
+    const keys = new ProjectKeys(`abandon-sweep-${process.pid}`);
+    await withRaw(async (raw) => {
+      expect(await leases.abandon(raw, keys, { name: 'job', token: 'recent' })).toBe('not_held');
+      const first = await leases.grant(raw, keys, 'job', 'first', 60_000, '{}');
+      if (typeof first !== 'string') throw new Error('not granted');
+      await raw.del(keys.lease('job'));
+      const [seconds] = await raw.time();
+      const dayAndMinuteAgo = (Number(seconds) - 24 * 3_600 - 60) * 1000;
+      await raw.hset(keys.fence('job'), 'abandoned:old', `refused ${dayAndMinuteAgo}`);
+      // The last grant an hour ago: the next one is the first of its hour.
+      await raw.hset(keys.fence('job'), 'fence', Number(first.split(' ')[0]) - 3_600_000 * 1024);
+      expect(typeof (await leases.grant(raw, keys, 'job', 'second', 60_000, '{}'))).toBe('string');
+      expect((await raw.hkeys(keys.fence('job'))).sort()).toEqual(['abandoned:recent', 'fence']);
+    });
+  });
+});
+
 describe('the commands a lease costs the server', () => {
-  it('an acquire+release pair of a name in use runs 8 Redis commands: the release a compare-and-delete, the acquire its SET NX PX with the fence', async () => {
+  it('an acquire+release pair of a name in use runs 7 Redis commands: the release a compare-and-delete, the acquire its SET NX PX with the fence', async () => {
     const c = await RedisCoordinator.connect({ url: redis.url, projectId: `count-${process.pid}` });
     const pair = async () => {
       const got = await c.acquire('counted', { ttlMs: 60_000 });
@@ -154,7 +244,7 @@ describe('the commands a lease costs the server', () => {
       }
       return counted;
     });
-    expect(commands).toEqual({ time: 1, exists: 1, hget: 1, set: 1, hset: 1, zadd: 1, get: 1, del: 1 });
+    expect(commands).toEqual({ time: 1, hmget: 1, set: 1, hset: 1, zadd: 1, get: 1, del: 1 });
     await c.close();
   });
 });

@@ -143,6 +143,7 @@ export class RedisCoordinator implements Coordinator {
   readonly backend = 'redis';
   readonly location: string;
   private readonly keys: ProjectKeys;
+  private ownHolderJson: string | undefined;
 
   private constructor(
     private readonly connection: RedisConnection,
@@ -191,39 +192,53 @@ export class RedisCoordinator implements Coordinator {
 
   async acquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     validateLeaseName(name);
-    validateTtl(options.ttlMs);
+    const ttlMs = validateTtl(options.ttlMs);
     const holder = holderOf(options.holder);
-    const holderJson = JSON.stringify(holder);
+    const holderJson = options.holder === undefined ? this.defaultHolderJson(holder) : JSON.stringify(holder);
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (let attempt = 0; ; attempt++) {
       // Made before the request, so that a request without an answer can still be undone.
       const token = leaseToken();
       let reply: Awaited<ReturnType<typeof leases.grant>>;
       try {
-        reply = await leases.grant(this.client, this.keys, { name, token, ttlMs: options.ttlMs, holderJson });
+        reply = await leases.grant(this.client, this.keys, name, token, ttlMs, holderJson);
       } catch (error) {
-        throw await this.abandonAcquire(error, name, token, options.ttlMs);
+        throw await this.abandonAcquire(error, name, token, ttlMs);
       }
-      const [status, fence, expires, currentHolder] = reply;
-      // Only an acquire applied after its abandon is refused, and nobody waits for its answer then.
-      if (status === 2) throw new WfsError('E_INTERNAL', `Redis refused the acquire of ${name} as abandoned`);
-      // A grant's holder is the one sent: the server answers only with the fence and expiry.
-      if (status === 1) {
+      // Granted: `<fence> <expires_at>`. A grant's holder is the one sent.
+      if (typeof reply === 'string') {
+        const space = reply.indexOf(' ');
         return {
           status: 'acquired',
-          lease: { name, fence: Number(fence), expiresAt: Number(expires), holder, token },
+          lease: {
+            name,
+            fence: Number(reply.slice(0, space)),
+            expiresAt: Number(reply.slice(space + 1)),
+            holder,
+            token,
+          },
         };
       }
+      // Only an acquire applied after its abandon is refused, and nobody waits for its answer then.
+      if (reply[0] === 2)
+        throw new WfsError('E_INTERNAL', `Redis refused the acquire of ${name} as abandoned`);
+      const [, fence, expires, currentHolder] = reply;
       const info = {
         name,
         fence: Number(fence),
         expiresAt: Number(expires),
-        holder: JSON.parse(currentHolder ?? '{}') as Holder,
+        holder: JSON.parse(currentHolder) as Holder,
       };
       const remaining = deadline - Date.now();
       if (remaining <= 0) return { status: 'held', current: info };
       await waitBeforeRetry(attempt, remaining, info.expiresAt - Date.now());
     }
+  }
+
+  /** The JSON of this process's own holder (no holder given), made once: it never changes. */
+  private defaultHolderJson(holder: Holder): string {
+    this.ownHolderJson ??= JSON.stringify(holder);
+    return this.ownHolderJson;
   }
 
   /**
@@ -279,11 +294,14 @@ export class RedisCoordinator implements Coordinator {
   }
 
   release(lease: Pick<Lease, 'name' | 'token'>): Promise<ReleaseOutcome> {
-    return this.run(
-      'release',
-      () => leases.release(this.client, this.keys, lease),
-      'the lease may have been released; if not, it ends at its expiry',
-    );
+    // Not through `run`: one async frame fewer on the path of every lease.
+    return leases.release(this.client, this.keys, lease).catch((error: unknown) => {
+      throw this.connection.failure(
+        'release',
+        error,
+        'the lease may have been released; if not, it ends at its expiry',
+      );
+    });
   }
 
   async inspect(name: string): Promise<LeaseInfo | undefined> {

@@ -32,7 +32,10 @@ export class ProjectKeys {
   lease(name: string): string {
     return this.key('lease', name);
   }
-  /** The last fence granted for a name (the previous version also kept the token of that grant). */
+  /**
+   * The last fence granted for a name, with the index bookkeeping and abandoned tokens of this
+   * version (leases.ts); the version before this kept the token of the last grant here too.
+   */
   fence(name: string): string {
     return this.key('fence', name);
   }
@@ -48,7 +51,10 @@ export class ProjectKeys {
   leaseIndexValues(): string {
     return this.key('leases:data');
   }
-  /** A token whose acquire timed out: a late grant to it is refused. */
+  /**
+   * A token whose acquire timed out, as the versions before this one marked it (a late grant to it
+   * is refused); this one marks it in the fence hash. Kept for the tests that play those versions.
+   */
   abandoned(token: string): string {
     return this.key('abandoned', token);
   }

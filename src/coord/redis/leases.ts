@@ -19,7 +19,14 @@ import { luaScript, NOW, runScript, runScriptWith, type ScriptClient } from './s
  * below 2^53 until the year 2248. The boot key, set by the first grant after a restart (the first
  * to find no fence hash), lets a fenced store refuse every fence granted before it.
  *
- * The previous version kept a live lease in the same key as a hash of the same fields (token,
+ * The fence hash also holds `abandoned:<token>` fields: acquires that timed out and were undone
+ * (see ABANDON). The version before this one (one key per live lease too) reads and writes only
+ * `fence` there, so the other fields are invisible to it; it kept an abandoned token as a key of its
+ * own, `abandoned:<token>`. Only the process that made a token abandons it and could see a late
+ * grant of it, so each version reads the markers it writes, and leases granted by either are seen,
+ * renewed and released by the other.
+ *
+ * The version before that kept a live lease in the same key as a hash of the same fields (token,
  * fence, holder, expires_at), with the lease's TTL, and the last fence in the same `fence:<name>`
  * field. Such a lease is read here as the lease it is (a key that exists: held), released and
  * renewed by its token; and while one of these leases is live, the previous version finds the key
@@ -38,16 +45,10 @@ export const FENCE_KEEP_MS = 2 * LEASE_MAX_TTL_MS;
 const REFRESH_EVERY_MS = 60 * 60 * 1000;
 /**
  * How long a token whose acquire timed out stays refused: as long as the longest lease, so however
- * late the server applies that acquire it finds this and grants nothing.
+ * late the server applies that acquire it finds this and grants nothing. Its marker is swept at
+ * the name's first grant of the hour after that.
  */
 const ABANDONED_KEEP_MS = LEASE_MAX_TTL_MS;
-
-/**
- * Granted (1: fence, expiry), held by another (0: its fence, expiry and holder), or refused because
- * its caller had given up (2).
- */
-type GrantReply = [status: 0 | 1 | 2, fence: string, expiresAt: string, holder?: string];
-
 /**
  * `current(key)`: the live lease in `key` as token, fence, expires_at and holder JSON, or nothing.
  * A value of another shape (written by hand) is a lease whose holder is unknown.
@@ -68,78 +69,122 @@ end
 `;
 
 /**
+ * `nameOf(leaseKey, indexKey)`: the lease's name, the rest of its key after the project's prefix
+ * and `lease:` (keys.ts: `<prefix>lease:<name>` beside `<prefix>leases:exp`), so that a grant
+ * sends no name of its own (every argument costs the client and the server).
+ */
+const NAME_OF = `
+local function nameOf(leaseKey, indexKey)
+  return string.sub(leaseKey, #indexKey - #'leases:exp' + #'lease:' + 1)
+end
+`;
+
+/**
+ * `keep(fenceKey, indexKey, now)`: pushes out the expiry of the fence hash and the index, and
+ * sweeps the hash's abandoned tokens that no late acquire can carry any more (once an hour per
+ * name: a few fields).
+ */
+const KEEP = `
+local function keep(fenceKey, indexKey, now)
+  redis.call('PEXPIRE', fenceKey, ${FENCE_KEEP_MS})
+  redis.call('PEXPIRE', indexKey, ${FENCE_KEEP_MS})
+  local fields = redis.call('HGETALL', fenceKey)
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 10) == 'abandoned:' then
+      local at = tonumber(string.match(fields[i + 1], ' (%d+)$'))
+      if not at or at < now - ${ABANDONED_KEEP_MS} then redis.call('HDEL', fenceKey, fields[i]) end
+    end
+  end
+end
+`;
+
+/**
+ * Granted: `<fence> <expires_at>` (one string: the cheapest reply to read). Held by another:
+ * `{0, fence, expires_at, holder JSON}`. Refused because its caller had given up: `{2}`.
+ */
+type GrantReply = string | [status: 0, fence: string, expiresAt: string, holder: string] | [status: 2];
+
+/**
+ * One HMGET reads the last fence and this token's abandoned marker; the grant is the SET NX PX,
+ * one HSET and the index entry. Numbers are passed to redis.call as numbers (Redis writes them
+ * with 17 significant digits: exact below 2^53) or joined into text (Lua writes 14 digits: exact
+ * for times in milliseconds, not for fences, which are formatted with `%d`).
+ *
  * The index (expiry times by name, a sorted set) lets `list` find the project's leases without a
  * SCAN of the whole server. A release leaves its name there (the lease key is gone, so `list`
  * passes over it): the next grant of the name only updates its time, and a grant that adds a name
  * sweeps up to 10 names whose time has passed, so the index holds the names live, or used within a
- * TTL. Integers are formatted with `%d` (a 64-bit integer in Redis' Lua), not Lua's default of 14
- * significant digits.
+ * TTL.
  */
 const ACQUIRE = luaScript<GrantReply>()({
-  keys: ['leaseKey', 'fenceKey', 'bootKey', 'indexKey', 'abandonedKey'],
-  args: ['token', 'ttl', 'holder', 'name'],
-  body: `${NOW}${CURRENT}
-if redis.call('EXISTS', abandonedKey) == 1 then return {2, '0', '0'} end
-local last = tonumber(redis.call('HGET', fenceKey, 'fence'))
-local floor = now * 1024 + math.floor((tonumber(time[2]) % 1000) * 1024 / 1000)
-local fence = string.format('%d', math.max((last or 0) + 1, floor))
-local expires = string.format('%d', now + tonumber(ttl))
+  keys: ['leaseKey', 'fenceKey', 'indexKey', 'bootKey'],
+  args: ['token', 'ttl', 'holder'],
+  body: `${NOW}${CURRENT}${NAME_OF}${KEEP}
+local state = redis.call('HMGET', fenceKey, 'fence', 'abandoned:' .. token)
+if state[2] then return {2} end
+local last = tonumber(state[1])
+local fence = string.format('%d', math.max((last or 0) + 1, now * 1024 + math.floor((tonumber(time[2]) % 1000) * 1024 / 1000)))
+local expires = now + tonumber(ttl)
 if not redis.call('SET', leaseKey, token .. ' ' .. fence .. ' ' .. expires .. ' ' .. holder, 'PX', ttl, 'NX') then
   local _, heldFence, heldExpires, heldBy = current(leaseKey)
   return {0, heldFence or '0', heldExpires or '0', heldBy or '{}'}
 end
 redis.call('HSET', fenceKey, 'fence', fence)
-if redis.call('ZADD', indexKey, expires, name) == 1 then
+if redis.call('ZADD', indexKey, expires, nameOf(leaseKey, indexKey)) == 1 then
   local dead = redis.call('ZRANGEBYSCORE', indexKey, '-inf', now, 'LIMIT', 0, 10)
   if #dead > 0 then redis.call('ZREM', indexKey, unpack(dead)) end
 end
 -- A name's first grant of the hour (or its first since the fence hash was lost).
-local hour = math.floor(now / ${REFRESH_EVERY_MS})
-if last == nil or math.floor(last / 1024 / ${REFRESH_EVERY_MS}) ~= hour then
+if last == nil or math.floor(last / 1024 / ${REFRESH_EVERY_MS}) ~= math.floor(now / ${REFRESH_EVERY_MS}) then
   if last == nil then redis.call('SET', bootKey, now, 'NX') end
-  redis.call('PEXPIRE', fenceKey, ${FENCE_KEEP_MS})
-  redis.call('PEXPIRE', indexKey, ${FENCE_KEEP_MS})
+  keep(fenceKey, indexKey, now)
 end
-return {1, fence, expires}
+return fence .. ' ' .. expires
 `,
 });
 
 export function grant(
   client: ScriptClient,
   keys: ProjectKeys,
-  lease: { name: string; token: string; ttlMs: number; holderJson: string },
+  name: string,
+  token: string,
+  ttlMs: number,
+  holderJson: string,
 ): Promise<GrantReply> {
-  return runScript(
-    client,
-    ACQUIRE,
-    {
-      leaseKey: keys.lease(lease.name),
-      fenceKey: keys.fence(lease.name),
-      bootKey: keys.boot(),
-      indexKey: keys.leaseIndexExpiry(),
-      abandonedKey: keys.abandoned(lease.token),
-    },
-    { token: lease.token, ttl: lease.ttlMs, holder: lease.holderJson, name: lease.name },
-  );
+  // Positional, in ACQUIRE's order: this runs thousands of times a second.
+  return runScriptWith(client, ACQUIRE, 4, [
+    keys.lease(name),
+    keys.fence(name),
+    keys.leaseIndexExpiry(),
+    keys.boot(),
+    token,
+    ttlMs,
+    holderJson,
+  ]);
 }
 
 /**
  * Undoes an acquire that timed out, whatever the server did with it: releases the lease when that
- * acquire was granted, and marks the token so that a grant applied after this one refuses it (a
- * Cluster client may send a request again after a redirect, even one it reported as failed).
+ * acquire was granted, and marks the token (`abandoned:<token>` in the fence hash, with the time)
+ * so that a grant applied after this one refuses it (a Cluster client may send a request again
+ * after a redirect, even one it reported as failed).
  */
 const ABANDON = luaScript<'released' | 'not_held'>()({
-  keys: ['leaseKey', 'abandonedKey'],
+  keys: ['leaseKey', 'fenceKey', 'indexKey'],
   args: ['token'],
-  body: `${CURRENT}
+  body: `${NOW}${CURRENT}${KEEP}
+local marker = 'abandoned:' .. token
 if current(leaseKey) == token then
   redis.call('DEL', leaseKey)
-  redis.call('SET', abandonedKey, 'released', 'PX', ${ABANDONED_KEEP_MS})
+  redis.call('HSET', fenceKey, marker, 'released ' .. now)
+  keep(fenceKey, indexKey, now)
   return 'released'
 end
 -- Asked again (the first answer was lost): what the first one did.
-if redis.call('GET', abandonedKey) == 'released' then return 'released' end
-redis.call('SET', abandonedKey, 'refused', 'PX', ${ABANDONED_KEEP_MS})
+local before = redis.call('HGET', fenceKey, marker)
+if before and string.sub(before, 1, 9) == 'released ' then return 'released' end
+redis.call('HSET', fenceKey, marker, 'refused ' .. now)
+keep(fenceKey, indexKey, now)
 return 'not_held'
 `,
 });
@@ -152,7 +197,11 @@ export function abandon(
   return runScript(
     client,
     ABANDON,
-    { leaseKey: keys.lease(lease.name), abandonedKey: keys.abandoned(lease.token) },
+    {
+      leaseKey: keys.lease(lease.name),
+      fenceKey: keys.fence(lease.name),
+      indexKey: keys.leaseIndexExpiry(),
+    },
     { token: lease.token },
   );
 }
@@ -163,16 +212,16 @@ export function abandon(
  */
 const RENEW = luaScript<[fence: string, expiresAt: string, holder: string] | null>()({
   keys: ['leaseKey', 'fenceKey', 'indexKey'],
-  args: ['token', 'ttl', 'name'],
-  body: `${NOW}${CURRENT}
+  args: ['token', 'ttl'],
+  body: `${NOW}${CURRENT}${NAME_OF}${KEEP}
 local owner, fence, _, holder = current(leaseKey)
 if owner ~= token then return false end
 local expires = string.format('%d', now + tonumber(ttl))
 redis.call('SET', leaseKey, token .. ' ' .. fence .. ' ' .. expires .. ' ' .. holder, 'PX', ttl)
+local name = nameOf(leaseKey, indexKey)
 local indexed = tonumber(redis.call('ZSCORE', indexKey, name))
 if indexed == nil or indexed < tonumber(expires) then redis.call('ZADD', indexKey, expires, name) end
-redis.call('PEXPIRE', fenceKey, ${FENCE_KEEP_MS})
-redis.call('PEXPIRE', indexKey, ${FENCE_KEEP_MS})
+keep(fenceKey, indexKey, now)
 return {fence, expires, holder}
 `,
 });
@@ -186,39 +235,41 @@ export function renew(
     client,
     RENEW,
     { leaseKey: keys.lease(lease.name), fenceKey: keys.fence(lease.name), indexKey: keys.leaseIndexExpiry() },
-    { token: lease.token, ttl: lease.ttlMs, name: lease.name },
+    { token: lease.token, ttl: lease.ttlMs },
   );
 }
 
 /**
- * `released` (it was ours, and live), `not_owner` (another holds it now), `expired` (nobody holds
- * it any more: it ran out, or was released already). The same rule as the embedded backend's. The
- * key exists only while the lease lives, so no clock is read: a compare-and-delete.
+ * 1: released (it was ours, and live); -1: not_owner (another holds it now); 0: expired (nobody
+ * holds it any more: it ran out, or was released already). The same rule as the embedded
+ * backend's. An integer: the cheapest reply. The key exists only while the lease lives, so no
+ * clock is read: a compare-and-delete.
  */
-const RELEASE = luaScript<ReleaseOutcome>()({
+const RELEASE = luaScript<1 | 0 | -1>()({
   keys: ['leaseKey'],
   args: ['token'],
   body: `
 local value = redis.pcall('GET', leaseKey)
 if type(value) == 'table' then
-  -- A lease the previous version granted: a hash.
+  -- A lease the version before the previous one granted: a hash.
   value = redis.call('HGET', leaseKey, 'token')
-  if not value then return 'expired' end
+  if not value then return 0 end
   value = value .. ' '
 end
-if not value then return 'expired' end
-if string.sub(value, 1, #token + 1) ~= token .. ' ' then return 'not_owner' end
+if not value then return 0 end
+if string.sub(value, 1, #token + 1) ~= token .. ' ' then return -1 end
 redis.call('DEL', leaseKey)
-return 'released'
+return 1
 `,
 });
 
-export function release(
+export async function release(
   client: ScriptClient,
   keys: ProjectKeys,
   lease: { name: string; token: string },
 ): Promise<ReleaseOutcome> {
-  return runScript(client, RELEASE, { leaseKey: keys.lease(lease.name) }, { token: lease.token });
+  const outcome = await runScriptWith(client, RELEASE, 1, [keys.lease(lease.name), lease.token]);
+  return outcome === 1 ? 'released' : outcome === 0 ? 'expired' : 'not_owner';
 }
 
 /** The live lease of a name, as `fence, expires_at, holder JSON`, or nothing. */
