@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { json, makeRepo, wfs } from '../helpers.js';
 import { startCluster, type TestCluster } from '../redis-cluster.js';
 import { startRedis, type TestRedis } from '../redis-server.js';
@@ -124,11 +124,27 @@ describe('a request that times out, from the CLI', () => {
       [],
     );
 
-    await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE');
-    const put = await wfs(root, ['results', 'put', 'built'], { env, input: 'stored anyway' });
+    // Paused until the put has given up on its write, not for a set time (a slow start of the
+    // process would otherwise send the write after the pause): the write is held (flags b) and
+    // the client has sent QUIT behind it (query buffer not empty: its 1,000 ms ran out and it is
+    // closing). Then the server applies the write, which the command said it may have done.
+    const me = String(await admin.call('CLIENT', 'ID'));
+    await admin.call('CLIENT', 'PAUSE', '120000', 'WRITE');
+    const putting = wfs(root, ['results', 'put', 'built'], { env, input: 'stored anyway' });
+    await vi.waitFor(
+      async () => {
+        const clients = String(await admin.call('CLIENT', 'LIST')).split('\n');
+        const givenUp = clients.some(
+          (line) => !line.startsWith(`id=${me} `) && /flags=\S*b/.test(line) && !/ qbuf=0 /.test(line),
+        );
+        if (!givenUp) throw new Error('the put has not given up on its write yet');
+      },
+      { timeout: 60_000, interval: 50 },
+    );
+    await admin.call('CLIENT', 'UNPAUSE');
+    const put = await putting;
     expect(put.code).toBe(1);
     expect(put.stderr).toMatch(/\(results\): no answer within 1000 ms; the value may be stored\n$/);
-    await admin.call('CLIENT', 'UNPAUSE');
     expect((await wfs(root, ['results', 'get', 'built'], { env })).stdout).toBe('stored anyway');
   });
 });
