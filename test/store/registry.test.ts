@@ -91,6 +91,24 @@ describe('entriesById (listing)', () => {
   });
 });
 
+describe('entryChunks (listing 10,000 sessions)', () => {
+  it('yields runs of whole lines in file order; a damaged line makes only its run go line by line', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `WFS-s${i}`);
+    const lines = ids.map((id) => registryLine(entry(id)));
+    lines[17] = '{"id":"WFS-s17","sta\n';
+    // A doubled line in a later run: yielded again, and the first counts for entriesById.
+    lines.push(registryLine(entry('WFS-s2', 'active')));
+    const registry = Registry.parse(lines.join(''));
+    const chunks = [...registry.entryChunks(1_000)];
+    expect(chunks.length).toBeGreaterThan(5);
+    const seen = chunks.flat().map((e) => e.id);
+    expect(seen).toEqual([...ids.filter((id) => id !== 'WFS-s17'), 'WFS-s2']);
+    expect(registry.entriesById().get('WFS-s2')?.status).toBe('paused');
+    expect([...registry.entriesById().keys()]).toEqual(ids.filter((id) => id !== 'WFS-s17'));
+    expect([...Registry.parse('').entryChunks()].flat()).toEqual([]);
+  });
+});
+
 describe('updateRegistry', () => {
   it('overwrites a changed line in place, one line per session, the other bytes untouched', () => {
     const file = registryFile([entry('WFS-a'), entry('WFS-b'), entry('WFS-c')]);
@@ -256,6 +274,50 @@ describe('the registry through the session commands', () => {
       'WFS-one:paused:PLAN',
       'WFS-two:active:REVIEW',
     ]);
+  });
+});
+
+describe('listing many sessions (the registry read run by run)', () => {
+  it('stays true when files were edited in place, removed, made by hand, or the registry damaged', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    const ids: string[] = [];
+    // More than a listing looks up one by one (64): the registry is read run by run.
+    for (let i = 0; i < 70; i++)
+      ids.push((await startNewSession(ctx, { description: `task ${i}` })).session_id);
+    const file = (id: string) => path.join(ctx.layout.activeDir, id, 'workflow-session.json');
+    // Edited in place by hand (same inode, new size), removed, and a folder the registry never saw.
+    const edited = JSON.parse(fs.readFileSync(file(ids[5]!), 'utf8')) as Record<string, unknown>;
+    const fd = fs.openSync(file(ids[5]!), 'r+');
+    fs.ftruncateSync(fd, 0);
+    fs.writeSync(fd, JSON.stringify({ ...edited, current_phase: 'REVIEW', project: 'edited by hand' }), 0);
+    fs.closeSync(fd);
+    fs.rmSync(file(ids[6]!));
+    fs.cpSync(path.join(ctx.layout.activeDir, ids[8]!), path.join(ctx.layout.activeDir, 'WFS-by-hand'), {
+      recursive: true,
+    });
+    const copied = JSON.parse(fs.readFileSync(file('WFS-by-hand'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(file('WFS-by-hand'), JSON.stringify({ ...copied, session_id: 'WFS-by-hand' }));
+    // A damaged line, and a doubled one (the first counts) after the others.
+    const lines = fs.readFileSync(ctx.layout.registryPath, 'utf8').split('\n');
+    const seventh = lines.findIndex((line) => line.startsWith(`{"id":"${ids[7]}"`));
+    const ninth = lines.find((line) => line.startsWith(`{"id":"${ids[9]}"`))!;
+    lines[seventh] = lines[seventh]!.slice(0, 40);
+    lines.splice(-1, 0, ninth.replace('"status":"paused"', '"status":"completed"'));
+    fs.writeFileSync(ctx.layout.registryPath, lines.join('\n'));
+
+    const listed = listSessions(ctx);
+    const byId = new Map(listed.map((s) => [s.id, s]));
+    // 70 made, one by hand; the folder without its file is listed, marked corrupt, never hidden.
+    expect(listed).toHaveLength(71);
+    expect(byId.get(ids[6]!)?.corrupt).toBe(true);
+    expect([byId.get(ids[5]!)?.phase, byId.get(ids[5]!)?.project]).toEqual(['REVIEW', 'edited by hand']);
+    expect(byId.get(ids[7]!)?.status).toBe('paused');
+    expect(byId.get(ids[9]!)?.status).toBe('paused');
+    expect(byId.get('WFS-by-hand')?.project).toBe('task 8');
+    const order = listed.map((s) => `${s.updated} ${s.id}`);
+    expect(order).toEqual(
+      [...order].sort((a, b) => (a.slice(0, 24) === b.slice(0, 24) ? (a < b ? -1 : 1) : a < b ? 1 : -1)),
+    );
   });
 });
 
