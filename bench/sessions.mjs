@@ -6,7 +6,9 @@
 // long-history project cost at most 1.2x the small one's ratio; `list` over 10,000 open at most 2x.
 //
 // `WFS_DIST=/path/to/dist node bench/sessions.mjs` measures another build (the one before a change);
-// `BENCH_ROUNDS` sets the rounds (default 10).
+// `WFS_DIST_BEFORE=/path/to/dist` adds that build's commands to the same interleaved rounds, as
+// `before:` rows, so a change is measured against what it replaces under the same load;
+// `BENCH_ROUNDS` sets the rounds (default 10); `BENCH_PARTS=growth` or `list` runs one part.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +18,10 @@ import { makeFixture } from './fixture.mjs';
 
 const DIST = path.resolve(process.env.WFS_DIST ?? 'dist');
 const CLI = path.join(DIST, 'wfs.cjs');
+const BEFORE = process.env.WFS_DIST_BEFORE
+  ? path.join(path.resolve(process.env.WFS_DIST_BEFORE), 'wfs.cjs')
+  : undefined;
+const PARTS = (process.env.BENCH_PARTS ?? 'growth,list').split(',');
 const GROWTH_TARGET = 1.2;
 const LIST_TARGET = 2;
 const PHASE_CHANGES = 1_000;
@@ -60,41 +66,51 @@ async function project(label, total, open, phaseChanges) {
 }
 
 // Each measures one command and leaves the project as it found it (the main session active).
-const COMMANDS = [
-  { name: 'node -e 0', time: (p) => run(['-e', '0'], p.root).elapsed },
+const commandsOf = (cli, prefix = '') => [
   {
-    name: 'wfs phase',
+    name: `${prefix}wfs phase`,
     time: (p) => {
-      const elapsed = run([CLI, 'phase', p.next], p.root).elapsed;
+      const elapsed = run([cli, 'phase', p.next], p.root).elapsed;
       p.next = p.next === 'PLAN' ? 'IMPLEMENT' : 'PLAN';
       return elapsed;
     },
   },
-  { name: 'wfs checkpoint', time: (p) => run([CLI, 'checkpoint'], p.root).elapsed },
+  { name: `${prefix}wfs checkpoint`, time: (p) => run([cli, 'checkpoint'], p.root).elapsed },
   {
-    name: 'wfs session start --new',
+    name: `${prefix}wfs session start --new`,
     time: (p) => {
-      const elapsed = run([CLI, 'session', 'start', '--new', `bench new ${p.n++}`], p.root).elapsed;
-      run([CLI, 'session', 'switch', p.main], p.root);
+      const elapsed = run([cli, 'session', 'start', '--new', `bench new ${p.n++}`], p.root).elapsed;
+      run([cli, 'session', 'switch', p.main], p.root);
       return elapsed;
     },
   },
   {
-    name: 'wfs session complete',
+    name: `${prefix}wfs session complete`,
     time: (p) => {
       const id = JSON.parse(
-        run([CLI, 'session', 'start', '--new', `bench done ${p.n++}`, '--json'], p.root).stdout,
+        run([cli, 'session', 'start', '--new', `bench done ${p.n++}`, '--json'], p.root).stdout,
       ).session_id;
-      const elapsed = run([CLI, 'session', 'complete', id], p.root).elapsed;
-      run([CLI, 'session', 'switch', p.main], p.root);
+      const elapsed = run([cli, 'session', 'complete', id], p.root).elapsed;
+      run([cli, 'session', 'switch', p.main], p.root);
       return elapsed;
     },
   },
 ];
 
+const COMMANDS = [
+  { name: 'node -e 0', time: (p) => run(['-e', '0'], p.root).elapsed },
+  ...commandsOf(CLI),
+  ...(BEFORE === undefined ? [] : commandsOf(BEFORE, 'before: ')),
+];
+
+const listOf = (cli, prefix = '') => ({
+  name: `${prefix}wfs session list --json`,
+  time: (p) => run([cli, 'session', 'list', '--json'], p.root).elapsed,
+});
 const LIST = [
   { name: 'node -e 0', time: (p) => run(['-e', '0'], p.root).elapsed },
-  { name: 'wfs session list --json', time: (p) => run([CLI, 'session', 'list', '--json'], p.root).elapsed },
+  listOf(CLI),
+  ...(BEFORE === undefined ? [] : [listOf(BEFORE, 'before: ')]),
 ];
 
 /** Interleaved rounds over every project and command; the median per-round ratio to `node -e 0`. */
@@ -130,11 +146,11 @@ const lines = {
 };
 let missed = 0;
 console.log(
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${os.cpus()[0]?.model}, Node ${process.version}, build ${DIST}, ${rounds} interleaved rounds.\n`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} x ${os.cpus()[0]?.model}, Node ${process.version}, build ${DIST}${BEFORE ? `, against ${path.dirname(BEFORE)} (before:)` : ''}, ${rounds} interleaved rounds.\n`,
 );
 const cell = (m) => `${m.median.toFixed(1)} ms, ${m.ratio.toFixed(2)}x`;
 
-{
+if (PARTS.includes('growth')) {
   const small = await project('10 sessions', 10, 10, 2);
   const large = await project('10000 sessions (10 open)', 10_000, 10, 2);
   const history = await project(`10 sessions, ${PHASE_CHANGES} phase changes`, 10, 10, PHASE_CHANGES);
@@ -155,9 +171,10 @@ const cell = (m) => `${m.median.toFixed(1)} ms, ${m.ratio.toFixed(2)}x`;
     const growth = l.ratio / s.ratio;
     const longer = h.ratio / s.ratio;
     const ok = growth <= GROWTH_TARGET && longer <= GROWTH_TARGET;
-    if (!ok) missed++;
+    const target = c.name.startsWith('before: ') ? '' : `≤ ${GROWTH_TARGET}x ${ok ? 'met' : '**missed**'}`;
+    if (!ok && target !== '') missed++;
     lines.push(
-      `| \`${c.name}\` | ${[s, l, h].map(cell).join(' | ')} | ${growth.toFixed(2)}x | ${longer.toFixed(2)}x | ≤ ${GROWTH_TARGET}x ${ok ? 'met' : '**missed**'} |`,
+      `| \`${c.name}\` | ${[s, l, h].map(cell).join(' | ')} | ${growth.toFixed(2)}x | ${longer.toFixed(2)}x | ${target} |`,
     );
   }
   const state = path.join(history.root, '.workflow', 'active', history.main, 'workflow-session.json');
@@ -165,19 +182,20 @@ const cell = (m) => `${m.median.toFixed(1)} ms, ${m.ratio.toFixed(2)}x`;
   for (const p of all) fs.rmSync(p.root, { recursive: true, force: true });
 }
 
-{
+if (PARTS.includes('list')) {
   const small = await project('10 open', 10, 10, 0);
   const large = await project('10000 open', 10_000, 10_000, 0);
   const ratios = measure([small, large], LIST);
-  const [s, l] = [small, large].map((p) => ratios.get(p.label).get('wfs session list --json'));
-  const ok = l.ratio <= LIST_TARGET;
-  if (!ok) missed++;
-  lines.push(
-    '',
-    '| command | 10 open | 10000 open | target (10000 open) |',
-    '|---|---:|---:|---:|',
-    `| \`wfs session list --json\` | ${cell(s)} | ${cell(l)} | ≤ ${LIST_TARGET}x ${ok ? 'met' : '**missed**'} |`,
-  );
+  lines.push('', '| command | 10 open | 10000 open | target (10000 open) |', '|---|---:|---:|---:|');
+  for (const c of LIST.slice(1)) {
+    const [s, l] = [small, large].map((p) => ratios.get(p.label).get(c.name));
+    const ok = l.ratio <= LIST_TARGET;
+    const before = c.name.startsWith('before: ');
+    if (!ok && !before) missed++;
+    lines.push(
+      `| \`${c.name}\` | ${cell(s)} | ${cell(l)} | ${before ? '' : `≤ ${LIST_TARGET}x ${ok ? 'met' : '**missed**'}`} |`,
+    );
+  }
   for (const p of [small, large]) fs.rmSync(p.root, { recursive: true, force: true });
 }
 
