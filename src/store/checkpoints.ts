@@ -65,7 +65,7 @@ export function listCheckpoints(sessionDir: string): { id: string; phase: Phase;
       found.push({
         id: match[1]!,
         phase: match[2] as Phase,
-        file: path.join(checkpointsDir(sessionDir), name),
+        file: path.join(dir, name),
       });
     }
   }

@@ -69,22 +69,37 @@ export interface SessionFolder {
 }
 
 export function sessionLayout(dir: string): SessionFolder {
-  const process = path.join(dir, '.process');
+  const inDir = childPaths(dir);
+  const inProcess = childPaths(inDir('.process'));
   return {
     dir,
-    state: path.join(dir, SESSION_FILE),
-    planningNotes: path.join(dir, PLANNING_NOTES_FILE),
-    archivingMarker: path.join(dir, ARCHIVING_MARKER),
-    process,
-    backups: path.join(process, 'backups'),
-    checkpoints: path.join(process, 'checkpoints'),
-    audit: path.join(process, 'audit.jsonl'),
-    phaseHistory: path.join(process, 'phase-history.jsonl'),
-    outputs: path.join(process, 'outputs'),
-    runs: path.join(process, 'runs'),
-    tasks: path.join(dir, '.task'),
-    summaries: path.join(dir, '.summaries'),
+    state: inDir(SESSION_FILE),
+    planningNotes: inDir(PLANNING_NOTES_FILE),
+    archivingMarker: inDir(ARCHIVING_MARKER),
+    process: inDir('.process'),
+    backups: inProcess('backups'),
+    checkpoints: inProcess('checkpoints'),
+    audit: inProcess('audit.jsonl'),
+    phaseHistory: inProcess('phase-history.jsonl'),
+    outputs: inProcess('outputs'),
+    runs: inProcess('runs'),
+    tasks: inDir('.task'),
+    summaries: inDir('.summaries'),
   };
+}
+
+/**
+ * `path.join(dir, name)` for plain names (no separator, not `.` or `..`), with `dir` normalised
+ * once rather than at every join: a session's layout is a dozen paths, made several times by
+ * every command, and path.join normalises the whole path character by character each time
+ * (~1-2 ms of `wfs checkpoint` and `wfs exec`, measured with --cpu-prof).
+ */
+function childPaths(dir: string): (name: string) => string {
+  const base = path.normalize(dir);
+  // '.' is dropped by a join ('./x' is 'x'); any other base keeps its form.
+  if (base === '.') return (name) => name;
+  const prefix = base.endsWith(path.sep) ? base : base + path.sep;
+  return (name) => prefix + name;
 }
 
 /** Under `.workflow/`: where a new session is made before it is renamed into `active/` whole. */
