@@ -25,7 +25,7 @@ const WORD = /^[a-z]+(-[a-z]+)*$/;
 
 // V8 checks a cache's version, flags and the source's length, but a release build does not
 // checksum its contents: a flipped byte must be caught here. The payload is stored twice and the
-// two copies compared (one memcmp, ~0.02 ms for 300 KB, and the second read ~0.05 ms), rather
+// two copies compared (one memcmp, ~0.1 ms for 280 KB, and the second copy's read ~0.1 ms), rather
 // than summed: a checksum was the largest part of reading a cache (a WebAssembly sum ~0.8-1 ms a
 // command, with a compile that now and then took 3 ms under load; in plain JavaScript ~2.5 ms;
 // node:zlib's crc32 costs 1.6 ms to load; all measured here). The price is twice the disk (a few
