@@ -9,6 +9,7 @@ import { nowIso, type ProjectContext } from '../store/project.js';
 import {
   entryFromState,
   type Fingerprint,
+  locateRegistryLines,
   Registry,
   type RegistryEntry,
   readRegistry,
@@ -236,9 +237,9 @@ export class SessionTransaction {
       return;
     }
     if (this.changedEntries.size === 0) return;
-    // Read under the project lock, like a lookup's read before it: the offsets stay true.
-    this.readRegistryOnce ??= readRegistry(file);
-    const read = this.readRegistryOnce;
+    // Read under the project lock, like a lookup's read before it: the offsets stay true. When no
+    // lookup read the file whole, only the changed sessions' lines are looked for, chunk by chunk.
+    const read = this.readRegistryOnce ?? locateRegistryLines(file, [...this.changedEntries.keys()]);
     // No registry beside session folders: a fresh clone of a committed .workflow/ (the registry is
     // ignored by git, see store/gitignore.ts) or a deleted index. The folders are the truth and the
     // index is rebuilt from them (which already holds this transaction's saves), losing nothing:

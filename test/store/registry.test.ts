@@ -9,6 +9,7 @@ import { changeSessionPhase } from '../../src/session/state.js';
 import { appendLinesDurably } from '../../src/store/atomic.js';
 import { openProject } from '../../src/store/project.js';
 import {
+  locateRegistryLines,
   Registry,
   type RegistryEntry,
   readRegistry,
@@ -336,5 +337,71 @@ describe('durable appends', () => {
     fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'log.jsonl'));
     expect(() => appendLinesDurably(path.join(dir, 'log.jsonl'), 'x\n')).toThrow(/link/);
     expect(fs.readFileSync(path.join(dir, 'elsewhere'), 'utf8')).toBe('');
+  });
+});
+
+describe("locating sessions' lines in the registry file, chunk by chunk", () => {
+  it('finds the lines Registry.findLine finds, whatever the chunk size, in a file with damage, doubled lines and a torn end', () => {
+    const entry = (id: string, description = `work on ${id}`): RegistryEntry => ({
+      id,
+      status: 'active',
+      type: 'workflow',
+      description,
+      created: '2026-12-04T00:00:00.000Z',
+      updated: '2026-12-04T00:00:00.000Z',
+      directory: `.workflow/active/${id}`,
+      phase: 'PLAN',
+      project: id,
+    });
+    const file = path.join(tempDir(), 'session_status.jsonl');
+    const text = [
+      registryLine(entry('WFS-a')),
+      // A line that mentions another session's line inside a string: not at a line start.
+      registryLine(entry('WFS-b', 'see {"id":"WFS-c", below')),
+      'damaged line {"id":"WFS-d",\n',
+      registryLine(entry('WFS-c')),
+      registryLine(entry('WFS-a', 'a second line of WFS-a: the first one counts')),
+      `${registryLine(entry('WFS-long', 'x'.repeat(9_000)))}`,
+      registryLine(entry('WFS-d')),
+      // The last line torn by a crash during an append: no newline.
+      JSON.stringify(entry('WFS-torn')),
+    ].join('');
+    fs.writeFileSync(file, text);
+    const whole = Registry.parse(Buffer.from(text));
+    const ids = ['WFS-a', 'WFS-b', 'WFS-c', 'WFS-d', 'WFS-long', 'WFS-torn', 'WFS-absent', 'WFS-'];
+    for (const chunk of [1, 7, 16, 33, 64, 100, 257, 1024, 4096, 256 * 1024]) {
+      const located = locateRegistryLines(file, ids, chunk);
+      expect(located.exists).toBe(true);
+      expect(located.size).toBe(Buffer.byteLength(text));
+      expect(located.endsWithNewline).toBe(false);
+      for (const id of ids)
+        expect(located.findLine(id), `${id}, chunks of ${chunk}`).toEqual(whole.findLine(id));
+    }
+    expect(whole.findLine('WFS-torn')?.terminated).toBe(false);
+    expect(whole.findLine('WFS-absent')).toBeUndefined();
+    // One ID at a time finds the same as all of them at once.
+    for (const id of ids)
+      expect(locateRegistryLines(file, [id], 64).findLine(id)).toEqual(whole.findLine(id));
+    fs.appendFileSync(file, '\n');
+    expect(locateRegistryLines(file, ['WFS-a']).endsWithNewline).toBe(true);
+    expect(locateRegistryLines(path.join(path.dirname(file), 'none.jsonl'), ['WFS-a']).exists).toBe(false);
+  });
+
+  it('a change of the sessions through the located lines writes what a change through the whole file writes', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    for (let i = 0; i < 40; i++) await startNewSession(ctx, { description: `task ${i}` });
+    const file = ctx.layout.registryPath;
+    const before = fs.readFileSync(file);
+    const changed = [registryLines(ctx.layout.root)[3], registryLines(ctx.layout.root)[30]].map((line) => ({
+      ...(line as unknown as RegistryEntry),
+      phase: 'IMPLEMENT' as const,
+    }));
+    const added = { ...(registryLines(ctx.layout.root)[0] as unknown as RegistryEntry), id: 'WFS-new-one' };
+    expect(updateRegistry(file, Registry.parse(before), [...changed, added])).toBe('in-place');
+    const throughWhole = fs.readFileSync(file);
+    fs.writeFileSync(file, before);
+    const ids = [...changed, added].map((e) => e.id);
+    expect(updateRegistry(file, locateRegistryLines(file, ids, 512), [...changed, added])).toBe('in-place');
+    expect(fs.readFileSync(file).equals(throughWhole)).toBe(true);
   });
 });
