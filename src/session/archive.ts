@@ -5,8 +5,9 @@ import { validateLabel } from '../core/input.js';
 import * as rules from '../core/lifecycle.js';
 import { keywords } from '../core/relevance.js';
 import type { SessionState } from '../core/session.js';
-import { readTextIfExists, withPath, writeFileAtomic, writeJsonAtomic } from '../store/atomic.js';
+import { readTextIfExists, replaceTailAtomic, withPath, writeJsonAtomic } from '../store/atomic.js';
 import type { CheckReporter } from '../store/checks.js';
+import { firstMatches } from '../store/file-search.js';
 import {
   ARCHIVING_MARKER,
   type Layout,
@@ -133,38 +134,67 @@ function lastNonSpace(bytes: Buffer, before: number): number {
  * Adds the session's entry to the manifest once (it is keyed by session ID). The manifest as wfs
  * writes it (a JSON array, two-space indented) gets the entry spliced in before its closing bracket
  * without parsing or re-encoding the entries before it: 4 MB at 10,000 archived sessions, whose
- * parse and re-encoding cost ~50 ms per archiving. The result is byte for byte what writing the
- * whole array would give, replaced atomically as before. A manifest of any other form, or one that
- * may hold the entry already (a resumed archiving), is read whole.
+ * parse and re-encoding cost ~50 ms per archiving. Nor are they read into memory: the ID is looked
+ * for chunk by chunk, the brackets in the file's first and last bytes, and the new file is a copy
+ * the kernel makes with the entry written at its end (replaceTailAtomic: temp file, fsync, rename,
+ * as before). The result is byte for byte what writing the whole array would give. A manifest of
+ * any other form, or one that may hold the entry already, is read whole.
  */
 function addManifestEntry(layout: Layout, entry: ManifestEntry): void {
-  let bytes: Buffer | undefined;
-  try {
-    bytes = fs.readFileSync(layout.manifestPath);
-  } catch (error) {
-    if (errnoCode(error) !== 'ENOENT') throw withPath(error, layout.manifestPath);
-  }
+  const file = layout.manifestPath;
   const id = entry.session_id;
-  const maybeListed =
-    bytes !== undefined &&
-    (bytes.includes(`"session_id": ${JSON.stringify(id)}`) ||
-      bytes.includes(`"session_id":${JSON.stringify(id)}`));
-  const close = bytes === undefined ? -1 : lastNonSpace(bytes, bytes.length);
-  const first = bytes === undefined ? -1 : bytes.findIndex((byte) => !WHITESPACE.has(byte));
-  if (bytes === undefined || maybeListed || bytes[close] !== 0x5d || bytes[first] !== 0x5b) {
+  const splice = manifestSplice(file, [
+    Buffer.from(`"session_id": ${JSON.stringify(id)}`),
+    Buffer.from(`"session_id":${JSON.stringify(id)}`),
+  ]);
+  if (splice === undefined) {
     const manifest = readManifest(layout);
-    if (!manifest.some((e) => e.session_id === id))
-      writeJsonAtomic(layout.manifestPath, [...manifest, entry]);
+    if (!manifest.some((e) => e.session_id === id)) writeJsonAtomic(file, [...manifest, entry]);
     return;
   }
-  const last = lastNonSpace(bytes, close);
   // The entry as JSON.stringify([...], null, 2) indents an element.
   const element = JSON.stringify([entry], null, 2).slice(2, -2);
-  const tail = last === first ? `[\n${element}\n]\n` : `,\n${element}\n]\n`;
-  writeFileAtomic(layout.manifestPath, [
-    bytes.subarray(0, last === first ? first : last + 1),
-    Buffer.from(tail),
-  ]);
+  const tail = splice.empty ? `[\n${element}\n]\n` : `,\n${element}\n]\n`;
+  replaceTailAtomic(file, splice.keep, Buffer.from(tail));
+}
+
+/** The manifest's bytes read at its start and its end, to find its brackets. */
+const EDGE_BYTES = 4096;
+
+/**
+ * Where the manifest's entry for a new session goes: after its last element (`keep` bytes are
+ * kept), or, for an empty array, in place of it. Undefined when the file is missing, is not a JSON
+ * array of wfs's form at its edges, or may hold the entry already (it mentions one of `needles`).
+ */
+function manifestSplice(file: string, needles: Buffer[]): { keep: number; empty: boolean } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw withPath(error, file);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(size, EDGE_BYTES));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const tailStart = Math.max(0, size - EDGE_BYTES);
+    const tail = Buffer.alloc(size - tailStart);
+    fs.readSync(fd, tail, 0, tail.length, tailStart);
+    const first = head.findIndex((byte) => !WHITESPACE.has(byte));
+    const close = lastNonSpace(tail, tail.length);
+    if (first < 0 || close < 0 || head[first] !== 0x5b || tail[close] !== 0x5d) return undefined;
+    const last = lastNonSpace(tail, close);
+    // The element before the bracket (or the opening bracket) must be within the last bytes read.
+    if (last < 0 && tailStart > 0) return undefined;
+    const lastAt = last < 0 ? -1 : tailStart + last;
+    if (firstMatches(fd, size, needles).some((at) => at !== undefined)) return undefined;
+    return lastAt === first ? { keep: first, empty: true } : { keep: lastAt + 1, empty: false };
+  } catch (error) {
+    throw withPath(error, file);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function readMarker(dir: string): ArchivingMarker | undefined {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
 import { appendLinesDurably, type Overwrite, patchFileDurably, withPath, writeFileAtomic } from './atomic.js';
+import { firstMatches, SEARCH_CHUNK } from './file-search.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
 /**
@@ -364,21 +365,17 @@ function linesOfRegistry(read: Registry): RegistryLines {
   };
 }
 
-/** A registry's bytes are read this much at a time by locateRegistryLines. */
-const LOCATE_CHUNK = 256 * 1024;
-
 /**
- * The lines of `ids` in the registry file, found by reading it in chunks of `chunkBytes` into one
- * buffer and searching each chunk for every ID, rather than reading the file into one 4 MB buffer
- * (10,000 sessions) and searching all of it once per ID: a change of two sessions (the one
- * `session start --new` pauses and the one it makes) read and searched the whole file three times
- * over, ~6 ms; in chunks that stay in the processor's cache, about half (measured here). The lines
- * found are the ones Registry.findLine finds (test/store/registry.test.ts compares the two).
+ * The lines of `ids` in the registry file, found chunk by chunk (store/file-search.ts) rather than
+ * by reading the file into one 4 MB buffer (10,000 sessions) and searching all of it once per ID:
+ * a change of two sessions (the one `session start --new` pauses and the one it makes) read the
+ * file and searched it twice, ~6 ms; chunk by chunk about half (measured here). The lines found are
+ * the ones Registry.findLine finds (test/store/registry.test.ts compares the two).
  */
 export function locateRegistryLines(
   registryPath: string,
   ids: readonly string[],
-  chunkBytes = LOCATE_CHUNK,
+  chunkBytes = SEARCH_CHUNK,
 ): RegistryLines {
   let fd: number;
   try {
@@ -391,33 +388,20 @@ export function locateRegistryLines(
   try {
     const size = fs.fstatSync(fd).size;
     const needles = [...new Set(ids)].map((id) => ({ id, bytes: Buffer.from(`${LINE_PREFIX}${id}",`) }));
+    // A line's first occurrence at a line start, as Registry.findLine takes it.
+    const atLineStart = (view: Buffer, at: number, position: number) =>
+      position === 0 || view[at - 1] === NEWLINE;
+    const positions = firstMatches(
+      fd,
+      size,
+      needles.map((n) => n.bytes),
+      atLineStart,
+      chunkBytes,
+    );
     const starts = new Map<string, number>();
-    // Each chunk is read after the last bytes of the one before, so that a line start straddling
-    // two chunks is seen whole, with the byte before it. `from`: per ID, the first position where
-    // a line of it could start that no chunk has shown whole yet.
-    const overlap = Math.max(0, ...needles.map((n) => n.bytes.length)) + 1;
-    const from = new Map(needles.map((n) => [n.id, 0]));
-    const buffer = Buffer.allocUnsafe(chunkBytes + overlap);
-    let kept = 0;
-    for (let position = 0; position < size && starts.size < needles.length; ) {
-      const read = fs.readSync(fd, buffer, kept, Math.min(chunkBytes, size - position), position);
-      if (read === 0) break;
-      const view = buffer.subarray(0, kept + read);
-      const viewStart = position - kept;
-      for (const { id, bytes } of needles) {
-        if (starts.has(id)) continue;
-        const first = Math.max(from.get(id)! - viewStart, viewStart > 0 ? 1 : 0);
-        for (let at = view.indexOf(bytes, first); at >= 0; at = view.indexOf(bytes, at + 1)) {
-          if (viewStart + at !== 0 && view[at - 1] !== NEWLINE) continue;
-          starts.set(id, viewStart + at);
-          break;
-        }
-        from.set(id, Math.max(from.get(id)!, viewStart + view.length - bytes.length + 1));
-      }
-      position += read;
-      kept = Math.min(overlap, view.length);
-      view.copy(buffer, 0, view.length - kept);
-    }
+    needles.forEach((n, i) => {
+      if (positions[i] !== undefined) starts.set(n.id, positions[i]!);
+    });
     const lines = new Map<string, Line>();
     for (const [id, start] of starts) lines.set(id, lineAt(fd, start, size));
     let endsWithNewline = true;

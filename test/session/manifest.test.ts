@@ -42,4 +42,50 @@ describe('the archive manifest', () => {
       `${JSON.stringify([done.manifest_entry], null, 2)}\n`,
     );
   });
+
+  // A manifest of thousands of entries is not read into memory: its brackets are found in its first
+  // and last 4 KB, the ID chunk by chunk, and the new file is a copy with the entry at its end.
+  const bigManifest = (count: number, first?: Record<string, unknown>) => {
+    const entries: Record<string, unknown>[] = first ? [first] : [];
+    for (let i = 0; i < count; i++)
+      entries.push({ session_id: `WFS-old-${i}`, description: `old work ${i} `.repeat(8), tags: ['x'] });
+    return entries;
+  };
+
+  it('a large manifest gets the entry a whole rewrite would give, byte for byte', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    await startNewSession(ctx, { description: 'large' });
+    fs.mkdirSync(ctx.layout.archivesDir, { recursive: true });
+    const entries: unknown[] = bigManifest(3_000);
+    fs.writeFileSync(ctx.layout.manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
+    expect(fs.statSync(ctx.layout.manifestPath).size).toBeGreaterThan(512 * 1024);
+    const done = await completeSession(ctx, undefined);
+    entries.push(done.manifest_entry);
+    expect(fs.readFileSync(ctx.layout.manifestPath, 'utf8')).toBe(`${JSON.stringify(entries, null, 2)}\n`);
+    expect(fs.readdirSync(ctx.layout.archivesDir).filter((n) => n.includes('.wfs-tmp'))).toEqual([]);
+  });
+
+  it('a large manifest that holds the entry already, far from its end, does not get it twice', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    await startNewSession(ctx, { description: 'listed' });
+    fs.mkdirSync(ctx.layout.archivesDir, { recursive: true });
+    // The ID in the first entry, compact: 600 KB before the end, across chunk boundaries.
+    const entries = bigManifest(3_000, { session_id: 'WFS-listed', description: 'by hand' });
+    const text = `${JSON.stringify(entries, null, 2).replace('"session_id": "WFS-listed"', '"session_id":"WFS-listed"')}\n`;
+    fs.writeFileSync(ctx.layout.manifestPath, text);
+    await completeSession(ctx, undefined);
+    const after = JSON.parse(fs.readFileSync(ctx.layout.manifestPath, 'utf8')) as { session_id: string }[];
+    expect(after.filter((e) => e.session_id === 'WFS-listed')).toHaveLength(1);
+    expect(after).toHaveLength(entries.length);
+  });
+
+  it('a large manifest with text after its closing bracket is read whole, and refused as no JSON array', async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    await startNewSession(ctx, { description: 'trailing' });
+    fs.mkdirSync(ctx.layout.archivesDir, { recursive: true });
+    const text = `${JSON.stringify(bigManifest(2_000), null, 2)}\n// a note\n`;
+    fs.writeFileSync(ctx.layout.manifestPath, text);
+    await expect(completeSession(ctx, undefined)).rejects.toThrow(/is not a JSON array/);
+    expect(fs.readFileSync(ctx.layout.manifestPath, 'utf8')).toBe(text);
+  });
 });
