@@ -141,6 +141,12 @@ const objectOf =
     for (const key in fields) if (!fields[key]!(value[key])) return false;
     return true;
   };
+/** Like objectOf, for a zod `z.object` (not loose): it drops keys it does not name, so an object with one goes to the schema. */
+const exactObjectOf = (fields: Record<string, Check>): Check => {
+  const loose = objectOf(fields);
+  const count = Object.keys(fields).length;
+  return (value) => loose(value) && Object.keys(value as object).length === count;
+};
 const optional =
   (check: Check): Check =>
   (value) =>
@@ -157,7 +163,7 @@ function buildQuickCheck(): Check {
     documents: arrayOf(isString),
     agents_completed: arrayOf(isString),
     current_agent: isNullableString,
-    todos: objectOf({ total: isInt, completed: isInt, in_progress: isInt }),
+    todos: exactObjectOf({ total: isInt, completed: isInt, in_progress: isInt }),
     quality_checks: isArray,
     timestamp: isNullableString,
   });

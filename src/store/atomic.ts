@@ -116,7 +116,12 @@ export function replaceTailAtomic(target: string, keep: number, tail: Uint8Array
   proveDirectory(path.dirname(target));
   const temp = tempPathFor(target);
   try {
-    fs.copyFileSync(target, temp, fs.constants.COPYFILE_EXCL);
+    // FICLONE: a reflink where the filesystem has them (btrfs, XFS), else a copy in the kernel.
+    fs.copyFileSync(target, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+    // The copy has the file's own mode: one its owner may not write (a read-only manifest, which
+    // a rename replaces all the same) gets the owner's write bit, or the next open would fail.
+    const { mode } = fs.statSync(temp);
+    if ((mode & 0o200) === 0) fs.chmodSync(temp, (mode & 0o7777) | 0o200);
     const fd = fs.openSync(temp, 'r+');
     try {
       writeAllAt(fd, tail, keep);

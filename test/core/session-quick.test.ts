@@ -165,6 +165,28 @@ describe('the quick session check', () => {
     expect(refusedBySchema).toBeGreaterThan(1000);
   });
 
+  it('what it accepts, the schema gives back unchanged: an object the schema would strip goes to the schema', () => {
+    const objects = [[], ...paths].filter((path) => {
+      const value = get(full, path);
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    });
+    expect(objects.length).toBeGreaterThan(8);
+    let accepted = 0;
+    for (const path of objects) {
+      const mutated = withValue(full, [...path, 'zz_unknown'], { kept: 'or dropped' });
+      if (!isWellFormedSession(mutated)) continue;
+      accepted++;
+      expect(schema.parse(mutated), path.join('.')).toEqual(mutated);
+    }
+    expect(accepted).toBeGreaterThan(5);
+    for (const path of paths) {
+      for (const kind of KINDS) {
+        const mutated = withValue(full, path, kind);
+        if (isWellFormedSession(mutated)) expect(schema.parse(mutated)).toEqual(mutated);
+      }
+    }
+  });
+
   it('refuses values that are not objects, and objects with a __proto__ key (zod drops it)', () => {
     for (const value of [null, [], 'x', 1, undefined]) expect(isWellFormedSession(value)).toBe(false);
     const withProto = JSON.parse(JSON.stringify(full).replace('{', '{"__proto__":{"x":1},'));

@@ -88,4 +88,17 @@ describe('the archive manifest', () => {
     await expect(completeSession(ctx, undefined)).rejects.toThrow(/is not a JSON array/);
     expect(fs.readFileSync(ctx.layout.manifestPath, 'utf8')).toBe(text);
   });
+
+  it("a read-only manifest is replaced as before (its copy gets the owner's write bit), keeping its other bits", async () => {
+    const ctx = openProject({ cwd: makeRepo(), env: {} });
+    await startNewSession(ctx, { description: 'read only' });
+    fs.mkdirSync(ctx.layout.archivesDir, { recursive: true });
+    const entries: unknown[] = bigManifest(100);
+    fs.writeFileSync(ctx.layout.manifestPath, `${JSON.stringify(entries, null, 2)}\n`);
+    fs.chmodSync(ctx.layout.manifestPath, 0o444);
+    const done = await completeSession(ctx, undefined);
+    entries.push(done.manifest_entry);
+    expect(fs.readFileSync(ctx.layout.manifestPath, 'utf8')).toBe(`${JSON.stringify(entries, null, 2)}\n`);
+    expect(fs.statSync(ctx.layout.manifestPath).mode & 0o777).toBe(0o644);
+  });
 });
