@@ -106,37 +106,26 @@ export function writeFileAtomic(
 /**
  * Replaces `target` as writeFileAtomic would (temp file, fsync, rename, fsync of the folder) with
  * its first `keep` bytes followed by `tail`, without reading those bytes into memory or writing
- * them back from it: the temp file is a copy the kernel makes (copyFileSync: a reflink where the
- * filesystem has them, else a copy inside the kernel), then `tail` is written at `keep` and the
- * file cut after it. For a large file whose end changes (the archive manifest, 4 MB at 10,000
- * sessions, where reading it into a buffer and writing it out again took ~11 ms, measured with
- * strace). The caller holds the lock under which `target` is read and replaced.
+ * them back from it: the temp file is a copy the kernel makes (a reflink where the filesystem has
+ * them, else a copy inside the kernel), then `tail` is written at `keep` and the file cut after it.
+ * For a large file whose end changes (the archive manifest, 4 MB at 10,000 sessions, where reading
+ * it into a buffer and writing it out again took ~11 ms, measured with strace). The caller holds
+ * the lock under which `target` is read and replaced.
  */
 export function replaceTailAtomic(target: string, keep: number, tail: Uint8Array): void {
-  proveDirectory(path.dirname(target));
-  const temp = tempPathFor(target);
-  try {
-    // FICLONE: a reflink where the filesystem has them (btrfs, XFS), else a copy in the kernel.
-    fs.copyFileSync(target, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+  copyThenRename(target, target, true, (temp) => {
     // The copy has the file's own mode: one its owner may not write (a read-only manifest, which
-    // a rename replaces all the same) gets the owner's write bit, or the next open would fail.
+    // a rename replaces all the same) gets the owner's write bit, or the open would fail.
     const { mode } = fs.statSync(temp);
     if ((mode & 0o200) === 0) fs.chmodSync(temp, (mode & 0o7777) | 0o200);
     const fd = fs.openSync(temp, 'r+');
     try {
       writeAllAt(fd, tail, keep);
       fs.ftruncateSync(fd, keep + tail.length);
-      // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
-      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-    fs.renameSync(temp, target);
-  } catch (error) {
-    removeFileIfExists(temp);
-    throw withPath(error, target);
-  }
-  syncDirectory(path.dirname(target));
+  });
 }
 
 /**
@@ -146,11 +135,26 @@ export function replaceTailAtomic(target: string, keep: number, tail: Uint8Array
  * backup). The caller has made sure, under its lock, that `target` is not there.
  */
 export function copyFileAtomic(source: string, target: string, options?: { durable?: boolean }): void {
+  copyThenRename(source, target, options?.durable !== false);
+}
+
+/**
+ * `source` copied by the kernel to a temp file beside `target` (FICLONE: a reflink where the
+ * filesystem has them, btrfs or XFS, else a copy in the kernel), changed by `change`, made durable
+ * and renamed over `target`; the temp file removed if anything fails.
+ */
+function copyThenRename(
+  source: string,
+  target: string,
+  durable: boolean,
+  change?: (temp: string) => void,
+): void {
   proveDirectory(path.dirname(target));
   const temp = tempPathFor(target);
   try {
-    fs.copyFileSync(source, temp, fs.constants.COPYFILE_EXCL);
-    if (options?.durable !== false) {
+    fs.copyFileSync(source, temp, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+    change?.(temp);
+    if (durable) {
       // fsync before rename: otherwise a crash can leave the new name pointing at an empty file.
       const fd = fs.openSync(temp, 'r');
       try {
@@ -164,7 +168,7 @@ export function copyFileAtomic(source: string, target: string, options?: { durab
     removeFileIfExists(temp);
     throw withPath(error, target);
   }
-  if (options?.durable !== false) syncDirectory(path.dirname(target));
+  if (durable) syncDirectory(path.dirname(target));
 }
 
 export function writeJsonAtomic(target: string, value: unknown): void {
@@ -184,7 +188,8 @@ function endTornLine(data: Buffer, size: number, last: number | undefined): Buff
   return size > 0 && last !== NEWLINE ? Buffer.concat([Buffer.from('\n'), data]) : data;
 }
 
-function lastByte(fd: number, size: number): number | undefined {
+/** The file's last byte, or undefined when it is empty. */
+export function lastByte(fd: number, size: number): number | undefined {
   if (size === 0) return undefined;
   const last = Buffer.alloc(1);
   fs.readSync(fd, last, 0, 1, size - 1);

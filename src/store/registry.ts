@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import { errnoCode } from '../core/errors.js';
 import type { Phase, SessionState, SessionStatus, SessionType } from '../core/session.js';
-import { appendLinesDurably, type Overwrite, patchFileDurably, withPath, writeFileAtomic } from './atomic.js';
+import {
+  appendLinesDurably,
+  lastByte,
+  type Overwrite,
+  patchFileDurably,
+  withPath,
+  writeFileAtomic,
+} from './atomic.js';
 import { firstMatches, SEARCH_CHUNK } from './file-search.js';
 import { registryDirectory, type SessionLocation } from './layout.js';
 
@@ -404,16 +411,11 @@ export function locateRegistryLines(
     });
     const lines = new Map<string, Line>();
     for (const [id, start] of starts) lines.set(id, lineAt(fd, start, size));
-    let endsWithNewline = true;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      fs.readSync(fd, last, 0, 1, size - 1);
-      endsWithNewline = last[0] === NEWLINE;
-    }
+    const last = lastByte(fd, size);
     return {
       exists: true,
       size,
-      endsWithNewline,
+      endsWithNewline: last === undefined || last === NEWLINE,
       findLine: (id) => {
         if (!needles.some((n) => n.id === id)) throw new Error(`registry line of ${id} was not located`);
         return lines.get(id);
