@@ -195,6 +195,11 @@ export class SessionTransaction {
 
   /** Pauses every active session except `keepId`; returns the IDs it paused. */
   pauseActive(keepId?: string): string[] {
+    // The pointer names the one active session (see activeSessions): when that is the one to keep,
+    // there is none to pause, and the kept one is not read here. Its caller has it already, or is
+    // about to rewrite it: a migration finished after a kill between the pointer's write and the
+    // session's (the file still in the old schema) must not fail on it.
+    if (keepId !== undefined && this.currentPointer() === keepId) return [];
     const paused: string[] = [];
     for (const session of this.activeSessions()) {
       if (session.id === keepId) continue;
